@@ -1,0 +1,37 @@
+/**
+ * The framework-neutral request/response shapes that the dispatcher and every adapter share
+ * (the octokit/webhooks.js pattern: adapters only read headers, read the body, send a result).
+ */
+
+/** Header containers the library accepts: Fetch `Headers`, Node's `IncomingHttpHeaders`, plain objects, maps. */
+export type HeadersLike =
+  | Headers
+  | Readonly<Record<string, string | readonly string[] | number | undefined>>
+  | ReadonlyMap<string, string | readonly string[]>
+  | Iterable<readonly [string, string]>
+
+/** A request as the dispatcher sees it. */
+export interface WebhookRequest {
+  /** HTTP method, any case. */
+  method: string
+  /** Path without the query string (`/api/v1/user/create`). */
+  path: string
+  /** Query parameters; repeated keys as arrays. */
+  query?: Readonly<Record<string, string | readonly string[] | undefined>> | URLSearchParams
+  headers: HeadersLike
+  /**
+   * The body: raw bytes or text (parsed here, bad JSON -> 400/2001), or a value a body parser
+   * already produced (`parsedBody: true`).
+   */
+  body?: string | Uint8Array | unknown
+  /** Set when `body` is already parsed JSON (koa-body, `express.json()`). */
+  parsedBody?: boolean
+}
+
+/** The dispatcher's answer: adapters send it as is. */
+export interface WebhookResponse {
+  status: number
+  headers: Record<string, string>
+  /** JSON text, or `''` for no body. */
+  body: string
+}

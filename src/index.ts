@@ -1,0 +1,5 @@
+export type { EvotorErrorBody, EvotorErrorItem, EvotorErrorOptions } from './core/evotor-error.js'
+export { EvotorError, isEvotorError } from './core/evotor-error.js'
+export type { HeadersLike, WebhookRequest, WebhookResponse } from './core/http-types.js'
+export type { EvotorErrorCode, EvotorErrorCodeInfo } from './protocol/errors.js'
+export { EVOTOR_ERROR_CODES, isEvotorErrorCode } from './protocol/errors.js'
