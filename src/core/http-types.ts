@@ -35,3 +35,14 @@ export interface WebhookResponse {
   /** JSON text, or `''` for no body. */
   body: string
 }
+
+/** What adapters need from `createEvotorWebhooks()`: route matching and the one dispatcher. */
+export interface WebhookDispatcher {
+  /** Whether `path` (no query string) belongs to a webhook route, for any method. Adapters pass other paths on. */
+  matches(path: string): boolean
+  /** Answers one webhook delivery. Never rejects: every failure becomes an Evotor error response. */
+  handle(request: WebhookRequest): Promise<WebhookResponse>
+}
+
+/** Default body limit of the adapters: the Evotor cloud itself accepts requests up to 10 MB (protocol §12). */
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024

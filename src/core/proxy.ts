@@ -1,0 +1,141 @@
+import { parseAuthorization } from './auth/authorization.js'
+import type { UserTokenVerifier, VerifiedUserToken } from './auth/user-token-verifier.js'
+import { EvotorError, isEvotorError } from './evotor-error.js'
+import { getHeader, parseEvotorHeaders } from './headers.js'
+import type { HeadersLike, WebhookResponse } from './http-types.js'
+import {
+  PROXY_V1_CONTENT_TYPE,
+  type ProxyInnerResponse,
+  type ProxyV1BodyEncoding,
+  serializeProxyV1,
+  toProxyV1,
+} from './proxy-envelope.js'
+
+/** The verified context of a proxied terminal request (flow A, protocol §2, §3.2). */
+export interface EvotorProxyContext {
+  /** The Evotor user the token belongs to; equals `X-Evotor-User-Id`. */
+  userId: string
+  /** `X-Evotor-Store-Uuid`, case kept. */
+  storeUuid: string | undefined
+  /** `X-Evotor-Device-UUID`, case kept. */
+  deviceUuid: string | undefined
+  /** What the user-token verifier returned. */
+  token: VerifiedUserToken
+}
+
+/** Which `X-Evotor-*` headers a proxied request must carry. */
+export type EvotorProxyHeader = 'storeUuid' | 'deviceUuid' | 'userId'
+
+/** Options of {@link createEvotorProxy}. */
+export interface EvotorProxyOptions {
+  /** Verifies the partner user token of `Authorization: Bearer …`. */
+  userTokens: UserTokenVerifier
+  /** `2` (default): responses pass through. `1`: every response is wrapped as `{status, body}`. */
+  proxyVersion?: 1 | 2
+  /** ver. 1 only: how the inner body goes into `body` (default `'string'`, protocol §7.4). */
+  bodyEncoding?: ProxyV1BodyEncoding
+  /** Headers that must be present (default all three). A missing one answers 400/2002. */
+  requiredHeaders?: readonly EvotorProxyHeader[]
+  /** Strict id formats (protocol §3.5); default lenient. */
+  strict?: boolean
+}
+
+/** Framework-neutral core of the proxy middleware; adapters only call it. */
+export interface EvotorProxy {
+  readonly proxyVersion: 1 | 2
+  /**
+   * Verifies the user token FIRST, then parses `X-Evotor-*` and checks that the token's user
+   * equals `X-Evotor-User-Id`. Rejects with an `EvotorError` (401/1002, 401/1003, 400/2002, 400/2003).
+   */
+  authenticate(headers: HeadersLike): Promise<EvotorProxyContext>
+  /** The ver. 1 answer for an inner response (HTTP 200 + envelope). Only meaningful when `proxyVersion` is 1. */
+  envelope(inner: ProxyInnerResponse): WebhookResponse
+  /** The answer for an error: the Evotor error body, enveloped in ver. 1. Never leaks internals. */
+  errorResponse(error: unknown): WebhookResponse
+}
+
+const ALL_HEADERS: readonly EvotorProxyHeader[] = ['storeUuid', 'deviceUuid', 'userId']
+
+/**
+ * Creates the proxy core used by `evotor-partner/koa`, `/express` and `/fetch`.
+ *
+ * @example
+ * ```ts
+ * const proxy = createEvotorProxy({ userTokens: tokens, proxyVersion: 1 })
+ * const ctx = await proxy.authenticate(request.headers) // { userId, storeUuid, deviceUuid }
+ * ```
+ */
+export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
+  const { userTokens } = options
+  if (typeof userTokens?.verify !== 'function') {
+    throw new TypeError('createEvotorProxy: userTokens must be a user-token verifier (createUserTokens())')
+  }
+  const proxyVersion = options.proxyVersion ?? 2
+  if (proxyVersion !== 1 && proxyVersion !== 2) {
+    throw new TypeError('createEvotorProxy: proxyVersion must be 1 or 2')
+  }
+  const bodyEncoding = options.bodyEncoding ?? 'string'
+  if (bodyEncoding !== 'string' && bodyEncoding !== 'json') {
+    throw new TypeError("createEvotorProxy: bodyEncoding must be 'string' or 'json'")
+  }
+  const required = [...(options.requiredHeaders ?? ALL_HEADERS)]
+  for (const name of required) {
+    if (!ALL_HEADERS.includes(name)) {
+      throw new TypeError(`createEvotorProxy: requiredHeaders has an unknown header '${String(name)}'`)
+    }
+  }
+  const parseOptions = { required, strict: options.strict === true, authorization: false } as const
+
+  function envelope(inner: ProxyInnerResponse): WebhookResponse {
+    return {
+      status: 200,
+      headers: { 'content-type': PROXY_V1_CONTENT_TYPE },
+      body: serializeProxyV1(toProxyV1(inner, { bodyEncoding })),
+    }
+  }
+
+  return {
+    proxyVersion,
+    async authenticate(headers) {
+      let raw: string | undefined
+      let token: string
+      try {
+        raw = getHeader(headers, 'authorization')
+        if (raw === undefined) throw EvotorError.invalidUserToken()
+        const parsed = parseAuthorization(raw)
+        if (parsed.scheme !== 'bearer') throw EvotorError.invalidUserToken()
+        token = parsed.token
+      } catch {
+        // A missing, repeated or malformed Authorization is an invalid token (protocol §5.3).
+        throw EvotorError.invalidUserToken()
+      }
+      const verified = await userTokens.verify(token)
+      const parsed = parseEvotorHeaders(headers, parseOptions)
+      if (parsed.userId !== undefined && parsed.userId !== verified.userId) {
+        // Forged or mixed-up X-Evotor-User-Id: the token decides who the caller is (protocol §3.2).
+        throw EvotorError.invalidUserToken()
+      }
+      return {
+        userId: verified.userId,
+        storeUuid: parsed.storeUuid,
+        deviceUuid: parsed.deviceUuid,
+        token: verified,
+      }
+    },
+    envelope,
+    errorResponse(error) {
+      const e = isEvotorError(error) ? error : EvotorError.internal(error)
+      const headers: Record<string, string> = { ...e.headers }
+      const body = e.toBody()
+      if (proxyVersion === 1) {
+        const wrapped = envelope({ status: e.status, body, contentType: 'application/json' })
+        return { ...wrapped, headers: { ...headers, ...wrapped.headers } }
+      }
+      return {
+        status: e.status,
+        headers: { ...headers, 'content-type': PROXY_V1_CONTENT_TYPE },
+        body: JSON.stringify(body),
+      }
+    },
+  }
+}

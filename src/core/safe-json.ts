@@ -1,0 +1,59 @@
+import { EvotorError } from './evotor-error.js'
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+const DANGEROUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/
+
+function stripDangerousKeys(value: unknown): void {
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null) continue
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item)
+      continue
+    }
+    const record = node as Record<string, unknown>
+    for (const key of Object.keys(record)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+        delete record[key]
+      } else {
+        stack.push(record[key])
+      }
+    }
+  }
+}
+
+/**
+ * Parses a JSON request body (UTF-8 bytes or text). Keys that could pollute prototypes
+ * (`__proto__`, `constructor`, `prototype`) are dropped; they are never Evotor fields.
+ * Invalid UTF-8, empty or invalid JSON -> `EvotorError` 400/2001.
+ *
+ * @example
+ * ```ts
+ * const body = parseJsonBody(rawBytes) // throws EvotorError 2001 on bad JSON
+ * ```
+ */
+export function parseJsonBody(raw: string | Uint8Array): unknown {
+  let text: string
+  try {
+    text = typeof raw === 'string' ? raw : decoder.decode(raw)
+  } catch {
+    throw EvotorError.syntax('body is not valid UTF-8')
+  }
+  if (text.trim() === '') throw EvotorError.syntax('body is empty')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw EvotorError.syntax('body is not valid JSON')
+  }
+  // Cheap test first: the walk only runs for the rare body that names such a key.
+  if (DANGEROUS_KEY.test(text)) stripDangerousKeys(value)
+  return value
+}
+
+/** Drops prototype-polluting keys from a value a framework's body parser already produced. */
+export function sanitizeParsedBody(value: unknown): unknown {
+  stripDangerousKeys(value)
+  return value
+}
