@@ -1,15 +1,36 @@
-import { defineConfig } from 'tsup'
+import { defineConfig, type Options } from 'tsup'
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  splitting: true,
+const shared: Options = {
   sourcemap: false,
-  clean: true,
   treeshake: true,
   target: 'node20',
   platform: 'node',
-})
+  external: ['koa', 'express'],
+}
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: {
+      index: 'src/index.ts',
+      koa: 'src/adapters/koa.ts',
+      express: 'src/adapters/express.ts',
+      fetch: 'src/adapters/fetch.ts',
+      testing: 'src/testing/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    // One shared chunk per format: `.` and `./koa` use the same EvotorError and context store.
+    splitting: true,
+    clean: true,
+  },
+  {
+    // The `evotor-partner` bin (ESM only: it reads import.meta.url).
+    ...shared,
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: false,
+    splitting: false,
+    clean: false,
+  },
+])

@@ -84,7 +84,7 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
       throw new TypeError(`createEvotorProxy: requiredHeaders has an unknown header '${String(name)}'`)
     }
   }
-  const parseOptions = { required, strict: options.strict === true, authorization: false } as const
+  const parseOptions = { required, strict: options.strict === true }
 
   function envelope(inner: ProxyInnerResponse): WebhookResponse {
     return {

@@ -1,5 +1,11 @@
 import type { z } from 'zod'
-import { EVOTOR_ROUTES, type RouteName, type RouteRequest, type RouteResponse } from '../protocol/routes.js'
+import {
+  EVOTOR_ROUTES,
+  type EvotorRouteDefinition,
+  type RouteName,
+  type RouteRequest,
+  type RouteResponse,
+} from '../protocol/routes.js'
 import { parseIncoming, validateOutgoing } from '../protocol/validation.js'
 import {
   type AppCredentialOptions,
@@ -23,12 +29,20 @@ import { createSubscriptionSequencer, type SequenceStore } from './subscription-
 /** Which credential a route accepts. */
 export type WebhookCredential = 'app' | 'user' | 'app-or-user'
 
+/**
+ * The body a handler of route `N` receives. Events of an unknown `type` never reach the typed
+ * handlers (they go to `unknownEvent`), so their open member is left out here.
+ */
+export type WebhookBody<N extends RouteName> = N extends 'subscriptionEvent' | 'installationEvent'
+  ? Exclude<RouteRequest<N>, { type: 'Unknown' }>
+  : RouteRequest<N>
+
 /** What a handler receives. */
 export interface WebhookContext<N extends RouteName> {
   /** The route name (`'stores'`, `'subscriptionEvent'` …). */
   route: N
   /** The validated, leniently parsed request (the query for `commodities`). */
-  body: RouteRequest<N>
+  body: WebhookBody<N>
   /**
    * The Evotor user: from the verified user token when the request carried one, otherwise
    * the `userId` of the body (app-credential routes), otherwise `undefined`.
@@ -108,6 +122,7 @@ interface CompiledRoute {
   method: string
   credential: WebhookCredential
   kind: 'request' | 'notification'
+  source: 'body' | 'query'
   request: z.ZodType
   response: z.ZodType | undefined
 }
@@ -243,13 +258,13 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
   const resolved: Array<{ name: RouteName; method: string; paths: string[] }> = []
 
   for (const name of ROUTE_NAMES) {
-    const def = EVOTOR_ROUTES[name]
+    const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
     let credential: WebhookCredential = def.credential
     if (EVENT_ROUTES.has(name) && options.eventCredential !== undefined) credential = options.eventCredential
     if (name === 'commodities' && options.commoditiesCredential !== undefined) {
       credential = options.commoditiesCredential
     }
-    if (credential !== 'app' && handlers[name] !== undefined && userTokens === undefined) {
+    if (credential === 'user' && handlers[name] !== undefined && userTokens === undefined) {
       throw new TypeError(
         `createEvotorWebhooks: userTokens is required because handlers.${name} accepts user tokens`,
       )
@@ -259,8 +274,9 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       method: def.method,
       credential,
       kind: def.kind,
-      request: def.request as z.ZodType,
-      response: def.response as z.ZodType | undefined,
+      source: def.source,
+      request: def.request,
+      response: def.response,
     }
     const paths = [options.paths?.[name] ?? `${basePath}${def.path}`]
     const wantsLegacy = legacy === true || (Array.isArray(legacy) && legacy.includes(name))
@@ -331,7 +347,7 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
   }
 
   function readBody(route: CompiledRoute, request: WebhookRequest): unknown {
-    if (route.method === 'GET') {
+    if (route.source === 'query') {
       const query = request.query
       if (query instanceof URLSearchParams) return Object.fromEntries(query)
       const out: Record<string, string> = {}
@@ -371,11 +387,11 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     context: WebhookContext<RouteName>,
   ): Promise<{ value: unknown } | 'unhandled'> {
     const event = context.body as unknown as Record<string, unknown>
-    const isUnknownEvent = EVENT_ROUTES.has(route.name) && event.known === false
+    const isUnknownEvent = EVENT_ROUTES.has(route.name) && isUnknown(event)
     if (isUnknownEvent) {
       logger.warn('evotor-partner: event of an unknown type acknowledged', {
         route: route.name,
-        type: event.type,
+        type: event.rawType,
       })
       const catchAll = handlers.unknownEvent
       if (catchAll !== undefined) {
@@ -484,7 +500,11 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       }
       const auth = await authenticate(route, request)
       const raw = readBody(route, request)
-      const body = parseIncoming(route.request, raw) as RouteRequest<RouteName>
+      const body = parseIncoming(
+        route.request,
+        raw,
+        route.source === 'query' ? { rootSubject: 'query' } : {},
+      ) as WebhookBody<RouteName>
       const bodyUser = (body as { userId?: unknown } | null)?.userId
       const context: WebhookContext<RouteName> = {
         route: route.name,
@@ -516,6 +536,7 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
 
 class InProgress extends Error {}
 
+/** The open member of the event unions carries `type: 'Unknown'` (protocol §11 A20). */
 function isUnknown(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && (body as { known?: unknown }).known === false
+  return typeof body === 'object' && body !== null && (body as { type?: unknown }).type === 'Unknown'
 }

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { databasePathFromEnv } from '../config.js'
+import { openDatabase } from '../db.js'
+import { hashPassword } from '../passwords.js'
+import { createRepositories } from '../repositories/index.js'
+
+const USAGE = `Usage: npm -w examples/koa-app run add-account -- <login> <password|-> [--has-billing]
+
+Creates a partner account that Evotor's user/verify can log in with.
+  <password>      the password; "-" reads it from standard input (keeps it out of shell history)
+  --has-billing   the partner, not Evotor, bills this account (user/verify answers hasBilling: true)
+The database is DATABASE_PATH (default examples/koa-app/data/app.sqlite).`
+
+/** Streams and environment of {@link runAddAccount}. */
+export interface AddAccountIo {
+  env?: Readonly<Record<string, string | undefined>>
+  stdout?: (line: string) => void
+  stderr?: (line: string) => void
+  /** Source of the password when it is given as "-". */
+  readStdin?: () => string
+}
+
+/**
+ * The `add-account` command: hashes the password (scrypt) and stores a new partner account.
+ * Returns the process exit code (0 created, 1 login taken or bad input, 2 usage).
+ *
+ * @example
+ * ```ts
+ * const code = await runAddAccount(['ivanov', 'superpassword'])
+ * ```
+ */
+export async function runAddAccount(argv: readonly string[], io: AddAccountIo = {}): Promise<number> {
+  const out = io.stdout ?? ((line: string) => console.log(line))
+  const err = io.stderr ?? ((line: string) => console.error(line))
+  const flags = argv.filter((a) => a.startsWith('--'))
+  const args = argv.filter((a) => !a.startsWith('--'))
+  if (flags.includes('--help') || args.length !== 2 || flags.some((f) => f !== '--has-billing')) {
+    err(USAGE)
+    return 2
+  }
+  const [login = '', passwordArg = ''] = args
+  const password =
+    passwordArg === '-'
+      ? (io.readStdin ?? (() => readFileSync(0, 'utf8')))().replace(/\r?\n$/, '')
+      : passwordArg
+  if (login.trim() === '' || password === '') {
+    err('add-account: login and password must not be empty')
+    return 1
+  }
+  const db = openDatabase({ path: databasePathFromEnv(io.env ?? process.env) })
+  try {
+    const repos = createRepositories({ db: db.sqlite })
+    const passwordHash = await hashPassword(password)
+    const result = repos.accounts.create({ login, passwordHash, hasBilling: flags.includes('--has-billing') })
+    if (!result.ok) {
+      err(`add-account: the login ${JSON.stringify(login.trim())} is already taken`)
+      return 1
+    }
+    out(
+      `Created partner account ${JSON.stringify(result.account.login)} (id ${result.account.id}) in ${db.path}`,
+    )
+    return 0
+  } finally {
+    db.close()
+  }
+}
+
+const invokedPath = process.argv[1]
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(invokedPath).href) {
+  runAddAccount(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      console.error(`add-account failed: ${error instanceof Error ? error.message : String(error)}`)
+      process.exitCode = 1
+    },
+  )
+}

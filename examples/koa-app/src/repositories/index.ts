@@ -1,0 +1,105 @@
+import type { SqliteDatabase } from '../db.js'
+import { type AccountsRepository, createAccountsRepository } from './accounts.js'
+import { createDocumentsRepository, type DocumentsRepository } from './documents.js'
+import { createEvotorTokensRepository, type EvotorTokensRepository } from './evotor-tokens.js'
+import { createInstallationsRepository, type InstallationsRepository } from './installations.js'
+import { createInventoryRepository, type InventoryRepository } from './inventory.js'
+import { createProductsRepository, type ProductsRepository } from './products.js'
+import { createReceiptsRepository, type ReceiptsRepository } from './receipts.js'
+import { createSettingsRepository, type SettingsRepository } from './settings.js'
+import { createSubscriptionsRepository, type SubscriptionsRepository } from './subscriptions.js'
+import { createUserTokensRepository, type UserTokensRepository } from './user-tokens.js'
+
+export type {
+  AccountsRepository,
+  CreateAccountResult,
+  LinkAccountResult,
+  NewPartnerAccount,
+  PartnerAccount,
+} from './accounts.js'
+export { normalizeLogin } from './accounts.js'
+export type { JsonObject } from './context.js'
+export type { DocumentInput, DocumentRecord, DocumentsRepository, InsertCounts } from './documents.js'
+export type { EvotorCloudToken, EvotorTokensRepository } from './evotor-tokens.js'
+export type {
+  ApplyInstallationEventResult,
+  Installation,
+  InstallationEventInput,
+  InstallationsRepository,
+} from './installations.js'
+export { normalizeInstallationEventType } from './installations.js'
+export type {
+  DeviceRecord,
+  EmployeeRecord,
+  InventoryEntityInput,
+  InventoryRepository,
+  StoreRecord,
+} from './inventory.js'
+export type { ProductInput, ProductRecord, ProductScope, ProductsRepository } from './products.js'
+export { productCodes } from './products.js'
+export type { ReceiptEventInput, ReceiptRecord, ReceiptSummary, ReceiptsRepository } from './receipts.js'
+export { REFUND_RECEIPT_TYPES } from './receipts.js'
+export type { SettingsRepository } from './settings.js'
+export type {
+  ApplySubscriptionEventResult,
+  Subscription,
+  SubscriptionAddon,
+  SubscriptionEventInput,
+  SubscriptionEventType,
+  SubscriptionState,
+  SubscriptionsRepository,
+} from './subscriptions.js'
+export { normalizeSubscriptionEventType, SUBSCRIPTION_EVENT_TYPES } from './subscriptions.js'
+export type { IssuedUserToken, UserTokensRepository } from './user-tokens.js'
+
+/** Every repository of the app, over one SQLite connection. */
+export interface Repositories {
+  readonly settings: SettingsRepository
+  readonly accounts: AccountsRepository
+  readonly userTokens: UserTokensRepository
+  readonly evotorTokens: EvotorTokensRepository
+  readonly subscriptions: SubscriptionsRepository
+  readonly installations: InstallationsRepository
+  readonly inventory: InventoryRepository
+  readonly products: ProductsRepository
+  readonly documents: DocumentsRepository
+  readonly receipts: ReceiptsRepository
+}
+
+/** Options of {@link createRepositories}. */
+export interface RepositoriesOptions {
+  /** A migrated database (see `openDatabase`). */
+  db: SqliteDatabase
+  /** Clock; default `() => new Date()`. */
+  now?: () => Date
+}
+
+/**
+ * Creates all repositories over one connection (statements are prepared once, here).
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase({ path: config.databasePath })
+ * const repos = createRepositories({ db: db.sqlite })
+ * repos.receipts.storeSummary(storeUuid, dayStart, dayEnd)
+ * ```
+ */
+export function createRepositories(options: RepositoriesOptions): Repositories {
+  if (!options || typeof options.db?.prepare !== 'function') {
+    throw new TypeError('createRepositories: option "db" must be an open better-sqlite3 database')
+  }
+  const ctx = { db: options.db, now: options.now ?? (() => new Date()) }
+  const userTokens = createUserTokensRepository(ctx)
+  return {
+    settings: createSettingsRepository(ctx),
+    accounts: createAccountsRepository(ctx),
+    userTokens,
+    evotorTokens: createEvotorTokensRepository(ctx),
+    subscriptions: createSubscriptionsRepository(ctx),
+    installations: createInstallationsRepository(ctx, userTokens),
+    inventory: createInventoryRepository(ctx),
+    products: createProductsRepository(ctx),
+    documents: createDocumentsRepository(ctx),
+    receipts: createReceiptsRepository(ctx),
+  }
+}

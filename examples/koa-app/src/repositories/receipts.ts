@@ -1,0 +1,151 @@
+import { negateDecimal, sumDecimals, toDecimalString } from '../util/decimal.js'
+import { toIsoUtc } from '../util/time.js'
+import {
+  type JsonObject,
+  parseJsonObject,
+  type RepositoryContext,
+  requireId,
+  stringField,
+} from './context.js'
+import type { InsertCounts } from './documents.js'
+
+/** A receipt event of `POST /api/v2/receipts` (protocol §6.12, §9.6); the receipt id is `data.id`. */
+export interface ReceiptEventInput {
+  readonly id?: unknown
+  readonly data: { readonly id: string }
+}
+
+/** A stored receipt. */
+export interface ReceiptRecord {
+  readonly id: string
+  readonly eventId: string | null
+  readonly userId: string
+  readonly storeId: string | null
+  readonly deviceId: string | null
+  readonly type: string | null
+  /** ISO-8601 UTC. */
+  readonly dateTime: string | null
+  /** Decimal string as received (never a float). */
+  readonly totalAmount: string | null
+  /** The whole event as received. */
+  readonly raw: JsonObject
+  readonly receivedAt: string
+}
+
+/** Number and total of receipts. */
+export interface ReceiptSummary {
+  readonly count: number
+  /** Decimal string with at least two fraction digits, e.g. `'0.30'`. */
+  readonly total: string
+}
+
+/** Receipts, stored once per receipt id. */
+export interface ReceiptsRepository {
+  /** Inserts receipts in one transaction; a re-delivered receipt (same `data.id`) is ignored. */
+  insert(userId: string, events: readonly ReceiptEventInput[]): InsertCounts
+  get(id: string): ReceiptRecord | undefined
+  /**
+   * Count and total of a store's receipts with `dayStart <= dateTime < dayEnd`. Refunds
+   * (`PAYBACK`) are counted and subtracted. With `userId`, only that user's receipts count.
+   */
+  storeSummary(storeUuid: string, dayStart: Date, dayEnd: Date, options?: { userId?: string }): ReceiptSummary
+}
+
+/** Receipt types whose amount is money paid back to the buyer. */
+export const REFUND_RECEIPT_TYPES: readonly string[] = ['PAYBACK']
+
+interface ReceiptRow {
+  id: string
+  event_id: string | null
+  user_id: string
+  store_id: string | null
+  device_id: string | null
+  type: string | null
+  date_time: string | null
+  total_amount: string | null
+  raw: string
+  received_at: string
+}
+
+/**
+ * Creates the receipts repository.
+ *
+ * @example
+ * ```ts
+ * const receipts = createReceiptsRepository({ db: db.sqlite, now: () => new Date() })
+ * receipts.insert(userId, Array.isArray(body) ? body : [body])
+ * receipts.storeSummary(storeUuid, startOfDay, endOfDay) // { count: 1, total: '123.12' }
+ * ```
+ */
+export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsRepository {
+  const { db, now } = ctx
+  const insertRow = db.prepare<[ReceiptRow]>(
+    `INSERT OR IGNORE INTO receipts (id, event_id, user_id, store_id, device_id, type, date_time, total_amount, raw, received_at)
+     VALUES (@id, @event_id, @user_id, @store_id, @device_id, @type, @date_time, @total_amount, @raw, @received_at)`,
+  )
+  const select = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE id = ?')
+  const inRange = db.prepare<
+    [{ store: string; from: string; to: string; user: string | null }],
+    { type: string | null; total_amount: string | null }
+  >(
+    `SELECT type, total_amount FROM receipts
+     WHERE store_id = @store AND date_time >= @from AND date_time < @to AND (@user IS NULL OR user_id = @user)`,
+  )
+
+  const insert = db.transaction((userId: string, events: readonly ReceiptEventInput[]) => {
+    const at = now().toISOString()
+    let inserted = 0
+    for (const [i, event] of events.entries()) {
+      const data = event.data as unknown as JsonObject
+      const row: ReceiptRow = {
+        id: requireId(event.data?.id, `receipts[${i}].data.id`),
+        event_id: typeof event.id === 'string' ? event.id : null,
+        user_id: userId,
+        store_id: stringField(data, 'storeId'),
+        device_id: stringField(data, 'deviceId'),
+        type: stringField(data, 'type'),
+        date_time: toIsoUtc(data.dateTime) ?? null,
+        total_amount: toDecimalString(data.totalAmount) ?? null,
+        raw: JSON.stringify(event),
+        received_at: at,
+      }
+      inserted += insertRow.run(row).changes
+    }
+    return { inserted, duplicates: events.length - inserted }
+  })
+
+  return {
+    insert: (userId, events) => insert.immediate(requireId(userId, 'userId'), events),
+    get: (id) => {
+      const row = select.get(id)
+      return (
+        row && {
+          id: row.id,
+          eventId: row.event_id,
+          userId: row.user_id,
+          storeId: row.store_id,
+          deviceId: row.device_id,
+          type: row.type,
+          dateTime: row.date_time,
+          totalAmount: row.total_amount,
+          raw: parseJsonObject(row.raw),
+          receivedAt: row.received_at,
+        }
+      )
+    },
+    storeSummary: (storeUuid, dayStart, dayEnd, options = {}) => {
+      const rows = inRange.all({
+        store: storeUuid,
+        from: dayStart.toISOString(),
+        to: dayEnd.toISOString(),
+        user: options.userId ?? null,
+      })
+      // Money is summed in JS with BigInt over the decimal strings, never as SQL floats.
+      const amounts = rows.map((r) => {
+        const amount = r.total_amount ?? '0'
+        return r.type !== null && REFUND_RECEIPT_TYPES.includes(r.type) ? negateDecimal(amount) : amount
+      })
+      return { count: rows.length, total: sumDecimals(amounts) }
+    },
+  }
+}

@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type {
+  DocumentInput,
+  InventoryEntityInput,
+  ProductInput,
+  ReceiptEventInput,
+} from '../../src/repositories/index.js'
+import { createTestDb, fixture, type TestDb } from '../helpers.js'
+
+const USER = '01-000000000000001'
+const OTHER = '01-000000000000002'
+const STORE = '20170928-3176-40EB-80E2-A11F032E282A'
+
+type Receipt = ReceiptEventInput & { data: Record<string, unknown> & { id: string } }
+
+function receipt(id: string, extra: Record<string, unknown> = {}): Receipt {
+  const base = fixture<Receipt>('assembled/partner_v2_receipts.POST.request.json')
+  return { ...base, id: `event-${id}`, data: { ...base.data, id, ...extra } }
+}
+
+let t: TestDb
+beforeEach(() => {
+  t = createTestDb()
+})
+afterEach(() => t.cleanup())
+
+describe('stores, devices, employees', () => {
+  it('upserts by uuid, keeping case and raw JSON; lookups ignore case', () => {
+    const stores = fixture<InventoryEntityInput[]>('assembled/partner_v1_inventories_stores.PUT.request.json')
+    const devices = fixture<InventoryEntityInput[]>(
+      'assembled/partner_v1_inventories_devices.PUT.request.json',
+    )
+    const employees = fixture<InventoryEntityInput[]>(
+      'assembled/partner_v1_inventories_employees.PUT.request.json',
+    )
+    expect(t.repos.inventory.upsertStores(USER, stores)).toBe(1)
+    t.repos.inventory.upsertDevices(USER, devices)
+    t.repos.inventory.upsertEmployees(USER, employees)
+
+    const store = t.repos.inventory.getStore('20170228-f4f1-401b-80fa-9ecca8451ffb')
+    expect(store).toMatchObject({
+      uuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB',
+      userId: USER,
+      name: 'Мой магазин',
+    })
+    expect(store?.raw).toEqual(stores[0])
+    expect(t.repos.inventory.getDevice('20170222-d58c-40e0-8051-b53adff38860')).toMatchObject({
+      uuid: '20170222-D58C-40E0-8051-B53ADFF38860',
+      storeUuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB',
+      timezoneOffset: 10800000,
+    })
+    expect(t.repos.inventory.getEmployee('20170222-5670-4067-8017-FF5F40F1A23E')).toMatchObject({
+      name: 'Иван',
+      lastName: 'Иванов',
+      role: 'CASHIER',
+      phone: '79876543210',
+    })
+
+    t.clock.advance(1000)
+    t.repos.inventory.upsertStores(USER, [
+      {
+        uuid: '20170228-f4f1-401b-80fa-9ecca8451ffb',
+        name: 'Новое имя',
+        address: null,
+      } as InventoryEntityInput,
+    ])
+    const renamed = t.repos.inventory.getStore('20170228-F4F1-401B-80FA-9ECCA8451FFB')
+    expect(renamed).toMatchObject({
+      name: 'Новое имя',
+      address: null,
+      uuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB',
+    })
+    expect(t.repos.inventory.listStores(USER)).toHaveLength(1)
+  })
+
+  it('writes a batch atomically: one bad item writes nothing', () => {
+    const bad = [
+      { uuid: 'ok-1', name: 'a' },
+      { uuid: null, name: 'b' },
+    ] as unknown as InventoryEntityInput[]
+    expect(() => t.repos.inventory.upsertStores(USER, bad)).toThrow()
+    expect(t.repos.inventory.getStore('ok-1')).toBeUndefined()
+  })
+})
+
+describe('products', () => {
+  const products = fixture<ProductInput[]>(
+    'spec/partner_v1_inventories_stores_storeUuid_products.POST.request.json',
+  )
+
+  it('upserts per store and finds products by barcode and EGAIS code, scoped to the user', () => {
+    t.repos.products.upsert(USER, STORE, products)
+    const byBarcode = t.repos.products.findByBarcode(
+      { userId: USER, storeUuid: STORE.toLowerCase() },
+      '2000000000060',
+    )
+    expect(byBarcode).toMatchObject({
+      uuid: '01ba18b6-8707-5f47-3d9c-4db058054cb2',
+      storeUuid: STORE,
+      name: 'Сидр',
+      price: '123.12',
+      barCodes: ['2000000000060'],
+      alcoCodes: ['0000000000000000001'],
+      type: 'ALCOHOL_NOT_MARKED',
+      group: false,
+    })
+    expect(t.repos.products.findByBarcode({ userId: USER }, '2000000000060')?.name).toBe('Сидр')
+    expect(t.repos.products.findByAlcoCode({ userId: USER }, '0000000000000000001')?.name).toBe('Сидр')
+    expect(t.repos.products.findByBarcode({ userId: OTHER }, '2000000000060')).toBeUndefined()
+    expect(
+      t.repos.products.findByBarcode({ userId: USER, storeUuid: 'other-store' }, '2000000000060'),
+    ).toBeUndefined()
+    expect(t.repos.products.findByBarcode({ userId: USER }, '0000')).toBeUndefined()
+  })
+
+  it('replaces the barcodes on update and accepts the legacy lower-case names', () => {
+    t.repos.products.upsert(USER, STORE, products)
+    const [first] = products
+    if (!first) throw new Error('fixture')
+    t.repos.products.upsert(USER, STORE, [
+      { ...first, barCodes: undefined, barcodes: ['4600000000001'], name: 'Сидр 2' } as ProductInput,
+    ])
+    expect(t.repos.products.findByBarcode({ userId: USER }, '2000000000060')).toBeUndefined()
+    expect(t.repos.products.findByBarcode({ userId: USER }, '4600000000001')?.name).toBe('Сидр 2')
+    expect(t.repos.products.get(STORE, first.uuid)?.barCodes).toEqual(['4600000000001'])
+  })
+})
+
+describe('documents', () => {
+  it('stores each (store, uuid) once', () => {
+    const docs = fixture<DocumentInput[]>(
+      'assembled/partner_v1_inventories_stores_storeUuid_documents.PUT.request.json',
+    )
+    expect(t.repos.documents.insert(USER, STORE, docs)).toEqual({ inserted: 1, duplicates: 0 })
+    expect(t.repos.documents.insert(USER, STORE, docs)).toEqual({ inserted: 0, duplicates: 1 })
+    const doc = t.repos.documents.get(STORE, '175d8ae9-79db-4588-a65a-8f0613e2d0ff')
+    expect(doc).toMatchObject({
+      type: 'SELL',
+      deviceUuid: '5a188de4-49b8-4cb4-800e-eb6b5202437e',
+      closeDate: '2016-09-13T14:32:09.000Z',
+    })
+    expect(doc?.raw).toEqual(docs[0])
+  })
+})
+
+describe('receipts', () => {
+  const dayStart = new Date('2017-06-07T00:00:00.000Z')
+  const dayEnd = new Date('2017-06-08T00:00:00.000Z')
+
+  it('stores a receipt once and counts it once', () => {
+    expect(t.repos.receipts.insert(USER, [receipt('r1')])).toEqual({ inserted: 1, duplicates: 0 })
+    expect(t.repos.receipts.insert(USER, [receipt('r1')])).toEqual({ inserted: 0, duplicates: 1 })
+    expect(t.repos.receipts.get('r1')).toMatchObject({
+      eventId: 'event-r1',
+      storeId: STORE,
+      deviceId: '1022722e-9441-4beb-beae-c6bc5e7af30d',
+      dateTime: '2017-06-07T12:55:18.000Z',
+      totalAmount: '123.12',
+      type: 'SELL',
+    })
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 1, total: '123.12' })
+  })
+
+  it('sums decimal totals exactly and subtracts refunds', () => {
+    t.repos.receipts.insert(USER, [
+      receipt('a', { totalAmount: 0.1 }),
+      receipt('b', { totalAmount: '0.2' }),
+      receipt('c', { totalAmount: 0.05, type: 'PAYBACK' }),
+    ])
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 3, total: '0.25' })
+    t.repos.receipts.insert(USER, [receipt('d', { totalAmount: 0.05 })])
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).total).toBe('0.30')
+  })
+
+  it('summarises one store and one day only, case-insensitively on the store id', () => {
+    t.repos.receipts.insert(USER, [
+      receipt('in', { totalAmount: 10 }),
+      receipt('other-store', { storeId: 'another', totalAmount: 1 }),
+      receipt('yesterday', { dateTime: '2017-06-06T23:59:59Z', totalAmount: 1 }),
+      receipt('tomorrow', { dateTime: '2017-06-08T00:00:00Z', totalAmount: 1 }),
+      receipt('msk-evening', { dateTime: '2017-06-08T02:30:00+0300', totalAmount: 2 }),
+    ])
+    t.repos.receipts.insert(OTHER, [receipt('foreign', { totalAmount: 100 })])
+    expect(t.repos.receipts.storeSummary(STORE.toLowerCase(), dayStart, dayEnd, { userId: USER })).toEqual({
+      count: 2,
+      total: '12.00',
+    })
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).count).toBe(3)
+    expect(t.repos.receipts.storeSummary('nothing', dayStart, dayEnd)).toEqual({ count: 0, total: '0.00' })
+  })
+
+  it('rejects a batch with a receipt without data.id and writes none of it', () => {
+    const bad = { id: 'e', data: { totalAmount: 1 } } as unknown as ReceiptEventInput
+    expect(() => t.repos.receipts.insert(USER, [receipt('good'), bad])).toThrow(/receipts\[1\]\.data\.id/)
+    expect(t.repos.receipts.get('good')).toBeUndefined()
+  })
+
+  it('keeps receipts across a restart', () => {
+    t.repos.receipts.insert(USER, [receipt('r1')])
+    t.reopen()
+    expect(t.repos.receipts.insert(USER, [receipt('r1')]).duplicates).toBe(1)
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 1, total: '123.12' })
+  })
+})

@@ -1,0 +1,250 @@
+import type { ServerResponse } from 'node:http'
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+import { setEvotorContext } from '../core/evotor-context.js'
+import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
+import {
+  createEvotorProxy,
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyOptions,
+} from '../core/proxy.js'
+import {
+  bodyWasRead,
+  errorToResponse,
+  payloadTooLarge,
+  preParsedBody,
+  readNodeBody,
+  resolveBodyLimit,
+} from './node-body.js'
+
+// Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
+export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
+export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified proxy context, set by `evotorProxy()` of `evotor-partner/express`. */
+      evotor?: EvotorProxyContext
+    }
+  }
+}
+
+/** Options of {@link evotorWebhooks}. */
+export interface EvotorWebhooksMiddlewareOptions {
+  /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
+  bodyLimit?: number
+}
+
+function send(res: ServerResponse, response: WebhookResponse): void {
+  res.statusCode = response.status
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
+  res.setHeader('content-length', Buffer.byteLength(response.body))
+  res.end(response.body)
+}
+
+/**
+ * Express (4 and 5) middleware serving the Evotor webhooks: requests to a webhook path go to the
+ * dispatcher, every other request goes on to `next()`. Reads the body itself, or uses what
+ * `express.json()`, `express.raw()` or `express.text()` already produced; failures go to `next(err)`.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { createEvotorWebhooks } from 'evotor-partner'
+ * import { evotorWebhooks, evotorErrorHandler } from 'evotor-partner/express'
+ *
+ * const app = express()
+ * app.use(evotorWebhooks(createEvotorWebhooks({ appCredential, userTokens, handlers })))
+ * app.use(evotorErrorHandler())
+ * app.listen(3000)
+ * ```
+ */
+export function evotorWebhooks(
+  webhooks: WebhookDispatcher,
+  options: EvotorWebhooksMiddlewareOptions = {},
+): RequestHandler {
+  if (typeof webhooks?.matches !== 'function' || typeof webhooks.handle !== 'function') {
+    throw new TypeError('evotorWebhooks: webhooks must be the object createEvotorWebhooks() returns')
+  }
+  const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit)
+
+  async function handle(req: Request, res: Response, url: URL): Promise<void> {
+    let body: unknown
+    let parsedBody = false
+    if (bodyWasRead(req)) {
+      ;({ body, parsedBody } = preParsedBody(req.body, (req as { rawBody?: unknown }).rawBody))
+    } else {
+      try {
+        body = await readNodeBody(req, limit)
+      } catch (error) {
+        if (!isEvotorError(error)) throw error
+        send(res, errorToResponse(error))
+        return
+      }
+    }
+    const { method, headers } = req
+    send(
+      res,
+      await webhooks.handle({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers,
+        body,
+        parsedBody,
+      }),
+    )
+  }
+
+  return function evotorWebhooksMiddleware(req: Request, res: Response, next: NextFunction): void {
+    // `req.url` is relative to the mount point, like `req.path`.
+    const url = new URL(req.url, 'http://localhost')
+    if (!webhooks.matches(url.pathname)) {
+      next()
+      return
+    }
+    // Express 4 ignores returned promises: every failure must reach next(err).
+    handle(req, res, url).catch(next)
+  }
+}
+
+function toEvotorError(error: unknown): EvotorError | undefined {
+  if (isEvotorError(error)) return error
+  const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown }
+  // body-parser (`express.json()` …) failures, when it is mounted before the webhooks.
+  if (type === 'entity.parse.failed') return EvotorError.syntax()
+  if (type === 'entity.too.large') return payloadTooLarge(typeof limit === 'number' ? limit : 0)
+  return undefined
+}
+
+/**
+ * Express error middleware that answers `EvotorError`s (thrown by routes, webhooks or
+ * `requireEvotorContext`) with the Evotor error body, and body-parser failures with 400/2001 or
+ * 413; any other error goes on to the next error handler.
+ *
+ * @example
+ * ```ts
+ * app.use(express.json(), evotorWebhooks(webhooks))
+ * app.use(evotorErrorHandler()) // after the routes
+ * ```
+ */
+export function evotorErrorHandler(): ErrorRequestHandler {
+  return function evotorErrorMiddleware(
+    error: unknown,
+    _req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void {
+    const e = toEvotorError(error)
+    if (e === undefined || res.headersSent) {
+      next(error)
+      return
+    }
+    send(res, errorToResponse(e))
+  }
+}
+
+type Chunk = string | Uint8Array | null | undefined
+type Callback = (error?: Error | null) => void
+
+// Express's final handler (and `serve-static`'s redirects) answer in HTML with this policy header,
+// with a stack trace outside production: in ver. 1 that page becomes `{}` (as in Koa and Fetch).
+function isFrameworkPage(res: ServerResponse): boolean {
+  const type = String(res.getHeader('content-type') ?? '')
+  return res.getHeader('content-security-policy') === "default-src 'none'" && type.startsWith('text/html')
+}
+
+/** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
+function envelopeResponses(res: ServerResponse, proxy: EvotorProxy): void {
+  const { writeHead, write, end } = res
+  const chunks: Buffer[] = []
+  const collect = (chunk: Chunk, encoding?: BufferEncoding): void => {
+    if (chunk !== null && chunk !== undefined) chunks.push(Buffer.from(chunk as string, encoding))
+  }
+  res.writeHead = function evotorWriteHead(status: number, ...rest: unknown[]) {
+    res.statusCode = status
+    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
+    if (Array.isArray(headers)) {
+      const flat = headers.flat() as string[]
+      for (let i = 0; i + 1 < flat.length; i += 2) res.setHeader(flat[i] as string, flat[i + 1] as string)
+    } else if (headers !== undefined && headers !== null) {
+      for (const [name, value] of Object.entries(headers)) {
+        if (value !== undefined) res.setHeader(name, value as string)
+      }
+    }
+    return res
+  } as ServerResponse['writeHead']
+  res.write = function evotorWrite(chunk: Chunk, encoding?: BufferEncoding | Callback, callback?: Callback) {
+    collect(chunk, typeof encoding === 'string' ? encoding : undefined)
+    const done = typeof encoding === 'function' ? encoding : callback
+    if (done !== undefined) process.nextTick(done)
+    return true
+  } as ServerResponse['write']
+  res.end = function evotorEnd(
+    chunk?: Chunk | Callback,
+    encoding?: BufferEncoding | Callback,
+    callback?: Callback,
+  ) {
+    if (typeof chunk !== 'function') collect(chunk, typeof encoding === 'string' ? encoding : undefined)
+    const done = [chunk, encoding, callback].find((f) => typeof f === 'function') as Callback | undefined
+    Object.assign(res, { writeHead, write, end })
+    const framework = isFrameworkPage(res)
+    const contentType = framework ? 'application/json' : res.getHeader('content-type')?.toString()
+    const body = framework ? {} : Buffer.concat(chunks)
+    const answer = proxy.envelope({ status: res.statusCode, body, contentType })
+    for (const name of [
+      'content-length',
+      'content-encoding',
+      'transfer-encoding',
+      'etag',
+      'content-security-policy',
+    ]) {
+      res.removeHeader(name)
+    }
+    send(res, answer)
+    if (done !== undefined) res.once('finish', done)
+    return res
+  } as ServerResponse['end']
+}
+
+/**
+ * Express (4 and 5) middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the
+ * user token first, then the `X-Evotor-*` headers, and sets `req.evotor` (and
+ * `getEvotorContext(req)`); answers 401/400 with the Evotor error body otherwise. With
+ * `proxyVersion: 1` every downstream response is wrapped in the `{status, body}` envelope with HTTP
+ * 200 (protocol §7.4): JSON, text, Express's own 404 and the output of error handlers. Mount
+ * {@link evotorErrorHandler} after the routes to answer thrown `EvotorError`s with Evotor bodies.
+ *
+ * @example
+ * ```ts
+ * import { evotorProxy, evotorErrorHandler } from 'evotor-partner/express'
+ *
+ * app.use('/terminal', evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
+ * app.get('/terminal/receipts', (req, res) => {
+ *   res.json(listReceipts(req.evotor!.userId, req.evotor!.storeUuid))
+ * })
+ * app.use(evotorErrorHandler())
+ * ```
+ */
+export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHandler {
+  const resolved =
+    typeof (proxy as EvotorProxy)?.authenticate === 'function'
+      ? (proxy as EvotorProxy)
+      : createEvotorProxy(proxy as EvotorProxyOptions)
+  return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
+    resolved
+      .authenticate(req.headers)
+      .then(
+        (context) => {
+          req.evotor = context
+          setEvotorContext(req, context)
+          if (resolved.proxyVersion === 1) envelopeResponses(res, resolved)
+          next()
+        },
+        (error: unknown) => send(res, resolved.errorResponse(error)),
+      )
+      .catch(next)
+  }
+}

@@ -1,0 +1,201 @@
+import { setEvotorContext } from '../core/evotor-context.js'
+import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import { DEFAULT_BODY_LIMIT, type WebhookDispatcher, type WebhookResponse } from '../core/http-types.js'
+import {
+  createEvotorProxy,
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyOptions,
+} from '../core/proxy.js'
+
+// Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
+export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
+export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+
+/** Options of {@link createEvotorWebhooksHandler}. */
+export interface EvotorWebhooksHandlerOptions {
+  /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
+  bodyLimit?: number
+}
+
+/** A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context. */
+export type EvotorProxyHandler = (
+  request: Request,
+  evotor: EvotorProxyContext,
+) => Response | Promise<Response>
+
+const JSON_TYPE = 'application/json;charset=UTF-8'
+const encoder = new TextEncoder()
+
+function errorAnswer(error: EvotorError): WebhookResponse {
+  return {
+    status: error.status,
+    headers: { ...error.headers, 'content-type': JSON_TYPE },
+    body: JSON.stringify(error.toBody()),
+  }
+}
+
+function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
+  const headers = new Headers(extra)
+  for (const [name, value] of Object.entries(answer.headers)) headers.set(name, value)
+  const bytes = encoder.encode(answer.body)
+  if (answer.status !== 204 && answer.status !== 304) headers.set('content-length', String(bytes.byteLength))
+  const empty =
+    request.method === 'HEAD' || bytes.byteLength === 0 || answer.status === 204 || answer.status === 304
+  return new Response(empty ? null : bytes, { status: answer.status, headers })
+}
+
+function tooLarge(limit: number): EvotorError {
+  return new EvotorError(undefined, {
+    status: 413,
+    reason: 'payload too large',
+    message: `Request body is larger than ${limit} bytes`,
+  })
+}
+
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(declared) && declared > limit) {
+    await request.body?.cancel().catch(() => {})
+    throw tooLarge(limit)
+  }
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+/**
+ * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js
+ * route handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooks } from 'evotor-partner'
+ * import { createEvotorWebhooksHandler } from 'evotor-partner/fetch'
+ *
+ * const handler = createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, userTokens, handlers }))
+ * Bun.serve({ port: 3000, fetch: handler })
+ * ```
+ */
+export function createEvotorWebhooksHandler(
+  webhooks: WebhookDispatcher,
+  options: EvotorWebhooksHandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  if (typeof webhooks?.matches !== 'function' || typeof webhooks.handle !== 'function') {
+    throw new TypeError(
+      'createEvotorWebhooksHandler: webhooks must be the object createEvotorWebhooks() returns',
+    )
+  }
+  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw new TypeError('createEvotorWebhooksHandler: bodyLimit must be a positive integer (bytes)')
+  }
+  return async function evotorWebhooksHandler(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    if (!webhooks.matches(url.pathname)) return toResponse(request, errorAnswer(EvotorError.notFound()))
+    let body: Uint8Array
+    try {
+      body = await readBody(request, limit)
+    } catch (error) {
+      if (!isEvotorError(error)) throw error
+      return toResponse(request, errorAnswer(error))
+    }
+    const { method, headers } = request
+    return toResponse(
+      request,
+      await webhooks.handle({ method, path: url.pathname, query: url.searchParams, headers, body }),
+    )
+  }
+}
+
+function thrownAnswer(proxy: EvotorProxy, error: unknown): WebhookResponse {
+  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown }
+  const status = e?.status ?? e?.statusCode
+  // http-errors style: its status, and its message when it is meant to be shown.
+  if (
+    !isEvotorError(error) &&
+    e?.expose === true &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+  ) {
+    return proxy.envelope({ status, body: String(e.message), contentType: 'text/plain;charset=utf-8' })
+  }
+  return proxy.errorResponse(error)
+}
+
+const DROPPED = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'etag']
+
+/**
+ * Wraps a Fetch-style handler for terminal-facing routes (flow A, protocol §2, §3.2): verifies the
+ * user token first, then the `X-Evotor-*` headers, and passes the verified context to the handler
+ * (also `getEvotorContext(request)`, for a tRPC `createContext`); answers 401/400 with the Evotor
+ * error body otherwise. With `proxyVersion: 1` every outcome, thrown errors included, is wrapped in
+ * the `{status, body}` envelope (protocol §7.4); ver. 2 returns the handler's response as is and
+ * only renders thrown `EvotorError`s.
+ *
+ * @example
+ * ```ts
+ * import { withEvotorProxy } from 'evotor-partner/fetch'
+ *
+ * export const GET = withEvotorProxy({ userTokens: tokens, proxyVersion: 1 }, async (request, evotor) =>
+ *   Response.json(await listReceipts(evotor.userId, evotor.storeUuid)),
+ * )
+ * ```
+ */
+export function withEvotorProxy(
+  proxy: EvotorProxy | EvotorProxyOptions,
+  handler: EvotorProxyHandler,
+): (request: Request) => Promise<Response> {
+  if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
+  const resolved =
+    typeof (proxy as EvotorProxy)?.authenticate === 'function'
+      ? (proxy as EvotorProxy)
+      : createEvotorProxy(proxy as EvotorProxyOptions)
+  return async function evotorProxyHandler(request: Request): Promise<Response> {
+    let context: EvotorProxyContext
+    try {
+      context = await resolved.authenticate(request.headers)
+    } catch (error) {
+      return toResponse(request, resolved.errorResponse(error))
+    }
+    setEvotorContext(request, context)
+    if (resolved.proxyVersion === 2) {
+      try {
+        return await handler(request, context)
+      } catch (error) {
+        if (!isEvotorError(error)) throw error
+        return toResponse(request, resolved.errorResponse(error))
+      }
+    }
+    let response: Response
+    try {
+      response = await handler(request, context)
+      const body = new Uint8Array(await response.arrayBuffer())
+      const contentType = response.headers.get('content-type') ?? undefined
+      const kept = new Headers(response.headers)
+      for (const name of DROPPED) kept.delete(name)
+      return toResponse(request, resolved.envelope({ status: response.status, body, contentType }), kept)
+    } catch (error) {
+      return toResponse(request, thrownAnswer(resolved, error))
+    }
+  }
+}

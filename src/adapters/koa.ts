@@ -1,0 +1,170 @@
+import type { Context, Middleware, Next } from 'koa'
+import { setEvotorContext } from '../core/evotor-context.js'
+import { isEvotorError } from '../core/evotor-error.js'
+import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
+import { createEvotorProxy, type EvotorProxy, type EvotorProxyOptions } from '../core/proxy.js'
+import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
+import { bodyWasRead, errorToResponse, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
+
+// Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
+export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
+export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+
+/** Options of {@link evotorWebhooks}. */
+export interface EvotorWebhooksMiddlewareOptions {
+  /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
+  bodyLimit?: number
+}
+
+function send(ctx: Context, response: WebhookResponse): void {
+  ctx.status = response.status
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value)
+  ctx.remove('Content-Encoding')
+  ctx.body = response.body
+  if (!Object.keys(response.headers).some((name) => name.toLowerCase() === 'content-type')) {
+    ctx.remove('Content-Type')
+  }
+}
+
+function assertDispatcher(webhooks: WebhookDispatcher): void {
+  if (typeof webhooks?.matches !== 'function' || typeof webhooks.handle !== 'function') {
+    throw new TypeError('evotorWebhooks: webhooks must be the object createEvotorWebhooks() returns')
+  }
+}
+
+/**
+ * Koa middleware serving the Evotor webhooks: requests to a webhook path go to the dispatcher,
+ * every other request goes on to `next()`. Reads the body itself, or uses what koa-body already
+ * parsed (mount it after koa-body, or before it so bad JSON still answers 400/2001).
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { createEvotorWebhooks } from 'evotor-partner'
+ * import { evotorWebhooks } from 'evotor-partner/koa'
+ *
+ * const app = new Koa()
+ * app.use(evotorWebhooks(createEvotorWebhooks({ appCredential, userTokens, handlers })))
+ * app.listen(3000)
+ * ```
+ */
+export function evotorWebhooks(
+  webhooks: WebhookDispatcher,
+  options: EvotorWebhooksMiddlewareOptions = {},
+): Middleware {
+  assertDispatcher(webhooks)
+  const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit)
+  return async function evotorWebhooksMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (!webhooks.matches(ctx.path)) return next()
+    const request = ctx.request as { body?: unknown; rawBody?: unknown }
+    let body: unknown
+    let parsedBody = false
+    if (bodyWasRead(ctx.req)) {
+      const parsed = request.body as Record<symbol, unknown> | undefined
+      const unparsed = typeof parsed === 'object' ? parsed?.[Symbol.for('unparsedBody')] : undefined
+      ;({ body, parsedBody } = preParsedBody(parsed, request.rawBody ?? unparsed))
+    } else {
+      try {
+        body = await readNodeBody(ctx.req, limit)
+      } catch (error) {
+        if (!isEvotorError(error)) throw error
+        send(ctx, errorToResponse(error))
+        return
+      }
+    }
+    const { method, path, query, headers } = ctx
+    send(ctx, await webhooks.handle({ method, path, query, headers, body, parsedBody }))
+  }
+}
+
+async function responseBody(ctx: Context): Promise<unknown> {
+  const body: unknown = ctx.body
+  // Nothing answered: Koa's own 404 (protocol §11 A27: `{}`).
+  if (body === undefined || body === null) return ctx.status === 404 ? {} : undefined
+  if (typeof body === 'string' || body instanceof Uint8Array) return body
+  if (typeof (body as NodeJS.ReadableStream).pipe === 'function') {
+    const chunks: Buffer[] = []
+    for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk))
+    return Buffer.concat(chunks)
+  }
+  if (body instanceof Blob || body instanceof ReadableStream)
+    return new Uint8Array(await new Response(body).arrayBuffer())
+  if (body instanceof Response) return new Uint8Array(await body.arrayBuffer())
+  return body
+}
+
+function thrownResponse(proxy: EvotorProxy, error: unknown): WebhookResponse {
+  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown }
+  const status = e?.status ?? e?.statusCode
+  // http-errors style (`ctx.throw(404)`): its status, and its message when it is meant to be shown.
+  if (
+    !isEvotorError(error) &&
+    e?.expose === true &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+  ) {
+    const inner: ProxyInnerResponse = {
+      status,
+      body: String(e.message),
+      contentType: 'text/plain;charset=utf-8',
+    }
+    return proxy.envelope(inner)
+  }
+  return proxy.errorResponse(error)
+}
+
+/**
+ * Koa middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user token
+ * first, then the `X-Evotor-*` headers, and puts the verified context in `ctx.state.evotor` (and
+ * `getEvotorContext(ctx.req)`); answers 401/400 with the Evotor error body otherwise. With
+ * `proxyVersion: 1` every downstream outcome (JSON, text, streams, 404, thrown errors) is wrapped in
+ * the `{status, body}` envelope (protocol §7.4); ver. 2 leaves responses alone and only renders
+ * thrown `EvotorError`s.
+ *
+ * @example
+ * ```ts
+ * import { evotorProxy } from 'evotor-partner/koa'
+ *
+ * router.use('/terminal', evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
+ * router.get('/terminal/receipts', (ctx) => {
+ *   ctx.body = listReceipts(ctx.state.evotor.userId, ctx.state.evotor.storeUuid)
+ * })
+ * ```
+ */
+export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
+  const resolved =
+    typeof (proxy as EvotorProxy)?.authenticate === 'function'
+      ? (proxy as EvotorProxy)
+      : createEvotorProxy(proxy as EvotorProxyOptions)
+  return async function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
+    let context: Awaited<ReturnType<EvotorProxy['authenticate']>>
+    try {
+      context = await resolved.authenticate(ctx.headers)
+    } catch (error) {
+      send(ctx, resolved.errorResponse(error))
+      return
+    }
+    ctx.state.evotor = context
+    setEvotorContext(ctx.req, context)
+    if (resolved.proxyVersion === 2) {
+      try {
+        await next()
+      } catch (error) {
+        if (!isEvotorError(error)) throw error
+        send(ctx, resolved.errorResponse(error))
+      }
+      return
+    }
+    let answer: WebhookResponse
+    try {
+      await next()
+      const contentType = ctx.response.get('Content-Type')
+      const body = await responseBody(ctx)
+      answer = resolved.envelope({ status: ctx.status, body, contentType: contentType || undefined })
+    } catch (error) {
+      answer = thrownResponse(resolved, error)
+    }
+    send(ctx, answer)
+  }
+}

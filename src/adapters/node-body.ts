@@ -1,0 +1,173 @@
+import type { IncomingMessage } from 'node:http'
+import { EvotorError } from '../core/evotor-error.js'
+import { DEFAULT_BODY_LIMIT, type WebhookResponse } from '../core/http-types.js'
+
+/**
+ * How much of an oversized body is still read and thrown away before the 413 goes out: a client
+ * that is still uploading when the server closes the socket sees a reset instead of the answer.
+ * Past this, the 413 is sent at once and the connection is closed.
+ */
+const DRAIN_LIMIT = 1024 * 1024
+
+/**
+ * Validates the `bodyLimit` option of an adapter (bytes, a positive integer; default 10 MB,
+ * protocol §12).
+ *
+ * @example
+ * ```ts
+ * const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit) // 10485760 when undefined
+ * ```
+ */
+export function resolveBodyLimit(where: string, value: unknown): number {
+  if (value === undefined) return DEFAULT_BODY_LIMIT
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`${where}: bodyLimit must be a positive integer (bytes)`)
+  }
+  return value
+}
+
+/**
+ * The 413 error of the adapters; `Connection: close` because the rest of the body may still be
+ * on its way.
+ *
+ * @example
+ * ```ts
+ * throw payloadTooLarge(1024)
+ * ```
+ */
+export function payloadTooLarge(limit: number): EvotorError {
+  const base = EvotorError.payloadTooLarge(limit)
+  return new EvotorError(undefined, {
+    status: 413,
+    ...(base.reason === undefined ? {} : { reason: base.reason }),
+    message: base.message,
+    headers: { connection: 'close' },
+  })
+}
+
+/**
+ * The answer for an `EvotorError` raised by an adapter itself (413 before the dispatcher runs).
+ *
+ * @example
+ * ```ts
+ * send(errorToResponse(payloadTooLarge(limit))) // 413 {"errors":[{"reason":"payload too large"}]}
+ * ```
+ */
+export function errorToResponse(error: EvotorError): WebhookResponse {
+  return {
+    status: error.status,
+    headers: { ...error.headers, 'content-type': 'application/json;charset=UTF-8' },
+    body: JSON.stringify(error.toBody()),
+  }
+}
+
+function discard(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.readableEnded || req.destroyed) {
+      resolve()
+      return
+    }
+    let seen = 0
+    const done = (): void => {
+      req.off('data', onData)
+      req.off('end', done)
+      req.off('close', done)
+      req.off('error', done)
+      resolve()
+    }
+    // Stays in flowing mode after `done`: whatever still arrives is dropped, not buffered.
+    const onData = (chunk: Buffer | string): void => {
+      seen += chunk.length
+      if (seen > DRAIN_LIMIT) done()
+    }
+    req.on('data', onData)
+    req.once('end', done)
+    req.once('close', done)
+    req.once('error', done)
+    req.resume()
+  })
+}
+
+/**
+ * Reads the raw body of a Node request with a byte limit: rejects with a 413 `EvotorError` at once
+ * when `Content-Length` is over the limit, or as soon as the stream passes it; the rest of the
+ * body is drained (up to 1 MB) so the client gets the 413 instead of a reset.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readNodeBody(req, 1024 * 1024)
+ * ```
+ */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > limit) {
+    return discard(req).then(() => Promise.reject(payloadTooLarge(limit)))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const cleanup = (): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    const onData = (chunk: Buffer | string): void => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+      size += bytes.length
+      if (size > limit) {
+        cleanup()
+        chunks.length = 0
+        discard(req).then(() => reject(payloadTooLarge(limit)))
+        return
+      }
+      chunks.push(bytes)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(Buffer.concat(chunks, size))
+    }
+    const onError = (error: Error): void => {
+      cleanup()
+      reject(error)
+    }
+    const onClose = (): void => {
+      cleanup()
+      reject(new Error('evotor-partner: the request was aborted before its body was read'))
+    }
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', onError)
+    req.once('close', onClose)
+    req.resume()
+  })
+}
+
+/**
+ * Whether a body parser already read the request stream (body-parser sets `req._body`; koa-body,
+ * co-body and raw-body read it to the end).
+ *
+ * @example
+ * ```ts
+ * if (!bodyWasRead(req)) body = await readNodeBody(req, limit)
+ * ```
+ */
+export function bodyWasRead(req: IncomingMessage): boolean {
+  return (req as { _body?: unknown })._body === true || req.readableEnded
+}
+
+/**
+ * What the adapters hand the dispatcher for a body a framework parser produced: raw text or bytes
+ * when available (so bad JSON still answers 2001), else the parsed value with `parsedBody`.
+ *
+ * @example
+ * ```ts
+ * const { body, parsedBody } = preParsedBody(req.body, req.rawBody)
+ * ```
+ */
+export function preParsedBody(parsed: unknown, raw: unknown): { body: unknown; parsedBody: boolean } {
+  if (typeof raw === 'string' || raw instanceof Uint8Array) return { body: raw, parsedBody: false }
+  if (parsed === undefined || parsed === null) return { body: '', parsedBody: false }
+  if (typeof parsed === 'string' || parsed instanceof Uint8Array) return { body: parsed, parsedBody: false }
+  return { body: parsed, parsedBody: true }
+}

@@ -1,0 +1,168 @@
+import { EvotorError } from '../evotor-error.js'
+
+/** Longest `Authorization` value {@link parseAuthorization} accepts. */
+export const MAX_AUTHORIZATION_LENGTH = 8192
+
+/** A parsed `Authorization: Basic <base64(username:password)>` header. */
+export interface ParsedBasicAuthorization {
+  readonly scheme: 'basic'
+  /** The decoded text before the first `:`, or the whole decoded text when there is no `:`. */
+  readonly username: string
+  /** The decoded text after the first `:`, or `''` when there is no `:`. */
+  readonly password: string
+  /** The raw base64 blob as received (protocol §4.4: a fallback may compare it whole). */
+  readonly credentials: string
+}
+
+/** A parsed `Authorization: Bearer <token>` header, or a bare token without a scheme word. */
+export interface ParsedBearerAuthorization {
+  readonly scheme: 'bearer'
+  readonly token: string
+  /** `true` when the header had no scheme word (protocol §4.3 examples send bare user tokens). */
+  readonly bare: boolean
+}
+
+/**
+ * A parsed `Authorization` header. `JSON.stringify` and `util.inspect` show it with its
+ * secrets redacted; the fields themselves are readable as usual.
+ */
+export type ParsedAuthorization = ParsedBasicAuthorization | ParsedBearerAuthorization
+
+const REDACTED = '[redacted]'
+
+function redactingPrototype(redact: (value: ParsedAuthorization) => object): object {
+  const proto = {}
+  const show = function (this: ParsedAuthorization) {
+    return redact(this)
+  }
+  Object.defineProperty(proto, 'toJSON', { value: show })
+  Object.defineProperty(proto, Symbol.for('nodejs.util.inspect.custom'), { value: show })
+  return proto
+}
+
+const BEARER_PROTO = redactingPrototype((v) => ({
+  scheme: 'bearer',
+  token: REDACTED,
+  bare: v.scheme === 'bearer' && v.bare,
+}))
+const BASIC_PROTO = redactingPrototype(() => ({
+  scheme: 'basic',
+  username: REDACTED,
+  password: REDACTED,
+  credentials: REDACTED,
+}))
+
+const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
+const URL_SAFE_BASE64 = /^[A-Za-z0-9_-]+={0,2}$/
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+function malformed(): EvotorError {
+  // The value is a secret: never echo it (design.md, Security defaults).
+  return EvotorError.incorrect('Authorization', null)
+}
+
+function isControl(code: number): boolean {
+  return code < 32 || code === 127
+}
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true
+  return false
+}
+
+function isOws(code: number): boolean {
+  return code === 32 || code === 9
+}
+
+function bearer(token: string, bare: boolean): ParsedBearerAuthorization {
+  const result = Object.create(BEARER_PROTO) as { scheme: 'bearer'; token: string; bare: boolean }
+  result.scheme = 'bearer'
+  result.token = token
+  result.bare = bare
+  return result
+}
+
+function basic(credentials: string): ParsedBasicAuthorization {
+  const standard = STANDARD_BASE64.test(credentials)
+  const urlSafe = URL_SAFE_BASE64.test(credentials)
+  if (!standard && !urlSafe) throw malformed()
+  const bytes = Buffer.from(credentials, 'base64')
+  // Re-encoding rejects wrong padding and non-zero trailing bits: one blob per credential.
+  const unpadded = credentials.replace(/=+$/, '')
+  const canonical =
+    (standard && bytes.toString('base64') === credentials) ||
+    (urlSafe &&
+      bytes.toString('base64url') === unpadded &&
+      (unpadded.length === credentials.length || credentials.length % 4 === 0))
+  if (!canonical) throw malformed()
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw malformed()
+  }
+  // RFC 7617 §2: user-id and password contain no control characters.
+  if (hasControl(text)) throw malformed()
+  const colon = text.indexOf(':')
+  const result = Object.create(BASIC_PROTO) as {
+    scheme: 'basic'
+    username: string
+    password: string
+    credentials: string
+  }
+  result.scheme = 'basic'
+  result.username = colon < 0 ? text : text.slice(0, colon)
+  result.password = colon < 0 ? '' : text.slice(colon + 1)
+  result.credentials = credentials
+  return result
+}
+
+/**
+ * Parses an `Authorization` header value: `Bearer <token>`, `Basic <base64>` (scheme word in
+ * any case, spaces or tabs after it) or a bare token, which is a bearer token with
+ * `bare: true` (protocol §4.3, §11 A6). Basic credentials are decoded from strict base64 or
+ * base64url as UTF-8 and split at the first `:` (protocol §4.4).
+ *
+ * @throws {EvotorError} 400/2003 `subject: "Authorization"`, `value: null` when the value is
+ * empty, too long, has control characters or inner whitespace, an unknown scheme word, or
+ * bad base64/UTF-8. The value never appears in the error.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthorization } from 'evotor-partner'
+ * parseAuthorization('Bearer evotor_token') // { scheme: 'bearer', token: 'evotor_token', bare: false }
+ * parseAuthorization('Basic dXNlcjpwYXNz') // { scheme: 'basic', username: 'user', password: 'pass', ... }
+ * ```
+ */
+export function parseAuthorization(value: string): ParsedAuthorization {
+  if (typeof value !== 'string' || value.length > MAX_AUTHORIZATION_LENGTH) throw malformed()
+  let start = 0
+  let end = value.length
+  while (start < end && isOws(value.charCodeAt(start))) start++
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--
+  if (start === end) throw malformed()
+  let gap = -1
+  let tokenStart = -1
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i)
+    if (isOws(code)) {
+      if (tokenStart >= 0) throw malformed()
+      if (gap < 0) gap = i
+    } else if (isControl(code)) {
+      throw malformed()
+    } else if (gap >= 0 && tokenStart < 0) {
+      tokenStart = i
+    }
+  }
+  if (gap < 0) {
+    const token = value.slice(start, end)
+    const lower = token.toLowerCase()
+    if (lower === 'bearer' || lower === 'basic') throw malformed()
+    return bearer(token, true)
+  }
+  const scheme = value.slice(start, gap).toLowerCase()
+  const token = value.slice(tokenStart, end)
+  if (scheme === 'bearer') return bearer(token, false)
+  if (scheme === 'basic') return basic(token)
+  throw malformed()
+}

@@ -1,0 +1,242 @@
+import { LRUCache } from 'lru-cache'
+import { EvotorError } from '../evotor-error.js'
+
+/**
+ * What a verified partner user token stands for (protocol §4.1): the Evotor user it was issued
+ * to, and when known, when it was issued and when it expires.
+ *
+ * @example
+ * ```ts
+ * const { userId } = await tokens.verify(bearerToken)
+ * if (userId !== headers.userId) throw EvotorError.invalidUserToken()
+ * ```
+ */
+export interface VerifiedUserToken {
+  userId: string
+  issuedAt?: Date
+  expiresAt?: Date
+}
+
+/**
+ * Verifies the partner user tokens that Evotor sends back as `Authorization: Bearer <token>` on
+ * webhooks and proxied terminal requests (protocol §4.1, §4.2). Implemented by
+ * {@link createUserTokens} (stateless signed tokens) and {@link createUserTokenLookup} (opaque
+ * tokens stored by the partner); the webhook dispatcher and the proxy middleware accept either.
+ *
+ * @example
+ * ```ts
+ * const verifier: UserTokenVerifier = createUserTokens({ secret: process.env.TOKEN_SECRET! })
+ * try {
+ *   const { userId } = await verifier.verify(token)
+ * } catch (error) {
+ *   // EvotorError 1002 (invalid, unknown or revoked) or 1003 (expired)
+ * }
+ * verifier.revokeUser('01-000000000015463') // e.g. on ApplicationUninstalled
+ * ```
+ */
+export interface UserTokenVerifier {
+  /** Resolves the token's user, or rejects with EvotorError 1002 (invalid/unknown/revoked) or 1003 (expired). */
+  verify(token: string): Promise<VerifiedUserToken>
+  /** Drop any cached verification of this token, so the next verify() re-checks it. */
+  revokeToken(token: string): void
+  /** Drop every cached verification for this user. */
+  revokeUser(userId: string): void
+}
+
+/**
+ * Bounds of the in-memory verification cache (an LRU with a TTL).
+ *
+ * @example
+ * ```ts
+ * createUserTokens({ secret, cache: { max: 50_000, ttl: 5 * 60_000 } })
+ * ```
+ */
+export interface UserTokenCacheOptions {
+  /** Most tokens kept at once; the least recently used are dropped first. Default `10_000`. */
+  max?: number
+  /** How long (ms) a successful verification is reused without re-checking. Default `60_000`. */
+  ttl?: number
+}
+
+/** A cached verdict: `result === null` is a cached miss (unknown token). */
+interface CacheEntry {
+  readonly result: Readonly<VerifiedUserToken> | null
+  /** Token expiry in ms (the `now` clock), `Infinity` when the token does not expire. */
+  readonly expiresAtMs: number
+}
+
+interface Flight {
+  current: boolean
+  promise: Promise<Readonly<VerifiedUserToken>>
+}
+
+/** @internal */
+export interface VerificationCacheSettings {
+  /** `undefined`: nothing is cached (in-flight verifications are still shared). */
+  readonly cache: { readonly max: number; readonly ttl: number; readonly negativeTtl: number } | undefined
+  readonly now: (() => number) | undefined
+  /** Loads a verdict for an uncached token: a result, `null` for "unknown", or throws. */
+  readonly load: (token: string) => Promise<VerifiedUserToken | null>
+}
+
+/**
+ * The cache and coalescing machinery shared by both verifier kinds: an LRU keyed by the token
+ * itself (the hit path is one `get` plus an expiry check, no hashing), a per-user index of cached
+ * tokens for `revokeUser`, and one in-flight promise per token.
+ *
+ * @internal
+ */
+export class VerificationCache implements UserTokenVerifier {
+  readonly #lru: LRUCache<string, CacheEntry> | undefined
+  readonly #negativeTtl: number
+  readonly #byUser = new Map<string, Set<string>>()
+  readonly #inflight = new Map<string, Flight>()
+  readonly #now: () => number
+  readonly #load: (token: string) => Promise<VerifiedUserToken | null>
+
+  constructor(settings: VerificationCacheSettings) {
+    this.#now = settings.now ?? Date.now
+    this.#load = settings.load
+    this.#negativeTtl = settings.cache?.negativeTtl ?? 0
+    if (settings.cache !== undefined) {
+      const now = settings.now
+      this.#lru = new LRUCache<string, CacheEntry>({
+        max: settings.cache.max,
+        ttl: settings.cache.ttl,
+        // A custom clock is for tests: read it on every check instead of lru-cache's 1 ms memo.
+        ...(now === undefined ? {} : { perf: { now }, ttlResolution: 0 }),
+        dispose: (entry, token) => {
+          if (entry.result !== null) this.#unindex(entry.result.userId, token)
+        },
+      })
+    }
+  }
+
+  /** Entries held in the cache (positive and negative), never more than `max`. */
+  get size(): number {
+    return this.#lru?.size ?? 0
+  }
+
+  verify(token: string): Promise<VerifiedUserToken> {
+    const entry = this.#lru?.get(token)
+    if (entry !== undefined) return this.#settle(entry)
+    const pending = this.#inflight.get(token)
+    if (pending !== undefined) return pending.promise
+    const flight = { current: true } as Flight
+    this.#inflight.set(token, flight)
+    flight.promise = this.#run(token, flight)
+    return flight.promise
+  }
+
+  revokeToken(token: string): void {
+    this.#lru?.delete(token)
+    const flight = this.#inflight.get(token)
+    if (flight !== undefined) {
+      flight.current = false
+      this.#inflight.delete(token)
+    }
+  }
+
+  revokeUser(userId: string): void {
+    const tokens = this.#byUser.get(userId)
+    if (tokens !== undefined) for (const token of [...tokens]) this.#lru?.delete(token)
+    this.#byUser.delete(userId)
+    // An in-flight verification's user is not known yet: none of them may be cached any more.
+    this.#dropInflight()
+  }
+
+  clear(): void {
+    this.#lru?.clear()
+    this.#byUser.clear()
+    this.#dropInflight()
+  }
+
+  async #run(token: string, flight: Flight): Promise<Readonly<VerifiedUserToken>> {
+    let result: VerifiedUserToken | null
+    try {
+      result = await this.#load(token)
+    } finally {
+      if (flight.current) this.#inflight.delete(token)
+    }
+    const entry: CacheEntry =
+      result === null
+        ? { result: null, expiresAtMs: Number.POSITIVE_INFINITY }
+        : {
+            result: Object.freeze(result),
+            expiresAtMs: result.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY,
+          }
+    // A revoke that happened while this load was pending makes its verdict stale: answer the
+    // callers that asked before the revoke, but never cache it.
+    if (flight.current && this.#lru !== undefined) {
+      if (entry.result === null) {
+        if (this.#negativeTtl > 0) this.#lru.set(token, entry, { ttl: this.#negativeTtl })
+      } else {
+        this.#lru.set(token, entry)
+        this.#index(entry.result.userId, token)
+      }
+    }
+    return this.#settle(entry)
+  }
+
+  #settle(entry: CacheEntry): Promise<Readonly<VerifiedUserToken>> {
+    if (entry.result === null) return Promise.reject(EvotorError.invalidUserToken())
+    if (entry.expiresAtMs !== Number.POSITIVE_INFINITY && entry.expiresAtMs <= this.#now()) {
+      return Promise.reject(EvotorError.userTokenExpired())
+    }
+    return Promise.resolve(entry.result)
+  }
+
+  #index(userId: string, token: string): void {
+    let tokens = this.#byUser.get(userId)
+    if (tokens === undefined) {
+      tokens = new Set()
+      this.#byUser.set(userId, tokens)
+    }
+    tokens.add(token)
+  }
+
+  #unindex(userId: string, token: string): void {
+    const tokens = this.#byUser.get(userId)
+    if (tokens === undefined) return
+    tokens.delete(token)
+    if (tokens.size === 0) this.#byUser.delete(userId)
+  }
+
+  #dropInflight(): void {
+    for (const flight of this.#inflight.values()) flight.current = false
+    this.#inflight.clear()
+  }
+}
+
+/** @internal Validates a positive integer option; `name` is the option path for the TypeError. */
+export function positiveInteger(factory: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`${factory}: \`${name}\` must be a positive integer`)
+  }
+  return value
+}
+
+/** @internal Validates a non-negative finite number option (milliseconds). */
+export function duration(
+  factory: string,
+  name: string,
+  value: unknown,
+  fallback: number,
+  { allowZero }: { allowZero: boolean },
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(
+      `${factory}: \`${name}\` must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds`,
+    )
+  }
+  return value
+}
+
+/** @internal Validates an optional function option. */
+export function optionalFunction<F>(factory: string, name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new TypeError(`${factory}: \`${name}\` must be a function`)
+  return value as F
+}

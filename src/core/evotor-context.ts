@@ -1,0 +1,89 @@
+import { EvotorError } from './evotor-error.js'
+import type { EvotorProxyContext } from './proxy.js'
+
+const STORE_KEY = Symbol.for('evotor-partner.evotorContext')
+
+// One store per process, not per module copy: the ESM and the CJS build (or two bundled copies)
+// must see the contexts the other one stored.
+function store(): WeakMap<object, EvotorProxyContext> {
+  const holder = globalThis as { [STORE_KEY]?: WeakMap<object, EvotorProxyContext> }
+  let map = holder[STORE_KEY]
+  if (map === undefined) {
+    map = new WeakMap()
+    holder[STORE_KEY] = map
+  }
+  return map
+}
+
+/**
+ * Remembers the verified proxy context of a request. The adapters call it with the Node
+ * `IncomingMessage` (Koa `ctx.req`, Express `req`) or the Fetch `Request`; entries go away with
+ * the request object.
+ *
+ * @example
+ * ```ts
+ * const evotor = await proxy.authenticate(request.headers)
+ * setEvotorContext(request, evotor)
+ * ```
+ */
+export function setEvotorContext(key: object, context: EvotorProxyContext): void {
+  store().set(key, context)
+}
+
+/**
+ * The verified proxy context stored for a request, or `undefined` when the request did not pass
+ * the proxy middleware.
+ *
+ * @example
+ * ```ts
+ * const evotor = getEvotorContext(req) // Express `req`, Koa `ctx.req` or a Fetch `Request`
+ * if (evotor) console.log(evotor.userId, evotor.storeUuid)
+ * ```
+ */
+export function getEvotorContext(key: object): EvotorProxyContext | undefined {
+  return store().get(key)
+}
+
+/**
+ * The verified proxy context stored for a request; throws `EvotorError` 401/1002 when there is none
+ * (the route was reached without the proxy middleware, so no user token was verified).
+ *
+ * @example
+ * ```ts
+ * app.get('/api/receipts', (req, res) => {
+ *   const { userId, storeUuid } = requireEvotorContext(req)
+ *   res.json(listReceipts(userId, storeUuid))
+ * })
+ * ```
+ */
+export function requireEvotorContext(key: object): EvotorProxyContext {
+  const context = store().get(key)
+  if (context === undefined) throw EvotorError.invalidUserToken()
+  return context
+}
+
+/** What {@link createEvotorTrpcContext} returns: the tRPC context of a proxied terminal request. */
+export interface EvotorTrpcContext {
+  evotor: EvotorProxyContext
+}
+
+/**
+ * A tRPC `createContext` for routes behind the proxy middleware: tRPC's Express, Fetch and
+ * Node adapters pass `{ req }` (the same request object the proxy middleware saw), and the
+ * context carries the verified `evotor` data. Throws 401/1002 when the request was not verified.
+ *
+ * @example
+ * ```ts
+ * import { createExpressMiddleware } from '@trpc/server/adapters/express'
+ * import { evotorProxy } from 'evotor-partner/express'
+ * import { createEvotorTrpcContext } from 'evotor-partner'
+ *
+ * app.use('/trpc', evotorProxy({ userTokens: tokens }), createExpressMiddleware({
+ *   router: appRouter,
+ *   createContext: createEvotorTrpcContext,
+ * }))
+ * ```
+ */
+export function createEvotorTrpcContext({ req }: { req: object }): EvotorTrpcContext {
+  return { evotor: requireEvotorContext(req) }
+}

@@ -1,0 +1,229 @@
+import { type ParsedAuthorization, parseAuthorization } from './auth/authorization.js'
+import { EvotorError } from './evotor-error.js'
+import type { HeadersLike } from './http-types.js'
+
+/** The Evotor request headers, parsed (protocol §3.2). Absent headers are `undefined`. */
+export interface EvotorHeaders {
+  /** `X-Evotor-Store-Uuid`, case kept exactly. */
+  storeUuid: string | undefined
+  /** `X-Evotor-Device-UUID`, case kept exactly (Evotor calls it case-sensitive). */
+  deviceUuid: string | undefined
+  /** `X-Evotor-User-Id`. */
+  userId: string | undefined
+  /** `Authorization`, parsed; not verified. */
+  authorization: ParsedAuthorization | undefined
+}
+
+/** A field of {@link EvotorHeaders}. */
+export type EvotorHeaderField = keyof EvotorHeaders
+
+/** Options of {@link parseEvotorHeaders}. */
+export interface ParseEvotorHeadersOptions {
+  /**
+   * Check the documented formats: store/device ids as uuids (also Evotor's date-prefixed
+   * form), the user id as `^[0-9]{2}-[0-9]{15}$`. Default `false`: ids are opaque (protocol §3.5).
+   */
+  strict?: boolean
+  /** Headers that must be present (400/2002 when absent). Default `[]`. */
+  required?: readonly EvotorHeaderField[]
+  /** Longest id accepted, in characters. Default `256`. */
+  maxLength?: number
+}
+
+/** The canonical spelling of each Evotor header, as the protocol writes it (§3.2). */
+export const EVOTOR_HEADER_NAMES = {
+  storeUuid: 'X-Evotor-Store-Uuid',
+  deviceUuid: 'X-Evotor-Device-UUID',
+  userId: 'X-Evotor-User-Id',
+  authorization: 'Authorization',
+} as const satisfies Record<EvotorHeaderField, string>
+
+const FIELDS = ['storeUuid', 'deviceUuid', 'userId', 'authorization'] as const
+const LOWER_NAMES: readonly string[] = FIELDS.map((f) => EVOTOR_HEADER_NAMES[f].toLowerCase())
+const CANONICAL = new Map<string, string>(
+  FIELDS.map((f) => [EVOTOR_HEADER_NAMES[f].toLowerCase(), EVOTOR_HEADER_NAMES[f]]),
+)
+const DEFAULT_MAX_LENGTH = 256
+// Standard uuid (versions 1-5), or Evotor's date-prefixed ids (`20170228-F4F1-401B-…`, §3.5)
+// whose version/variant nibbles are not guaranteed.
+const STRICT_UUID =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}|[0-9]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})-[0-9a-f]{12}$/i
+const STRICT_USER_ID = /^[0-9]{2}-[0-9]{15}$/
+const STRICT: Record<string, RegExp> = {
+  storeUuid: STRICT_UUID,
+  deviceUuid: STRICT_UUID,
+  userId: STRICT_USER_ID,
+}
+
+type RawValue = string | readonly string[] | number | undefined | null
+
+const CANONICAL_NAMES: readonly string[] = FIELDS.map((f) => EVOTOR_HEADER_NAMES[f])
+
+function repeated(subject: string): EvotorError {
+  return EvotorError.incorrect(subject, null)
+}
+
+/** One value, or `undefined`; throws 2003 for an array of several values. */
+function single(raw: RawValue, subject: string): string | undefined {
+  if (typeof raw === 'string') return raw
+  if (typeof raw === 'number') return String(raw)
+  if (Array.isArray(raw)) {
+    if (raw.length > 1) throw repeated(subject)
+    return raw.length === 1 ? single(raw[0] as RawValue, subject) : undefined
+  }
+  return undefined
+}
+
+function store(out: (string | undefined)[], index: number, raw: RawValue, subjects: readonly string[]): void {
+  const subject = subjects[index] as string
+  const value = single(raw, subject)
+  if (value === undefined) return
+  if (out[index] !== undefined) throw repeated(subject)
+  out[index] = value
+}
+
+function indexOfName(key: string, lowerNames: readonly string[]): number {
+  for (let i = 0; i < lowerNames.length; i++) {
+    const name = lowerNames[i] as string
+    if (key.length === name.length && (key === name || key.toLowerCase() === name)) return i
+  }
+  return -1
+}
+
+function readPairs(
+  pairs: Iterable<readonly [string, RawValue]>,
+  lowerNames: readonly string[],
+  subjects: readonly string[],
+  out: (string | undefined)[],
+): void {
+  for (const pair of pairs) {
+    const key = pair[0]
+    if (typeof key !== 'string') continue
+    const i = indexOfName(key, lowerNames)
+    if (i >= 0) store(out, i, pair[1], subjects)
+  }
+}
+
+/** Reads several headers in one pass; `lowerNames` are lower-case, `subjects` name them in errors. */
+function readHeaders(
+  headers: HeadersLike,
+  lowerNames: readonly string[],
+  subjects: readonly string[],
+): (string | undefined)[] {
+  const out: (string | undefined)[] = new Array(lowerNames.length).fill(undefined)
+  if (typeof headers !== 'object' || headers === null) return out
+  const proto = Object.getPrototypeOf(headers)
+  if (proto === Object.prototype || proto === null) {
+    const record = headers as Readonly<Record<string, RawValue>>
+    for (const key of Object.keys(record)) {
+      const i = indexOfName(key, lowerNames)
+      if (i >= 0) store(out, i, record[key], subjects)
+    }
+  } else if (Array.isArray(headers) || headers instanceof Map) {
+    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, subjects, out)
+  } else if (typeof (headers as Headers).get === 'function' && !('size' in headers)) {
+    // Fetch Headers: already case-insensitive; repeats arrive joined with ", " (rejected later).
+    for (let i = 0; i < lowerNames.length; i++) {
+      out[i] = (headers as Headers).get(lowerNames[i] as string) ?? undefined
+    }
+  } else if (Symbol.iterator in headers) {
+    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, subjects, out)
+  }
+  return out
+}
+
+/**
+ * Reads one header from any {@link HeadersLike} (Fetch `Headers`, Node's lower-case
+ * `IncomingHttpHeaders`, a plain object with keys in any case, a `Map`, pairs), by a
+ * case-insensitive name (protocol §11 A48).
+ *
+ * @throws {EvotorError} 400/2003 (`value: null`) when the header is present more than once.
+ *
+ * @example
+ * ```ts
+ * import { getHeader } from 'evotor-partner'
+ * getHeader({ 'x-evotor-user-id': '01-000000000000001' }, 'X-Evotor-User-Id') // '01-000000000000001'
+ * ```
+ */
+export function getHeader(headers: HeadersLike, name: string): string | undefined {
+  const lower = name.toLowerCase()
+  return readHeaders(headers, [lower], [CANONICAL.get(lower) ?? name])[0]
+}
+
+function isOws(code: number): boolean {
+  return code === 32 || code === 9
+}
+
+function parseId(raw: string, field: EvotorHeaderField, maxLength: number, strict: boolean): string {
+  let start = 0
+  let end = raw.length
+  while (start < end && isOws(raw.charCodeAt(start))) start++
+  while (end > start && isOws(raw.charCodeAt(end - 1))) end--
+  const value = raw.slice(start, end)
+  let ok = value.length > 0 && value.length <= maxLength
+  for (let i = 0; ok && i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    // A comma means a repeated header joined by Node or Fetch ("a, b").
+    if (code < 32 || code === 127 || code === 44) ok = false
+  }
+  if (ok && strict) ok = (STRICT[field] as RegExp).test(value)
+  if (!ok) throw EvotorError.incorrect(EVOTOR_HEADER_NAMES[field], value.slice(0, maxLength))
+  return value
+}
+
+function resolveOptions(options: ParseEvotorHeadersOptions): {
+  strict: boolean
+  required: readonly EvotorHeaderField[]
+  maxLength: number
+} {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('parseEvotorHeaders: options must be an object')
+  const { strict = false, required = [], maxLength = DEFAULT_MAX_LENGTH } = options
+  if (typeof strict !== 'boolean') throw new TypeError('parseEvotorHeaders: options.strict must be a boolean')
+  if (!Number.isInteger(maxLength) || maxLength <= 0) {
+    throw new TypeError('parseEvotorHeaders: options.maxLength must be a positive integer')
+  }
+  if (!Array.isArray(required) || required.some((r) => !(FIELDS as readonly unknown[]).includes(r))) {
+    throw new TypeError(`parseEvotorHeaders: options.required must list only ${FIELDS.join(', ')}`)
+  }
+  return { strict, required, maxLength }
+}
+
+/**
+ * Parses the headers the Evotor cloud adds to proxied terminal requests (protocol §3.2):
+ * `X-Evotor-Store-Uuid`, `X-Evotor-Device-UUID`, `X-Evotor-User-Id` and `Authorization`
+ * (names in any case). Lenient by default: ids are opaque non-empty strings, case kept,
+ * surrounding spaces trimmed (§3.5, §11 A2, A49). It does not verify anything: trust the ids
+ * only after the token is verified and its user equals `userId` (§3.2).
+ *
+ * @throws {EvotorError} 400/2002 for a `required` header that is absent; 400/2003 for a
+ * repeated header or a malformed value (empty, control characters, a comma, longer than
+ * `maxLength`, or failing the strict pattern). Ids are echoed in `value` (truncated);
+ * `Authorization` never is.
+ * @throws {TypeError} for bad options.
+ *
+ * @example
+ * ```ts
+ * import { parseEvotorHeaders } from 'evotor-partner'
+ * const { storeUuid, userId, authorization } = parseEvotorHeaders(req.headers, {
+ *   required: ['userId', 'authorization'],
+ * })
+ * ```
+ */
+export function parseEvotorHeaders(headers: HeadersLike, options?: ParseEvotorHeadersOptions): EvotorHeaders {
+  const { strict, required, maxLength } =
+    options === undefined
+      ? { strict: false, required: [], maxLength: DEFAULT_MAX_LENGTH }
+      : resolveOptions(options)
+  const [store, device, user, auth] = readHeaders(headers, LOWER_NAMES, CANONICAL_NAMES)
+  const result: EvotorHeaders = {
+    storeUuid: store === undefined ? undefined : parseId(store, 'storeUuid', maxLength, strict),
+    deviceUuid: device === undefined ? undefined : parseId(device, 'deviceUuid', maxLength, strict),
+    userId: user === undefined ? undefined : parseId(user, 'userId', maxLength, strict),
+    authorization: auth === undefined ? undefined : parseAuthorization(auth),
+  }
+  for (const field of required) {
+    if (result[field] === undefined) throw EvotorError.missing(EVOTOR_HEADER_NAMES[field])
+  }
+  return result
+}

@@ -1,0 +1,386 @@
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+
+/**
+ * What {@link IdempotencyStore.claim} found: the key is now ours (`'claimed'`), was already
+ * handled (`'done'`), or another delivery holds an unexpired lease on it (`'in-progress'`).
+ *
+ * @example
+ * ```ts
+ * import type { ClaimResult } from 'evotor-partner'
+ * const result: ClaimResult = await store.claim('installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0', 60_000)
+ * ```
+ */
+export type ClaimResult = 'claimed' | 'done' | 'in-progress'
+
+/**
+ * Where the dispatcher remembers which webhook notifications were handled (protocol §5.1: the
+ * Evotor cloud delivers at least once, re-sends every minute until it gets `200`, and may send
+ * duplicates concurrently). Implement it on your database to share it between processes; the
+ * default is {@link createMemoryIdempotencyStore}.
+ *
+ * @example
+ * ```ts
+ * import type { IdempotencyStore } from 'evotor-partner'
+ * // SQLite: CREATE TABLE idem (key TEXT PRIMARY KEY, done INTEGER NOT NULL, lease_until INTEGER)
+ * const store: IdempotencyStore = {
+ *   claim(key, leaseMs) {
+ *     const now = Date.now()
+ *     return db.transaction(() => {
+ *       const row = db.prepare('SELECT done, lease_until FROM idem WHERE key = ?').get(key)
+ *       if (row?.done) return 'done'
+ *       if (row && row.lease_until > now) return 'in-progress'
+ *       db.prepare('INSERT OR REPLACE INTO idem (key, done, lease_until) VALUES (?, 0, ?)').run(key, now + leaseMs)
+ *       return 'claimed'
+ *     })()
+ *   },
+ *   complete(key) { db.prepare('UPDATE idem SET done = 1, lease_until = NULL WHERE key = ?').run(key) },
+ *   release(key) { db.prepare('DELETE FROM idem WHERE key = ? AND done = 0').run(key) },
+ * }
+ * ```
+ */
+export interface IdempotencyStore {
+  /** Atomically: key completed -> 'done'; claimed by someone whose lease has not expired -> 'in-progress'; otherwise claim it for leaseMs -> 'claimed'. */
+  claim(key: string, leaseMs: number): ClaimResult | Promise<ClaimResult>
+  /** The handler succeeded: remember the key as done. */
+  complete(key: string): void | Promise<void>
+  /** The handler failed: forget the claim so that the retry runs it again. */
+  release(key: string): void | Promise<void>
+}
+
+/**
+ * Options of {@link createMemoryIdempotencyStore}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from 'evotor-partner'
+ * const options: MemoryIdempotencyStoreOptions = { max: 10_000, ttl: 3 * 24 * 60 * 60_000 }
+ * const store = createMemoryIdempotencyStore(options)
+ * ```
+ */
+export interface MemoryIdempotencyStoreOptions {
+  /** How many keys are remembered at most (least recently used are forgotten first). Default `100_000`. */
+  max?: number
+  /** How long a done key is remembered, in ms. Default 7 days (Evotor retries for 3 days, protocol §6.5). */
+  ttl?: number
+  /** Clock in ms, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+/**
+ * The in-memory {@link IdempotencyStore}: single process only, forgotten on restart.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore } from 'evotor-partner'
+ * const store = createMemoryIdempotencyStore()
+ * store.claim('installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0', 60_000) // 'claimed'
+ * store.size // 1
+ * ```
+ */
+export interface MemoryIdempotencyStore extends IdempotencyStore {
+  claim(key: string, leaseMs: number): ClaimResult
+  complete(key: string): void
+  release(key: string): void
+  /** Keys currently remembered (done and in progress). */
+  readonly size: number
+}
+
+const DAY = 24 * 60 * 60_000
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}
+
+function isPositiveFinite(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+}
+
+function assertKey(where: string, key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key === '') throw new TypeError(`${where}: key must be a non-empty string`)
+}
+
+function assertLease(where: string, leaseMs: unknown): asserts leaseMs is number {
+  if (!isPositiveFinite(leaseMs)) throw new TypeError(`${where}: leaseMs must be a positive number`)
+}
+
+/**
+ * Creates the default {@link IdempotencyStore}: bounded by `max` keys (lru-cache), done keys
+ * forgotten after `ttl`, and in-progress leases that expire after `leaseMs` so that a crashed
+ * handler does not block its key forever.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore, runIdempotent } from 'evotor-partner'
+ * const store = createMemoryIdempotencyStore({ max: 50_000 })
+ * const result = await runIdempotent(store, 'installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0', async () => save(event))
+ * ```
+ */
+export function createMemoryIdempotencyStore(
+  options: MemoryIdempotencyStoreOptions = {},
+): MemoryIdempotencyStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createMemoryIdempotencyStore: options must be an object')
+  }
+  const { max = 100_000, ttl = 7 * DAY, now = Date.now } = options
+  if (!isPositiveInteger(max))
+    throw new TypeError('createMemoryIdempotencyStore: max must be a positive integer')
+  if (!isPositiveFinite(ttl))
+    throw new TypeError('createMemoryIdempotencyStore: ttl must be a positive number of ms')
+  if (typeof now !== 'function') throw new TypeError('createMemoryIdempotencyStore: now must be a function')
+
+  const clock = { now: () => now() }
+  const done = new LRUCache<string, true>({ max, ttl: Math.ceil(ttl), perf: clock, ttlResolution: 0 })
+  // Value: the time the lease expires. Bounded too: leases of crashed handlers are never released.
+  const leases = new LRUCache<string, number>({ max })
+
+  return {
+    claim(key, leaseMs) {
+      assertKey('IdempotencyStore.claim', key)
+      assertLease('IdempotencyStore.claim', leaseMs)
+      if (done.get(key) === true) return 'done'
+      const t = now()
+      const until = leases.get(key)
+      if (until !== undefined && until > t) return 'in-progress'
+      leases.set(key, t + leaseMs)
+      return 'claimed'
+    },
+    complete(key) {
+      assertKey('IdempotencyStore.complete', key)
+      leases.delete(key)
+      done.set(key, true)
+    },
+    release(key) {
+      assertKey('IdempotencyStore.release', key)
+      leases.delete(key)
+    },
+    get size() {
+      return done.size + leases.size
+    },
+  }
+}
+
+/**
+ * Options of {@link runIdempotent}.
+ *
+ * @example
+ * ```ts
+ * import type { RunIdempotentOptions } from 'evotor-partner'
+ * const options: RunIdempotentOptions = { leaseMs: 30_000 }
+ * ```
+ */
+export interface RunIdempotentOptions {
+  /** How long the claim protects a running handler, in ms. Default `60_000`. */
+  leaseMs?: number
+}
+
+/**
+ * What {@link runIdempotent} did: ran the handler (`'ran'`, with its value), found the key done
+ * (`'done'`: answer `200`), or found another delivery running it (`'in-progress'`: answer
+ * non-`200` so that the Evotor cloud re-sends it later).
+ *
+ * @example
+ * ```ts
+ * import type { IdempotentOutcome } from 'evotor-partner'
+ * const status = (o: IdempotentOutcome<unknown>) => (o.outcome === 'in-progress' ? 503 : 200)
+ * ```
+ */
+export type IdempotentOutcome<T> =
+  | { outcome: 'ran'; value: T }
+  | { outcome: 'done' }
+  | { outcome: 'in-progress' }
+
+/**
+ * Runs `fn` at most once per `key` across duplicate deliveries: claims the key, runs `fn`,
+ * marks the key done. If `fn` throws, the claim is released and the error rethrown so that the
+ * retry runs it again (protocol §5.1: nothing lost, nothing applied twice).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore, idempotencyKeyFor, runIdempotent } from 'evotor-partner'
+ * const store = createMemoryIdempotencyStore()
+ * const key = idempotencyKeyFor('installationEvent', body)
+ * const result = key ? await runIdempotent(store, key, () => install(body)) : { outcome: 'ran', value: await install(body) }
+ * if (result.outcome === 'in-progress') return { status: 503 } // the cloud re-sends within a minute
+ * ```
+ */
+export async function runIdempotent<T>(
+  store: IdempotencyStore,
+  key: string,
+  fn: () => Promise<T>,
+  options: RunIdempotentOptions = {},
+): Promise<IdempotentOutcome<T>> {
+  if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
+    throw new TypeError('runIdempotent: store must implement IdempotencyStore')
+  }
+  assertKey('runIdempotent', key)
+  if (typeof fn !== 'function') throw new TypeError('runIdempotent: fn must be a function')
+  const { leaseMs = 60_000 } = options
+  assertLease('runIdempotent', leaseMs)
+
+  const claim = await store.claim(key, leaseMs)
+  if (claim === 'done') return { outcome: 'done' }
+  if (claim === 'in-progress') return { outcome: 'in-progress' }
+  if (claim !== 'claimed') throw new TypeError(`runIdempotent: store.claim returned ${String(claim)}`)
+
+  let value: T
+  try {
+    value = await fn()
+  } catch (error) {
+    try {
+      await store.release(key)
+    } catch {
+      // The lease still expires after leaseMs; the handler's error is the one worth reporting.
+    }
+    throw error
+  }
+  // If complete() fails the error propagates (non-200) and the lease expires: at-least-once wins.
+  await store.complete(key)
+  return { outcome: 'ran', value }
+}
+
+/**
+ * Request-scoped values that take part in a key (the path's `storeUuid`, the authenticated user).
+ *
+ * @example
+ * ```ts
+ * import type { IdempotencyKeyParams } from 'evotor-partner'
+ * const params: IdempotencyKeyParams = { storeUuid: '20170928-3176-40EB-80E2-A11F032E282A' }
+ * ```
+ */
+export interface IdempotencyKeyParams {
+  storeUuid?: string
+  userId?: string
+}
+
+const SAFE_PART = /^[A-Za-z0-9_.@-]{1,128}$/
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url')
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** A key part from an id: as is when short and plain, else `#` + its hash (no collisions, bounded length). */
+function part(value: string | number): string {
+  const text = String(value)
+  return SAFE_PART.test(text) ? text : `#${sha256(text)}`
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  return undefined
+}
+
+/**
+ * JSON with object keys sorted at every level, so that equal payloads hash alike whatever the
+ * key order. Throws TypeError on cycles (parsed JSON never has any).
+ */
+function canonicalJson(value: unknown): string {
+  const seen = new Set<object>()
+  const walk = (v: unknown): string => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v)
+    if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'null'
+    if (typeof v === 'bigint') return v.toString()
+    if (typeof v !== 'object') return 'null'
+    if (seen.has(v)) throw new TypeError('idempotencyKeyFor: body is cyclic')
+    const json = (v as { toJSON?: unknown }).toJSON
+    if (typeof json === 'function') return walk(json.call(v))
+    seen.add(v)
+    let out: string
+    if (Array.isArray(v)) {
+      out = `[${v.map(walk).join(',')}]`
+    } else {
+      const record = v as Record<string, unknown>
+      const items: string[] = []
+      for (const k of Object.keys(record).sort()) {
+        const item = record[k]
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
+        items.push(`${JSON.stringify(k)}:${walk(item)}`)
+      }
+      out = `{${items.join(',')}}`
+    }
+    seen.delete(v)
+    return out
+  }
+  return walk(value)
+}
+
+const UPSERT_ROUTES = new Set(['documents', 'products', 'stores', 'devices', 'employees'])
+
+function bodyHash(route: string, storeUuid: string | undefined, body: unknown): string {
+  return sha256(canonicalJson([route, storeUuid?.toLowerCase() ?? null, body]))
+}
+
+/**
+ * The idempotency key of a webhook notification (protocol §5.1), or `undefined` for routes that
+ * are requests, not notifications (`userCreate`, `userVerify`, `commodities`) and for unknown
+ * routes. Keys never contain secrets (the `user/token` token is hashed) and stay short (long or
+ * unusual ids are hashed, marked with `#`).
+ *
+ * | route | key |
+ * |---|---|
+ * | `subscriptionEvent` | `subscription:<subscriptionId>:<sequenceNumber>` |
+ * | `installationEvent` | `installation:<id>` |
+ * | `receipts` | `receipt:<event id>`, or `receipt:#<hash of the body>` without an id (arrays) |
+ * | `documents`, `products`, `stores`, `devices`, `employees` | `<route>:<SHA-256 base64url of route, storeUuid, canonical JSON body>` |
+ * | `userToken` | `user-token:<userId>:<SHA-256 base64url of the token>` |
+ *
+ * The upsert routes carry no event id: a byte-identical re-delivery is a duplicate. Note that a
+ * genuine change back to an earlier identical state within the store's `ttl` looks the same; a
+ * store can recognise these keys by their `<route>:` prefix and remember them for less time.
+ *
+ * @example
+ * ```ts
+ * import { idempotencyKeyFor } from 'evotor-partner'
+ * idempotencyKeyFor('subscriptionEvent', { subscriptionId: 'a99fbf70-6307-4acc-b61c-741ee9eef6c0', sequenceNumber: 4 })
+ * // 'subscription:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4'
+ * idempotencyKeyFor('documents', documents, { storeUuid }) // 'documents:3q2-…'
+ * idempotencyKeyFor('userCreate', body) // undefined
+ * ```
+ */
+export function idempotencyKeyFor(
+  route: string,
+  body: unknown,
+  params: IdempotencyKeyParams = {},
+): string | undefined {
+  if (typeof route !== 'string') throw new TypeError('idempotencyKeyFor: route must be a string')
+  switch (route) {
+    case 'subscriptionEvent': {
+      const record = isRecord(body) ? body : {}
+      const id = idOf(record.subscriptionId)
+      const seq = record.sequenceNumber
+      const sequence = typeof seq === 'string' && /^\d+$/.test(seq) ? Number(seq) : seq
+      if (id !== undefined && typeof sequence === 'number' && Number.isSafeInteger(sequence)) {
+        return `subscription:${part(id)}:${sequence}`
+      }
+      return `subscription:#${bodyHash(route, undefined, body)}`
+    }
+    case 'installationEvent': {
+      const record = isRecord(body) ? body : {}
+      // The Aug-2017 draft spelled the event id `Id` (protocol §6.6).
+      const id = idOf(record.id) ?? idOf(record.Id)
+      return id === undefined
+        ? `installation:#${bodyHash(route, undefined, body)}`
+        : `installation:${part(id)}`
+    }
+    case 'receipts': {
+      // One object per the schema, "one or several" per the prose (protocol §6.12): a one-item array is that receipt.
+      const single = Array.isArray(body) && body.length === 1 ? body[0] : body
+      const id = isRecord(single) ? idOf(single.id) : undefined
+      return id === undefined ? `receipt:#${bodyHash(route, undefined, body)}` : `receipt:${part(id)}`
+    }
+    case 'userToken': {
+      const record = isRecord(body) ? body : {}
+      const userId = idOf(record.userId) ?? params.userId
+      const token = typeof record.token === 'string' ? record.token : ''
+      return `user-token:${part(userId ?? '')}:${sha256(token)}`
+    }
+    default:
+      if (UPSERT_ROUTES.has(route)) return `${route}:${bodyHash(route, params.storeUuid, body)}`
+      return undefined
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * Wire primitives shared by every Evotor schema (protocol §3.5, §5.2, §11): opaque ids,
+ * decimal-safe numbers, `+0000` date-times, instants, and the open discriminated union used for
+ * events and transactions. Pure data; no I/O.
+ *
+ * Leniency conventions of the whole `protocol/` layer (protocol §11, "lenient parse, strict emit"):
+ * - incoming objects are loose: unknown fields are kept in the output;
+ * - optional fields are `.nullish()`: absent and `null` both pass and are kept as given (A33);
+ * - money and quantities are {@link Decimal} (`number | string`), never converted to float (A30);
+ * - date-times stay the raw string; {@link parseEvotorDateTime} turns one into a `Date` (A39).
+ */
+import { z } from 'zod'
+
+/**
+ * An opaque Evotor identifier: any non-empty string, case kept (protocol §3.5, §11 A2).
+ *
+ * @example
+ * ```ts
+ * EvotorIdSchema.parse('20170222-5670-4067-8017-FF5F40F1A23E') // kept as is, upper case too
+ * ```
+ */
+export const EvotorIdSchema = z.string().min(1)
+
+/**
+ * An Evotor identifier (user id, store/device/product uuid …): an opaque non-empty string.
+ *
+ * @example
+ * ```ts
+ * const userId: EvotorId = '01-000000000000001'
+ * ```
+ */
+export type EvotorId = z.output<typeof EvotorIdSchema>
+
+/**
+ * A decimal-safe number: a JSON number or a numeric string, kept exactly as received so that no
+ * precision is lost (protocol §11 A17, A29, A30). Convert with your decimal library of choice.
+ *
+ * @example
+ * ```ts
+ * const price: Decimal = '3548.10'
+ * ```
+ */
+export type Decimal = number | string
+
+const NUMERIC_STRING = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/**
+ * Schema of a {@link Decimal}: a finite number or a numeric string (`"3548"`, `"-0.5"`, `"1e3"`);
+ * non-numeric strings are rejected. The value is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * DecimalSchema.parse('7256.4') // '7256.4'
+ * DecimalSchema.safeParse('abc').success // false
+ * ```
+ */
+export const DecimalSchema = z.custom<Decimal>(
+  // One predicate instead of a union: this runs for every amount of every product (performance).
+  (value) =>
+    typeof value === 'number'
+      ? Number.isFinite(value)
+      : typeof value === 'string' && NUMERIC_STRING.test(value),
+  'expected a number or a numeric string',
+)
+
+/**
+ * Schema of an integer sent either as a JSON number or as a string of digits (counters, ordinal
+ * numbers, offsets); the output is always a `number` (safe integers only).
+ *
+ * @example
+ * ```ts
+ * IntegerLikeSchema.parse('4') // 4
+ * ```
+ */
+export const IntegerLikeSchema: z.ZodType<number, number | string> = z.union([
+  z.int(),
+  z
+    .string()
+    .regex(/^[+-]?\d{1,15}$/)
+    .transform(Number),
+])
+
+/**
+ * Schema of a value that is a number or a string (codes and counters whose type varies between
+ * samples, protocol §11 A29); kept as given.
+ *
+ * @example
+ * ```ts
+ * NumberOrStringSchema.parse(2) // 2
+ * NumberOrStringSchema.parse('23') // '23'
+ * ```
+ */
+export const NumberOrStringSchema = z.custom<number | string>(
+  (value) => (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string',
+  'expected a number or a string',
+)
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/
+
+function dateTimeMillis(raw: string): number | undefined {
+  const m = DATE_TIME.exec(raw)
+  if (m === null) return undefined
+  const year = Number(m[1])
+  const month = Number(m[2])
+  const day = Number(m[3])
+  const hour = Number(m[4] ?? 0)
+  const minute = Number(m[5] ?? 0)
+  const second = Number(m[6] ?? 0)
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'))
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  // Date.UTC rolls 31 April over to 1 May: a mismatch means the day does not exist.
+  if (new Date(utc).getUTCDate() !== day) return undefined
+  // No offset: Evotor normalises date-times to UTC (protocol §5.2, §9.5 closeDate).
+  if (m[9] === undefined) return utc
+  const offsetHours = Number(m[10])
+  const offsetMinutes = Number(m[11] ?? 0)
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined
+  const sign = m[9] === '-' ? -1 : 1
+  return utc - sign * (offsetHours * 60 + offsetMinutes) * 60_000
+}
+
+/**
+ * Whether `raw` is a date-time the library can read: ISO 8601 with the Evotor offset without a
+ * colon (`2017-01-10T09:33:19.757+0000`), with a colon (`+03:00`), `Z`, or no offset (UTC).
+ *
+ * @example
+ * ```ts
+ * isEvotorDateTime('2017-01-10T09:33:19.757+0000') // true
+ * isEvotorDateTime('yesterday') // false
+ * ```
+ */
+export function isEvotorDateTime(raw: string): boolean {
+  return dateTimeMillis(raw) !== undefined
+}
+
+/**
+ * Parses an Evotor date-time string into a `Date` (protocol §5.2: the `+0000` offset without a
+ * colon is not portable through `Date.parse`). Throws a `RangeError` for anything else.
+ *
+ * @example
+ * ```ts
+ * parseEvotorDateTime('2017-04-20T18:26:37.753+0000').toISOString() // '2017-04-20T18:26:37.753Z'
+ * ```
+ */
+export function parseEvotorDateTime(raw: string): Date {
+  const millis = dateTimeMillis(raw)
+  if (millis === undefined)
+    throw new RangeError(`Not an Evotor date-time: ${JSON.stringify(raw.slice(0, 64))}`)
+  return new Date(millis)
+}
+
+/**
+ * Schema of an Evotor date-time: the raw string is validated and kept as received (so it can be
+ * stored and echoed byte for byte); call {@link parseEvotorDateTime} to get a `Date`.
+ *
+ * @example
+ * ```ts
+ * const raw = EvotorDateTimeSchema.parse('2017-01-10T09:33:19.757+0000')
+ * const date = parseEvotorDateTime(raw)
+ * ```
+ */
+export const EvotorDateTimeSchema = z
+  .string()
+  .refine(isEvotorDateTime, 'expected a date-time such as 2017-01-10T09:33:19.757+0000')
+
+/**
+ * A validated Evotor date-time string (`2017-01-10T09:33:19.757+0000`), kept raw.
+ *
+ * @example
+ * ```ts
+ * const at: EvotorDateTime = event.timestamp
+ * parseEvotorDateTime(at)
+ * ```
+ */
+export type EvotorDateTime = string
+
+/**
+ * A point in time as Evotor sends it in receipts and installation events (protocol §11 A17, A18):
+ * Unix epoch as a number or numeric string, or a date-time string. Kept raw.
+ *
+ * @example
+ * ```ts
+ * const at: EvotorInstant = '1496826444000001'
+ * parseEvotorInstant(at)
+ * ```
+ */
+export type EvotorInstant = number | string
+
+const EPOCH = /^[+-]?\d+(?:\.\d+)?$/
+
+/**
+ * Turns an {@link EvotorInstant} into a `Date`. Epoch values are read as microseconds when
+ * ≥ 10^14, milliseconds when ≥ 10^12, seconds otherwise (protocol §11 A17: the receipt example
+ * `"1496826444000001"` has 16 digits); strings that are not numeric are read as date-times.
+ * Throws a `RangeError` when the value is neither.
+ *
+ * @example
+ * ```ts
+ * parseEvotorInstant(1504168645290).toISOString() // '2017-08-31T08:37:25.290Z'
+ * parseEvotorInstant('2017-06-07T12:55:18Z')
+ * ```
+ */
+export function parseEvotorInstant(value: EvotorInstant): Date {
+  if (typeof value === 'string' && !EPOCH.test(value)) return parseEvotorDateTime(value)
+  const n = Number(value)
+  if (!Number.isFinite(n)) throw new RangeError('Not an Evotor instant')
+  const abs = Math.abs(n)
+  const millis = abs >= 1e14 ? n / 1000 : abs >= 1e12 ? n : n * 1000
+  return new Date(Math.trunc(millis))
+}
+
+/**
+ * Schema of an {@link EvotorInstant}: a finite number, a numeric string or a date-time string;
+ * kept raw.
+ *
+ * @example
+ * ```ts
+ * EvotorInstantSchema.parse('1496826444000001') // '1496826444000001'
+ * ```
+ */
+export const EvotorInstantSchema: z.ZodType<EvotorInstant, EvotorInstant> = z.union([
+  z.number(),
+  z.string().refine((s) => EPOCH.test(s) || isEvotorDateTime(s), 'expected an epoch or a date-time'),
+])
+
+/**
+ * The `type` every unrecognised event or transaction is given in the parsed output; the value
+ * Evotor sent is kept in `rawType` (protocol §11 A20, A29). A literal other than `string` is what
+ * lets TypeScript narrow `event.type === 'SubscriptionCreated'` to its member.
+ *
+ * @example
+ * ```ts
+ * if (event.type === UNKNOWN_TYPE) log.warn('unknown event', event.rawType)
+ * ```
+ */
+export const UNKNOWN_TYPE = 'Unknown' as const
+
+/**
+ * The output shape added to the open member of an {@link openUnion}.
+ *
+ * @example
+ * ```ts
+ * const marker: UnknownTypeMarker = { type: 'Unknown', rawType: 'SubscriptionCancelled' }
+ * ```
+ */
+export interface UnknownTypeMarker {
+  type: typeof UNKNOWN_TYPE
+  /** The `type` exactly as Evotor sent it. */
+  rawType: string
+}
+
+/** A loose object schema whose discriminator is a literal. */
+type Member = z.ZodObject
+
+/**
+ * Options of {@link openUnion}.
+ *
+ * @example
+ * ```ts
+ * const options: OpenUnionOptions = { normaliseType: (raw) => raw.charAt(0).toUpperCase() + raw.slice(1) }
+ * ```
+ */
+export interface OpenUnionOptions {
+  /** Maps a raw discriminator that matched no member to a candidate (for example PascalCase). */
+  normaliseType?: (raw: string) => string
+  /** Rewrites the raw object before dispatch (for aliases); must not mutate its argument. */
+  prepare?: (input: Record<string, unknown>) => Record<string, unknown>
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * A discriminated union with an open member (protocol §12 item 8): objects whose `key` matches a
+ * member's literal are parsed by that member (so errors point at the member's fields); any other
+ * non-empty string is parsed by `fallback`, and the output gets `type: 'Unknown'` and `rawType`.
+ * Building block of the event and transaction schemas; not part of the public API.
+ *
+ * @example
+ * ```ts
+ * const Event = openUnion('type', [A, B], z.looseObject({ id: z.string().nullish() }))
+ * ```
+ */
+export function openUnion<const Members extends readonly Member[], Fallback extends Member>(
+  key: 'type',
+  members: Members,
+  fallback: Fallback,
+  options: OpenUnionOptions = {},
+) {
+  type Out = z.output<Members[number]> | (z.output<Fallback> & UnknownTypeMarker)
+  const byType = new Map<unknown, Member>()
+  for (const member of members) {
+    const discriminator = member.shape[key]
+    if (!(discriminator instanceof z.ZodLiteral))
+      throw new TypeError(`openUnion: every member needs a literal "${key}"`)
+    for (const value of discriminator.values) byType.set(value, member)
+  }
+  const { normaliseType, prepare } = options
+  return z.unknown().transform((input, ctx): Out => {
+    if (!isRecord(input)) {
+      ctx.issues.push({ code: 'invalid_type', expected: 'object', input })
+      return z.NEVER
+    }
+    let value = prepare === undefined ? input : prepare(input)
+    const raw = value[key]
+    if (typeof raw !== 'string' || raw === '') {
+      ctx.issues.push({ code: 'invalid_type', expected: 'string', input: raw, path: [key] })
+      return z.NEVER
+    }
+    let member = byType.get(raw)
+    if (member === undefined && normaliseType !== undefined) {
+      const normalised = normaliseType(raw)
+      member = byType.get(normalised)
+      if (member !== undefined) value = { ...value, [key]: normalised }
+    }
+    const result = (member ?? fallback).safeParse(value, { reportInput: true })
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue)
+      return z.NEVER
+    }
+    if (member !== undefined) return result.data as Out
+    const data = result.data as Record<string, unknown>
+    data[key] = UNKNOWN_TYPE
+    data.rawType = raw
+    return data as Out
+  })
+}

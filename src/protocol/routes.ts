@@ -1,0 +1,256 @@
+/**
+ * The one route table of the Evotor webhooks (protocol §4.2, §5.1, §6, §6.13): method, default
+ * path, class, accepted credential and schemas per route. The dispatcher, the adapters and the
+ * handler types are all derived from it.
+ */
+import type { z } from 'zod'
+import { InstallationEventSchema, SubscriptionEventSchema } from './billing.js'
+import { DocumentsV1Schema, ReceiptsV2Schema } from './documents.js'
+import {
+  CommoditiesQuerySchema,
+  CommoditySchema,
+  DevicesSchema,
+  EmployeesSchema,
+  ProductsSchema,
+  StoresSchema,
+} from './inventory.js'
+import {
+  UserCreateRequestSchema,
+  UserCreateResponseSchema,
+  UserTokenRequestSchema,
+  UserVerifyRequestSchema,
+  UserVerifyResponseSchema,
+} from './user.js'
+
+/**
+ * `request`: Evotor waits for the answer body (create, verify, token, commodities);
+ * `notification`: Evotor only needs `200` and retries otherwise (protocol §5.1).
+ *
+ * @example
+ * ```ts
+ * const kind: RouteKind = EVOTOR_ROUTES.stores.kind // 'notification'
+ * ```
+ */
+export type RouteKind = 'request' | 'notification'
+
+/**
+ * Which credential a route accepts (protocol §4.2 "Recommended acceptance"): the partner app
+ * credential, a partner user token, or either.
+ *
+ * @example
+ * ```ts
+ * const credential: RouteCredential = EVOTOR_ROUTES.commodities.credential // 'app-or-user'
+ * ```
+ */
+export type RouteCredential = 'app' | 'user' | 'app-or-user'
+
+/**
+ * The shape of one entry of {@link EVOTOR_ROUTES}.
+ *
+ * @example
+ * ```ts
+ * const route: EvotorRouteDefinition = EVOTOR_ROUTES.userCreate
+ * ```
+ */
+export interface EvotorRouteDefinition {
+  /** HTTP method, upper case. */
+  readonly method: 'GET' | 'POST' | 'PUT'
+  /** Default path (protocol §6); `:storeUuid` marks the path parameter. */
+  readonly path: string
+  readonly kind: RouteKind
+  readonly credential: RouteCredential
+  /** Where `request` is read from: the JSON body, or the query string (commodities). */
+  readonly source: 'body' | 'query'
+  /** Lenient schema of the body (or query) Evotor sends. */
+  readonly request: z.ZodType
+  /** Strict schema of the answer body, or `undefined` for an empty `200`. */
+  readonly response: z.ZodType | undefined
+  /** Opt-in legacy paths (protocol §6.13, §11 A20, A37, A45); not routed unless enabled. */
+  readonly legacyPaths?: readonly string[]
+}
+
+/**
+ * Every Evotor → partner webhook, keyed by the handler name.
+ *
+ * @example
+ * ```ts
+ * import { EVOTOR_ROUTES } from 'evotor-partner'
+ * EVOTOR_ROUTES.products.path // '/api/v1/inventories/stores/:storeUuid/products'
+ * EVOTOR_ROUTES.userVerify.response.parse({ userId: '01-000000000000001', hasBilling: false, token: 't' })
+ * ```
+ */
+export const EVOTOR_ROUTES = {
+  userCreate: {
+    method: 'POST',
+    path: '/api/v1/user/create',
+    kind: 'request',
+    credential: 'app',
+    source: 'body',
+    request: UserCreateRequestSchema,
+    response: UserCreateResponseSchema,
+    legacyPaths: ['/api/v1/create'],
+  },
+  userVerify: {
+    method: 'POST',
+    path: '/api/v1/user/verify',
+    kind: 'request',
+    credential: 'app',
+    source: 'body',
+    request: UserVerifyRequestSchema,
+    response: UserVerifyResponseSchema,
+    legacyPaths: ['/api/v1/verify'],
+  },
+  userToken: {
+    method: 'POST',
+    path: '/api/v1/user/token',
+    kind: 'request',
+    credential: 'app',
+    source: 'body',
+    request: UserTokenRequestSchema,
+    response: undefined,
+  },
+  commodities: {
+    method: 'GET',
+    path: '/api/v1/commodities',
+    kind: 'request',
+    credential: 'app-or-user',
+    source: 'query',
+    request: CommoditiesQuerySchema,
+    response: CommoditySchema,
+  },
+  subscriptionEvent: {
+    method: 'POST',
+    path: '/api/v1/subscription/event',
+    kind: 'notification',
+    credential: 'app-or-user',
+    source: 'body',
+    request: SubscriptionEventSchema,
+    response: undefined,
+    legacyPaths: ['/api/v1/user/event'],
+  },
+  installationEvent: {
+    method: 'POST',
+    path: '/api/v2/installation/event',
+    kind: 'notification',
+    credential: 'app-or-user',
+    source: 'body',
+    request: InstallationEventSchema,
+    response: undefined,
+  },
+  stores: {
+    method: 'PUT',
+    path: '/api/v1/inventories/stores',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: StoresSchema,
+    response: undefined,
+  },
+  devices: {
+    method: 'PUT',
+    path: '/api/v1/inventories/devices',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: DevicesSchema,
+    response: undefined,
+  },
+  employees: {
+    method: 'PUT',
+    path: '/api/v1/inventories/employees',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: EmployeesSchema,
+    response: undefined,
+  },
+  products: {
+    method: 'POST',
+    path: '/api/v1/inventories/stores/:storeUuid/products',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: ProductsSchema,
+    response: undefined,
+  },
+  documents: {
+    method: 'PUT',
+    path: '/api/v1/inventories/stores/:storeUuid/documents',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: DocumentsV1Schema,
+    response: undefined,
+  },
+  receipts: {
+    method: 'POST',
+    path: '/api/v2/receipts',
+    kind: 'notification',
+    credential: 'user',
+    source: 'body',
+    request: ReceiptsV2Schema,
+    response: undefined,
+    legacyPaths: ['/api/v1/receipt'],
+  },
+} as const satisfies Record<string, EvotorRouteDefinition>
+
+/**
+ * The name of a route (and of its handler): `'userCreate' | 'userVerify' | … | 'receipts'`.
+ *
+ * @example
+ * ```ts
+ * const names = Object.keys(EVOTOR_ROUTES) as RouteName[]
+ * ```
+ */
+export type RouteName = keyof typeof EVOTOR_ROUTES
+
+/**
+ * The route names in table order.
+ *
+ * @example
+ * ```ts
+ * for (const name of ROUTE_NAMES) console.log(name, EVOTOR_ROUTES[name].path)
+ * ```
+ */
+export const ROUTE_NAMES = Object.keys(EVOTOR_ROUTES) as readonly RouteName[]
+
+/**
+ * What the handler of route `N` receives: the parsed (output) type of its request schema.
+ *
+ * @example
+ * ```ts
+ * type Event = RouteRequest<'subscriptionEvent'> // SubscriptionEvent
+ * ```
+ */
+export type RouteRequest<N extends RouteName> = z.output<(typeof EVOTOR_ROUTES)[N]['request']>
+
+/**
+ * What the handler of route `N` must return: the input type of its strict response schema, or
+ * `void` for routes answered with an empty `200`.
+ *
+ * @example
+ * ```ts
+ * const answer: RouteResponse<'userVerify'> = { userId, hasBilling: false, token }
+ * ```
+ */
+export type RouteResponse<N extends RouteName> = (typeof EVOTOR_ROUTES)[N]['response'] extends infer R extends
+  z.ZodType
+  ? z.input<R>
+  : // biome-ignore lint/suspicious/noConfusingVoidType: handlers of empty-200 routes return Promise<void>
+    void
+
+type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? { [K in Name | keyof PathParams<`/${Rest}`>]: string }
+  : P extends `${string}:${infer Name}`
+    ? { [K in Name]: string }
+    : Record<never, never>
+
+/**
+ * Path parameters of route `N` (`{ storeUuid: string }` for products and documents, `{}` else).
+ *
+ * @example
+ * ```ts
+ * const params: RouteParams<'products'> = { storeUuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB' }
+ * ```
+ */
+export type RouteParams<N extends RouteName> = PathParams<(typeof EVOTOR_ROUTES)[N]['path']>

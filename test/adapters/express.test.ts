@@ -1,0 +1,89 @@
+import { createServer } from 'node:http'
+import express from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { evotorErrorHandler, evotorProxy, evotorWebhooks } from '../../src/adapters/express.js'
+import { createUserTokens } from '../../src/core/auth/user-tokens.js'
+import { EvotorError } from '../../src/core/evotor-error.js'
+import { createRecordingWebhooks } from './helpers/endpoints.js'
+import { listen, type Started } from './helpers/harness.js'
+
+const USER = '01-000000000000001'
+const tokens = createUserTokens({ secret: 'express-adapter-test-secret-32-bytes!!' })
+
+describe('evotor-partner/express', () => {
+  let webhooksFirst: Started
+  let v1: Started
+  let headers: Record<string, string>
+
+  beforeAll(async () => {
+    headers = {
+      authorization: `Bearer ${await tokens.issue(USER)}`,
+      'x-evotor-user-id': USER,
+      'x-evotor-store-uuid': 'store-1',
+      'x-evotor-device-uuid': 'device-1',
+    }
+    const app = express()
+    app.use(evotorWebhooks(createRecordingWebhooks(tokens)), express.json())
+    app.post('/elsewhere', (req, res) => {
+      res.json({ echo: req.body })
+    })
+    app.get('/evotor-error', () => {
+      throw EvotorError.deviceNotLicensed('device-1')
+    })
+    app.get('/other-error', () => {
+      throw new Error('not ours')
+    })
+    app.use(evotorErrorHandler())
+    app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(418).send('next handler')
+    })
+    webhooksFirst = await listen(createServer(app))
+
+    const one = express()
+    one.use(evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
+    one.get('/raw', (_req, res) => {
+      res.writeHead(201, { 'x-custom': 'kept', 'content-type': 'text/plain' })
+      res.write('chunk-1 ')
+      res.write(Buffer.from('chunk-2 '))
+      res.end('end', () => {})
+    })
+    v1 = await listen(createServer(one))
+  })
+  afterAll(async () => {
+    await Promise.all([webhooksFirst.close(), v1.close()])
+  })
+
+  it('mounted before express.json(): reads webhook bodies itself and leaves other routes to the parser', async () => {
+    const bad = await fetch(`${webhooksFirst.url}/api/v1/user/create`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer app-secret', 'content-type': 'application/json' },
+      body: '{"userId":',
+    })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toEqual({ errors: [{ code: 2001 }] })
+    const other = await fetch(`${webhooksFirst.url}/elsewhere`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":1}',
+    })
+    expect(await other.json()).toEqual({ echo: { x: 1 } })
+  })
+
+  it('evotorErrorHandler renders EvotorErrors and passes other errors on', async () => {
+    const evotor = await fetch(`${webhooksFirst.url}/evotor-error`)
+    expect(evotor.status).toBe(405)
+    const body = await evotor.json()
+    expect(body).toMatchObject({ errors: [{ code: 1005, value: 'device-1' }] })
+    expect(body).toEqual(EvotorError.deviceNotLicensed('device-1').toBody())
+    const other = await fetch(`${webhooksFirst.url}/other-error`)
+    expect(other.status).toBe(418)
+    expect(await other.text()).toBe('next handler')
+  })
+
+  it('ver. 1: captures writeHead, several writes and end into one envelope, keeping other headers', async () => {
+    const response = await fetch(`${v1.url}/raw`, { headers })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-custom')).toBe('kept')
+    expect(await response.json()).toEqual({ status: 201, body: 'chunk-1 chunk-2 end' })
+  })
+})

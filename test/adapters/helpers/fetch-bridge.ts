@@ -1,0 +1,65 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+
+/** The request body as a web stream; cancelling it drains the rest instead of destroying the socket. */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let open = true
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        if (!open) return
+        controller.enqueue(new Uint8Array(chunk))
+        if ((controller.desiredSize ?? 0) <= 0) req.pause()
+      })
+      req.once('end', () => {
+        if (open) controller.close()
+        open = false
+      })
+      req.once('error', (error) => {
+        if (open) controller.error(error)
+        open = false
+      })
+      req.pause()
+    },
+    pull() {
+      req.resume()
+    },
+    cancel() {
+      open = false
+      req.resume()
+    },
+  })
+}
+
+/** A minimal node:http -> Fetch `Request`/`Response` bridge, like the ones Hono or Next.js use. */
+export function toNodeListener(handler: (request: Request) => Promise<Response>): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const headers = new Headers()
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string)
+    }
+    const method = req.method ?? 'GET'
+    const hasBody = method !== 'GET' && method !== 'HEAD'
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method,
+      headers,
+      body: hasBody ? bodyStream(req) : null,
+      ...(hasBody ? { duplex: 'half' } : {}),
+    } as RequestInit)
+    handler(request)
+      .then(async (response) => {
+        res.statusCode = response.status
+        response.headers.forEach((value, name) => {
+          res.setHeader(name, value)
+        })
+        const reader = response.body?.getReader()
+        for (let next = await reader?.read(); next !== undefined && !next.done; next = await reader?.read()) {
+          res.write(next.value)
+        }
+        res.end()
+      })
+      .catch((error: unknown) => {
+        res.statusCode = 500
+        res.end(`bridge: ${String(error)}`)
+      })
+  }
+}

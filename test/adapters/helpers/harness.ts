@@ -1,0 +1,178 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import express from 'express'
+import Koa from 'koa'
+import { koaBody } from 'koa-body'
+import * as expressAdapter from '../../../src/adapters/express.js'
+import * as fetchAdapter from '../../../src/adapters/fetch.js'
+import * as koaAdapter from '../../../src/adapters/koa.js'
+import { getEvotorContext } from '../../../src/core/evotor-context.js'
+import { EvotorError } from '../../../src/core/evotor-error.js'
+import type { WebhookDispatcher } from '../../../src/core/http-types.js'
+import type { EvotorProxy, EvotorProxyContext } from '../../../src/core/proxy.js'
+import { toNodeListener } from './fetch-bridge.js'
+
+/** A server listening on 127.0.0.1 on a free port. */
+export interface Started {
+  url: string
+  close(): Promise<void>
+}
+
+export async function listen(server: Server): Promise<Started> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export interface WebhookAppOptions {
+  bodyLimit?: number
+  /** A body parser of the framework, mounted BEFORE the webhooks middleware. */
+  preParser?: string
+}
+
+/** One adapter under test: how to build a real app around it. */
+export interface Harness {
+  name: 'koa' | 'express' | 'fetch'
+  /** Body parsers of the framework (names for `preParser`). */
+  preParsers: readonly string[]
+  /** Whether requests to other paths reach the app's own routes (`GET /app/own` -> `{own: true}`). */
+  fallsThrough: boolean
+  webhooks(dispatcher: WebhookDispatcher, options?: WebhookAppOptions): Promise<Started>
+  /** Routes behind the proxy: /api/json, /api/text, /api/stream, /api/throw, /api/evotor-error; others 404. */
+  proxy(proxy: EvotorProxy): Promise<Started>
+}
+
+const SECRET_DETAIL = 'internal secret detail'
+
+export { SECRET_DETAIL }
+
+function jsonFor(evotor: EvotorProxyContext | undefined, stored: EvotorProxyContext | undefined): unknown {
+  return { userId: evotor?.userId, storeUuid: evotor?.storeUuid, stored: stored === evotor }
+}
+
+const koaHarness: Harness = {
+  name: 'koa',
+  preParsers: ['koa-body', 'koa-body-unparsed'],
+  fallsThrough: true,
+  webhooks(dispatcher, options = {}) {
+    const app = new Koa()
+    app.silent = true
+    if (options.preParser === 'koa-body') app.use(koaBody())
+    if (options.preParser === 'koa-body-unparsed') app.use(koaBody({ includeUnparsed: true }))
+    app.use(
+      koaAdapter.evotorWebhooks(
+        dispatcher,
+        options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
+      ),
+    )
+    app.use((ctx) => {
+      if (ctx.path === '/app/own') ctx.body = { own: true }
+    })
+    return listen(createServer(app.callback()))
+  },
+  proxy(proxy) {
+    const app = new Koa()
+    app.silent = true
+    app.use(koaAdapter.evotorProxy(proxy))
+    app.use((ctx) => {
+      const evotor = ctx.state.evotor as EvotorProxyContext
+      if (ctx.path === '/api/json') ctx.body = jsonFor(evotor, getEvotorContext(ctx.req))
+      else if (ctx.path === '/api/text') ctx.body = 'plain text'
+      else if (ctx.path === '/api/stream') ctx.body = Readable.from(['str', 'eam'])
+      else if (ctx.path === '/api/throw') throw new Error(SECRET_DETAIL)
+      else if (ctx.path === '/api/evotor-error') throw EvotorError.paymentRequired(evotor.userId)
+    })
+    return listen(createServer(app.callback()))
+  },
+}
+
+const expressHarness: Harness = {
+  name: 'express',
+  preParsers: ['json', 'raw', 'text'],
+  fallsThrough: true,
+  webhooks(dispatcher, options = {}) {
+    const app = express()
+    if (options.preParser === 'json') app.use(express.json())
+    if (options.preParser === 'raw') app.use(express.raw({ type: '*/*' }))
+    if (options.preParser === 'text') app.use(express.text({ type: '*/*' }))
+    app.use(
+      expressAdapter.evotorWebhooks(
+        dispatcher,
+        options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
+      ),
+    )
+    app.get('/app/own', (_req, res) => {
+      res.json({ own: true })
+    })
+    app.use(expressAdapter.evotorErrorHandler())
+    return listen(createServer(app))
+  },
+  proxy(proxy) {
+    const app = express()
+    app.use(expressAdapter.evotorProxy(proxy))
+    app.get('/api/json', (req, res) => {
+      res.json(jsonFor(req.evotor, getEvotorContext(req)))
+    })
+    app.get('/api/text', (_req, res) => {
+      res.type('text/plain').send('plain text')
+    })
+    app.get('/api/stream', (_req, res) => {
+      res.type('text/plain')
+      Readable.from(['str', 'eam']).pipe(res)
+    })
+    app.get('/api/throw', () => {
+      throw new Error(SECRET_DETAIL)
+    })
+    app.get('/api/evotor-error', (req) => {
+      throw EvotorError.paymentRequired(req.evotor?.userId ?? '')
+    })
+    app.use(expressAdapter.evotorErrorHandler())
+    return listen(createServer(app))
+  },
+}
+
+const fetchHarness: Harness = {
+  name: 'fetch',
+  preParsers: [],
+  fallsThrough: false,
+  webhooks(dispatcher, options = {}) {
+    const handler = fetchAdapter.createEvotorWebhooksHandler(
+      dispatcher,
+      options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
+    )
+    return listen(createServer(toNodeListener(handler)))
+  },
+  proxy(proxy) {
+    const handler = fetchAdapter.withEvotorProxy(proxy, (request, evotor) => {
+      const path = new URL(request.url).pathname
+      if (path === '/api/json') return Response.json(jsonFor(evotor, getEvotorContext(request)))
+      if (path === '/api/text')
+        return new Response('plain text', { headers: { 'content-type': 'text/plain' } })
+      if (path === '/api/stream') {
+        const bytes = new TextEncoder()
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(bytes.encode('str'))
+            controller.enqueue(bytes.encode('eam'))
+            controller.close()
+          },
+        })
+        return new Response(body, { headers: { 'content-type': 'text/plain' } })
+      }
+      if (path === '/api/throw') throw new Error(SECRET_DETAIL)
+      if (path === '/api/evotor-error') throw EvotorError.paymentRequired(evotor.userId)
+      return new Response('{}', { status: 404, headers: { 'content-type': 'application/json' } })
+    })
+    return listen(createServer(toNodeListener(handler)))
+  },
+}
+
+export const HARNESSES: readonly Harness[] = [koaHarness, expressHarness, fetchHarness]
