@@ -44,10 +44,11 @@ export interface WebhookContext<N extends RouteName> {
   /** The validated, leniently parsed request (the query for `commodities`). */
   body: WebhookBody<N>
   /**
-   * The Evotor user: from the verified user token when the request carried one, otherwise
-   * the `userId` of the body (app-credential routes), otherwise `undefined`.
+   * The Evotor user: from the verified user token when the request carried one, otherwise the
+   * `userId` of the body (`data.userId` for installation events). Only `commodities` called with
+   * the app credential has none.
    */
-  userId: string | undefined
+  userId: N extends 'commodities' ? string | undefined : string
   /** `{storeUuid}` of the path (products, documents), case kept. */
   storeUuid: string | undefined
   /** Which credential authorised the request. */
@@ -505,11 +506,10 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
         raw,
         route.source === 'query' ? { rootSubject: 'query' } : {},
       ) as WebhookBody<RouteName>
-      const bodyUser = (body as { userId?: unknown } | null)?.userId
       const context: WebhookContext<RouteName> = {
         route: route.name,
         body,
-        userId: auth.userId ?? (typeof bodyUser === 'string' ? bodyUser : undefined),
+        userId: (auth.userId ?? userIdOf(body)) as string,
         storeUuid,
         credential: auth.credential,
         request,
@@ -535,6 +535,14 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
 }
 
 class InProgress extends Error {}
+
+/** The user a body names: `userId`, or `data.userId` (installation events, protocol §6.6). */
+function userIdOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const { userId, data } = body as { userId?: unknown; data?: { userId?: unknown } | null }
+  if (typeof userId === 'string') return userId
+  return typeof data?.userId === 'string' ? data.userId : undefined
+}
 
 /** The open member of the event unions carries `type: 'Unknown'` (protocol §11 A20). */
 function isUnknown(body: unknown): boolean {
