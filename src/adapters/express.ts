@@ -4,10 +4,10 @@ import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
 import {
-  createEvotorProxy,
   type EvotorProxy,
   type EvotorProxyContext,
   type EvotorProxyOptions,
+  resolveEvotorProxy,
 } from '../core/proxy.js'
 import {
   bodyWasRead,
@@ -229,10 +229,7 @@ function envelopeResponses(res: ServerResponse, proxy: EvotorProxy): void {
  * ```
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHandler {
-  const resolved =
-    typeof (proxy as EvotorProxy)?.authenticate === 'function'
-      ? (proxy as EvotorProxy)
-      : createEvotorProxy(proxy as EvotorProxyOptions)
+  const resolved = resolveEvotorProxy(proxy)
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
     resolved
       .authenticate(req.headers)

@@ -2,10 +2,10 @@ import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
 import { DEFAULT_BODY_LIMIT, type WebhookDispatcher, type WebhookResponse } from '../core/http-types.js'
 import {
-  createEvotorProxy,
   type EvotorProxy,
   type EvotorProxyContext,
   type EvotorProxyOptions,
+  resolveEvotorProxy,
 } from '../core/proxy.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
@@ -126,22 +126,6 @@ export function createEvotorWebhooksHandler(
   }
 }
 
-function thrownAnswer(proxy: EvotorProxy, error: unknown): WebhookResponse {
-  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown }
-  const status = e?.status ?? e?.statusCode
-  // http-errors style: its status, and its message when it is meant to be shown.
-  if (
-    !isEvotorError(error) &&
-    e?.expose === true &&
-    typeof status === 'number' &&
-    status >= 400 &&
-    status < 500
-  ) {
-    return proxy.envelope({ status, body: String(e.message), contentType: 'text/plain;charset=utf-8' })
-  }
-  return proxy.errorResponse(error)
-}
-
 const DROPPED = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'etag']
 
 /**
@@ -166,10 +150,7 @@ export function withEvotorProxy(
   handler: EvotorProxyHandler,
 ): (request: Request) => Promise<Response> {
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
-  const resolved =
-    typeof (proxy as EvotorProxy)?.authenticate === 'function'
-      ? (proxy as EvotorProxy)
-      : createEvotorProxy(proxy as EvotorProxyOptions)
+  const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyHandler(request: Request): Promise<Response> {
     let context: EvotorProxyContext
     try {
@@ -195,7 +176,7 @@ export function withEvotorProxy(
       for (const name of DROPPED) kept.delete(name)
       return toResponse(request, resolved.envelope({ status: response.status, body, contentType }), kept)
     } catch (error) {
-      return toResponse(request, thrownAnswer(resolved, error))
+      return toResponse(request, resolved.errorResponse(error))
     }
   }
 }

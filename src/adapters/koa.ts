@@ -2,8 +2,7 @@ import type { Context, Middleware, Next } from 'koa'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
-import { createEvotorProxy, type EvotorProxy, type EvotorProxyOptions } from '../core/proxy.js'
-import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
+import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { bodyWasRead, errorToResponse, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
@@ -93,27 +92,6 @@ async function responseBody(ctx: Context): Promise<unknown> {
   return body
 }
 
-function thrownResponse(proxy: EvotorProxy, error: unknown): WebhookResponse {
-  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown }
-  const status = e?.status ?? e?.statusCode
-  // http-errors style (`ctx.throw(404)`): its status, and its message when it is meant to be shown.
-  if (
-    !isEvotorError(error) &&
-    e?.expose === true &&
-    typeof status === 'number' &&
-    status >= 400 &&
-    status < 500
-  ) {
-    const inner: ProxyInnerResponse = {
-      status,
-      body: String(e.message),
-      contentType: 'text/plain;charset=utf-8',
-    }
-    return proxy.envelope(inner)
-  }
-  return proxy.errorResponse(error)
-}
-
 /**
  * Koa middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user token
  * first, then the `X-Evotor-*` headers, and puts the verified context in `ctx.state.evotor` (and
@@ -133,10 +111,7 @@ function thrownResponse(proxy: EvotorProxy, error: unknown): WebhookResponse {
  * ```
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
-  const resolved =
-    typeof (proxy as EvotorProxy)?.authenticate === 'function'
-      ? (proxy as EvotorProxy)
-      : createEvotorProxy(proxy as EvotorProxyOptions)
+  const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
     let context: Awaited<ReturnType<EvotorProxy['authenticate']>>
     try {
@@ -163,7 +138,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
       const body = await responseBody(ctx)
       answer = resolved.envelope({ status: ctx.status, body, contentType: contentType || undefined })
     } catch (error) {
-      answer = thrownResponse(resolved, error)
+      answer = resolved.errorResponse(error)
     }
     send(ctx, answer)
   }

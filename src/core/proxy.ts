@@ -50,11 +50,38 @@ export interface EvotorProxy {
   authenticate(headers: HeadersLike): Promise<EvotorProxyContext>
   /** The ver. 1 answer for an inner response (HTTP 200 + envelope). Only meaningful when `proxyVersion` is 1. */
   envelope(inner: ProxyInnerResponse): WebhookResponse
-  /** The answer for an error: the Evotor error body, enveloped in ver. 1. Never leaks internals. */
+  /**
+   * The answer for an error: an `EvotorError`'s status and body; an http-errors style 4xx that is
+   * meant to be shown, with its message as text; anything else 500 `{}`. Enveloped in ver. 1.
+   * Never leaks internals.
+   */
   errorResponse(error: unknown): WebhookResponse
 }
 
 const ALL_HEADERS: readonly EvotorProxyHeader[] = ['storeUuid', 'deviceUuid', 'userId']
+
+/** An http-errors style 4xx (`ctx.throw(404)`, `createError(400, 'bad')`) whose message may be shown. */
+function exposedHttpError(error: unknown): { status: number; message: string } | undefined {
+  if (isEvotorError(error) || typeof error !== 'object' || error === null) return undefined
+  const e = error as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown }
+  const status = e.status ?? e.statusCode
+  if (e.expose !== true || typeof status !== 'number' || status < 400 || status >= 500) return undefined
+  return { status, message: String(e.message) }
+}
+
+/**
+ * The proxy core for an adapter's argument: an existing {@link EvotorProxy}, or options for a new one.
+ *
+ * @example
+ * ```ts
+ * const proxy = resolveEvotorProxy({ userTokens }) // same as createEvotorProxy({ userTokens })
+ * ```
+ */
+export function resolveEvotorProxy(proxy: EvotorProxy | EvotorProxyOptions): EvotorProxy {
+  return typeof (proxy as EvotorProxy)?.authenticate === 'function'
+    ? (proxy as EvotorProxy)
+    : createEvotorProxy(proxy as EvotorProxyOptions)
+}
 
 /**
  * Creates the proxy core used by `evotor-partner/koa`, `/express` and `/fetch`.
@@ -124,6 +151,16 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
     },
     envelope,
     errorResponse(error) {
+      const exposed = exposedHttpError(error)
+      if (exposed !== undefined) {
+        const inner = {
+          status: exposed.status,
+          body: exposed.message,
+          contentType: 'text/plain;charset=utf-8',
+        }
+        if (proxyVersion === 1) return envelope(inner)
+        return { status: inner.status, headers: { 'content-type': inner.contentType }, body: inner.body }
+      }
       const e = isEvotorError(error) ? error : EvotorError.internal(error)
       const headers: Record<string, string> = { ...e.headers }
       const body = e.toBody()
