@@ -9,14 +9,8 @@ import {
   type EvotorProxyOptions,
   resolveEvotorProxy,
 } from '../core/proxy.js'
-import {
-  bodyWasRead,
-  errorToResponse,
-  payloadTooLarge,
-  preParsedBody,
-  readNodeBody,
-  resolveBodyLimit,
-} from './node-body.js'
+import { evotorErrorResponse } from '../core/responses.js'
+import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -80,7 +74,7 @@ export function evotorWebhooks(
         body = await readNodeBody(req, limit)
       } catch (error) {
         if (!isEvotorError(error)) throw error
-        send(res, errorToResponse(error))
+        send(res, evotorErrorResponse(error))
         return
       }
     }
@@ -115,7 +109,7 @@ function toEvotorError(error: unknown): EvotorError | undefined {
   const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown }
   // body-parser (`express.json()` …) failures, when it is mounted before the webhooks.
   if (type === 'entity.parse.failed') return EvotorError.syntax()
-  if (type === 'entity.too.large') return payloadTooLarge(typeof limit === 'number' ? limit : 0)
+  if (type === 'entity.too.large') return EvotorError.payloadTooLarge(typeof limit === 'number' ? limit : 0)
   return undefined
 }
 
@@ -142,7 +136,7 @@ export function evotorErrorHandler(): ErrorRequestHandler {
       next(error)
       return
     }
-    send(res, errorToResponse(e))
+    send(res, evotorErrorResponse(e))
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type EvotorProxyOptions,
   resolveEvotorProxy,
 } from '../core/proxy.js'
+import { evotorErrorResponse } from '../core/responses.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -24,16 +25,7 @@ export type EvotorProxyHandler = (
   evotor: EvotorProxyContext,
 ) => Response | Promise<Response>
 
-const JSON_TYPE = 'application/json;charset=UTF-8'
 const encoder = new TextEncoder()
-
-function errorAnswer(error: EvotorError): WebhookResponse {
-  return {
-    status: error.status,
-    headers: { ...error.headers, 'content-type': JSON_TYPE },
-    body: JSON.stringify(error.toBody()),
-  }
-}
 
 function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
   const headers = new Headers(extra)
@@ -45,19 +37,11 @@ function toResponse(request: Request, answer: WebhookResponse, extra?: Headers):
   return new Response(empty ? null : bytes, { status: answer.status, headers })
 }
 
-function tooLarge(limit: number): EvotorError {
-  return new EvotorError(undefined, {
-    status: 413,
-    reason: 'payload too large',
-    message: `Request body is larger than ${limit} bytes`,
-  })
-}
-
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > limit) {
     await request.body?.cancel().catch(() => {})
-    throw tooLarge(limit)
+    throw EvotorError.payloadTooLarge(limit)
   }
   if (request.body === null) return new Uint8Array(0)
   const reader = request.body.getReader()
@@ -69,7 +53,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
     size += value.byteLength
     if (size > limit) {
       await reader.cancel().catch(() => {})
-      throw tooLarge(limit)
+      throw EvotorError.payloadTooLarge(limit)
     }
     chunks.push(value)
   }
@@ -110,13 +94,14 @@ export function createEvotorWebhooksHandler(
   }
   return async function evotorWebhooksHandler(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    if (!webhooks.matches(url.pathname)) return toResponse(request, errorAnswer(EvotorError.notFound()))
+    if (!webhooks.matches(url.pathname))
+      return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
     let body: Uint8Array
     try {
       body = await readBody(request, limit)
     } catch (error) {
       if (!isEvotorError(error)) throw error
-      return toResponse(request, errorAnswer(error))
+      return toResponse(request, evotorErrorResponse(error))
     }
     const { method, headers } = request
     return toResponse(

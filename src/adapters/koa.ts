@@ -3,7 +3,8 @@ import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
-import { bodyWasRead, errorToResponse, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
+import { evotorErrorResponse } from '../core/responses.js'
+import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -67,7 +68,7 @@ export function evotorWebhooks(
         body = await readNodeBody(ctx.req, limit)
       } catch (error) {
         if (!isEvotorError(error)) throw error
-        send(ctx, errorToResponse(error))
+        send(ctx, evotorErrorResponse(error))
         return
       }
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { EvotorError } from '../core/evotor-error.js'
-import { DEFAULT_BODY_LIMIT, type WebhookResponse } from '../core/http-types.js'
+import { DEFAULT_BODY_LIMIT } from '../core/http-types.js'
 
 /**
  * How much of an oversized body is still read and thrown away before the 413 goes out: a client
@@ -24,41 +24,6 @@ export function resolveBodyLimit(where: string, value: unknown): number {
     throw new TypeError(`${where}: bodyLimit must be a positive integer (bytes)`)
   }
   return value
-}
-
-/**
- * The 413 error of the adapters; `Connection: close` because the rest of the body may still be
- * on its way.
- *
- * @example
- * ```ts
- * throw payloadTooLarge(1024)
- * ```
- */
-export function payloadTooLarge(limit: number): EvotorError {
-  const base = EvotorError.payloadTooLarge(limit)
-  return new EvotorError(undefined, {
-    status: 413,
-    ...(base.reason === undefined ? {} : { reason: base.reason }),
-    message: base.message,
-    headers: { connection: 'close' },
-  })
-}
-
-/**
- * The answer for an `EvotorError` raised by an adapter itself (413 before the dispatcher runs).
- *
- * @example
- * ```ts
- * send(errorToResponse(payloadTooLarge(limit))) // 413 {"errors":[{"reason":"payload too large"}]}
- * ```
- */
-export function errorToResponse(error: EvotorError): WebhookResponse {
-  return {
-    status: error.status,
-    headers: { ...error.headers, 'content-type': 'application/json;charset=UTF-8' },
-    body: JSON.stringify(error.toBody()),
-  }
 }
 
 function discard(req: IncomingMessage): Promise<void> {
@@ -101,7 +66,7 @@ function discard(req: IncomingMessage): Promise<void> {
 export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) {
-    return discard(req).then(() => Promise.reject(payloadTooLarge(limit)))
+    return discard(req).then(() => Promise.reject(EvotorError.payloadTooLarge(limit)))
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -118,7 +83,7 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
       if (size > limit) {
         cleanup()
         chunks.length = 0
-        discard(req).then(() => reject(payloadTooLarge(limit)))
+        discard(req).then(() => reject(EvotorError.payloadTooLarge(limit)))
         return
       }
       chunks.push(bytes)

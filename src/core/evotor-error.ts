@@ -207,12 +207,13 @@ export class EvotorError extends Error {
     })
   }
 
-  /** 413: the body is over the configured limit. */
+  /** 413 with body `{}` (Evotor error items need a code, and there is none for this): the body is over the limit. */
   static payloadTooLarge(limit: number): EvotorError {
     return new EvotorError(undefined, {
       status: 413,
-      reason: 'payload too large',
       message: `Request body is larger than ${limit} bytes`,
+      // The rest of the body may still be on its way: do not keep reading it.
+      headers: { connection: 'close' },
     })
   }
 
@@ -220,7 +221,6 @@ export class EvotorError extends Error {
   static unsupportedMediaType(): EvotorError {
     return new EvotorError(undefined, {
       status: 415,
-      reason: 'unsupported media type',
       message: 'Content-Type must be application/json',
     })
   }

@@ -309,7 +309,10 @@ function canonicalJson(value: unknown): string {
   return walk(value)
 }
 
-const UPSERT_ROUTES = new Set(['documents', 'products', 'stores', 'devices', 'employees'])
+// Documents are immutable per uuid: a byte-identical re-delivery is a duplicate. Stores, devices,
+// employees and products are full upserts (protocol §5.1): applying one twice is harmless, while
+// de-duplicating by content would drop a genuine change back to an earlier state (A -> B -> A).
+const CONTENT_KEYED_ROUTES = new Set(['documents'])
 
 function bodyHash(route: string, storeUuid: string | undefined, body: unknown): string {
   return sha256(canonicalJson([route, storeUuid?.toLowerCase() ?? null, body]))
@@ -317,8 +320,9 @@ function bodyHash(route: string, storeUuid: string | undefined, body: unknown): 
 
 /**
  * The idempotency key of a webhook notification (protocol §5.1), or `undefined` for routes that
- * are requests, not notifications (`userCreate`, `userVerify`, `commodities`) and for unknown
- * routes. Keys never contain secrets (the `user/token` token is hashed) and stay short (long or
+ * are requests, not notifications (`userCreate`, `userVerify`, `commodities`), for the full-upsert
+ * routes (`stores`, `devices`, `employees`, `products`: a re-delivery is harmless, and keying them by
+ * content would drop a genuine change back to an earlier state) and for unknown routes. Keys never contain secrets (the `user/token` token is hashed) and stay short (long or
  * unusual ids are hashed, marked with `#`).
  *
  * | route | key |
@@ -326,7 +330,8 @@ function bodyHash(route: string, storeUuid: string | undefined, body: unknown): 
  * | `subscriptionEvent` | `subscription:<subscriptionId>:<sequenceNumber>` |
  * | `installationEvent` | `installation:<id>` |
  * | `receipts` | `receipt:<event id>`, or `receipt:#<hash of the body>` without an id (arrays) |
- * | `documents`, `products`, `stores`, `devices`, `employees` | `<route>:<SHA-256 base64url of route, storeUuid, canonical JSON body>` |
+ * | `documents` | `documents:<SHA-256 base64url of route, storeUuid, canonical JSON body>` |
+ * | `stores`, `devices`, `employees`, `products` | none (`undefined`) |
  * | `userToken` | `user-token:<userId>:<SHA-256 base64url of the token>` |
  *
  * The upsert routes carry no event id: a byte-identical re-delivery is a duplicate. Note that a
@@ -380,7 +385,7 @@ export function idempotencyKeyFor(
       return `user-token:${part(userId ?? '')}:${sha256(token)}`
     }
     default:
-      if (UPSERT_ROUTES.has(route)) return `${route}:${bodyHash(route, params.storeUuid, body)}`
+      if (CONTENT_KEYED_ROUTES.has(route)) return `${route}:${bodyHash(route, params.storeUuid, body)}`
       return undefined
   }
 }

@@ -38,6 +38,11 @@ export interface EvotorProxyOptions {
   requiredHeaders?: readonly EvotorProxyHeader[]
   /** Strict id formats (protocol §3.5); default lenient. */
   strict?: boolean
+  /**
+   * Told about failures that are not `EvotorError`s (a token lookup that cannot reach its
+   * database, a route that throws): they answer 500 `{}` and would otherwise go unseen.
+   */
+  logger?: { error(message: string, fields?: Record<string, unknown>): void }
 }
 
 /** Framework-neutral core of the proxy middleware; adapters only call it. */
@@ -105,6 +110,9 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
   if (bodyEncoding !== 'string' && bodyEncoding !== 'json') {
     throw new TypeError("createEvotorProxy: bodyEncoding must be 'string' or 'json'")
   }
+  if (options.logger !== undefined && typeof options.logger?.error !== 'function') {
+    throw new TypeError('createEvotorProxy: logger must have an error(message, fields) method')
+  }
   const required = [...(options.requiredHeaders ?? ALL_HEADERS)]
   for (const name of required) {
     if (!ALL_HEADERS.includes(name)) {
@@ -160,6 +168,11 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
         }
         if (proxyVersion === 1) return envelope(inner)
         return { status: inner.status, headers: { 'content-type': inner.contentType }, body: inner.body }
+      }
+      if (!isEvotorError(error)) {
+        options.logger?.error('evotor-partner: proxied request failed', {
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        })
       }
       const e = isEvotorError(error) ? error : EvotorError.internal(error)
       const headers: Record<string, string> = { ...e.headers }

@@ -1,7 +1,8 @@
 import { EvotorError } from './evotor-error.js'
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-const DANGEROUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:/
+// A literal key, or any \u escape (which can spell `__proto__` past the literal test).
+const DANGEROUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:|\\u/
 
 function stripDangerousKeys(value: unknown): void {
   const stack: unknown[] = [value]

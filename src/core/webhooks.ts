@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { UnknownInstallationEvent, UnknownSubscriptionEvent } from '../protocol/billing.js'
 import {
   EVOTOR_ROUTES,
   type EvotorRouteDefinition,
@@ -14,7 +15,7 @@ import {
 } from './auth/app-credential.js'
 import { type ParsedAuthorization, parseAuthorization } from './auth/authorization.js'
 import type { UserTokenVerifier } from './auth/user-token-verifier.js'
-import { EvotorError, isEvotorError } from './evotor-error.js'
+import { EvotorError, type EvotorErrorItem, isEvotorError } from './evotor-error.js'
 import { getHeader } from './headers.js'
 import type { WebhookDispatcher, WebhookRequest, WebhookResponse } from './http-types.js'
 import {
@@ -23,6 +24,7 @@ import {
   idempotencyKeyFor,
   runIdempotent,
 } from './idempotency.js'
+import { evotorErrorResponse, jsonResponse } from './responses.js'
 import { parseJsonBody, sanitizeParsedBody } from './safe-json.js'
 import { createSubscriptionSequencer, type SequenceStore } from './subscription-sequencer.js'
 
@@ -62,17 +64,42 @@ export type WebhookHandler<N extends RouteName> = (
   context: WebhookContext<N>,
 ) => RouteResponse<N> | Promise<RouteResponse<N>>
 
-/** A catch-all for subscription/installation events whose `type` is unknown (acknowledged with 200). */
-export type UnknownEventHandler = (context: {
+/** What the `unknownEvent` catch-all receives. */
+export type UnknownEventContext = {
   route: 'subscriptionEvent' | 'installationEvent'
-  event: Record<string, unknown>
+  /** The Evotor user named by the token or the event, when there is one. */
   userId: string | undefined
   request: WebhookRequest
-}) => void | Promise<void>
+} & (
+  | {
+      /** An event `type` this library does not know (protocol §11 A20); `event.rawType` is what Evotor sent. */
+      reason: 'unknown-type'
+      event: UnknownSubscriptionEvent | UnknownInstallationEvent
+      errors: readonly []
+    }
+  | {
+      /**
+       * A documented event that fails its schema. The event routes may only answer 200 (protocol
+       * §5.3): a 400 would be retried for three days with the same payload, so it is acknowledged
+       * and handed over here as Evotor sent it.
+       */
+      reason: 'invalid'
+      event: Record<string, unknown>
+      /** What is wrong, as Evotor error items (2002 missing / 2003 incorrect, with `subject`). */
+      errors: readonly EvotorErrorItem[]
+    }
+)
+
+/**
+ * A catch-all for subscription/installation events that the typed handlers cannot take: an
+ * unknown `type`, or a documented type that breaks its schema. They are acknowledged with 200
+ * (after this handler succeeds), in `sequenceNumber` order like every subscription event.
+ */
+export type UnknownEventHandler = (context: UnknownEventContext) => void | Promise<void>
 
 /** Handlers by route name. */
 export type EvotorWebhookHandlers = { [N in RouteName]?: WebhookHandler<N> } & {
-  /** Called for subscription/installation events of an unknown `type` (protocol §11 A20). */
+  /** Called for subscription/installation events of an unknown `type` or that fail their schema. */
   unknownEvent?: UnknownEventHandler
 }
 
@@ -134,18 +161,9 @@ interface PathMatcher {
   pattern: RegExp | undefined
 }
 
-const JSON_TYPE = 'application/json;charset=UTF-8'
 const ROUTE_NAMES = Object.keys(EVOTOR_ROUTES) as RouteName[]
 const EVENT_ROUTES = new Set<RouteName>(['subscriptionEvent', 'installationEvent'])
 const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): WebhookResponse {
-  return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: JSON.stringify(body) }
-}
-
-function errorResponse(error: EvotorError): WebhookResponse {
-  return json(error.status, error.toBody(), { ...error.headers })
-}
 
 function normalisePath(path: string): string {
   const noQuery = path.split('?', 1)[0] ?? ''
@@ -205,6 +223,35 @@ function validateOptions(options: EvotorWebhooksOptions): void {
   const lease = options.leaseMs
   if (lease !== undefined && (!Number.isFinite(lease) || lease <= 0)) {
     throw new TypeError('createEvotorWebhooks: leaseMs must be a positive number of milliseconds')
+  }
+  const store = options.idempotency
+  if (
+    store !== undefined &&
+    store !== false &&
+    (typeof store !== 'object' ||
+      store === null ||
+      typeof store.claim !== 'function' ||
+      typeof store.complete !== 'function' ||
+      typeof store.release !== 'function')
+  ) {
+    throw new TypeError(
+      'createEvotorWebhooks: idempotency must be an IdempotencyStore (claim, complete, release) or false',
+    )
+  }
+  const ordering = options.ordering
+  if (ordering !== undefined && ordering !== false) {
+    if (typeof ordering !== 'object' || ordering === null) {
+      throw new TypeError('createEvotorWebhooks: ordering must be an object or false')
+    }
+    const { holdMs, gapTimeoutMs } = ordering
+    if (holdMs !== undefined && (!Number.isFinite(holdMs) || holdMs < 0 || holdMs >= 10_000)) {
+      throw new TypeError(
+        'createEvotorWebhooks: ordering.holdMs must be from 0 to below 10000 ms (Evotor waits 10 s)',
+      )
+    }
+    if (gapTimeoutMs !== undefined && (Number.isNaN(gapTimeoutMs) || gapTimeoutMs < 0)) {
+      throw new TypeError('createEvotorWebhooks: ordering.gapTimeoutMs must be a non-negative number of ms')
+    }
   }
   const unhandled = options.unhandledNotifications
   if (unhandled !== undefined && unhandled !== 'ack' && unhandled !== 'not-found') {
@@ -365,6 +412,25 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     return sanitizeParsedBody(body)
   }
 
+  /** Event bodies that failed their schema, acknowledged and passed to `unknownEvent`. */
+  const invalidEvents = new WeakMap<object, readonly EvotorErrorItem[]>()
+
+  function parseBody(route: CompiledRoute, raw: unknown): WebhookBody<RouteName> {
+    try {
+      return parseIncoming(
+        route.request,
+        raw,
+        route.source === 'query' ? { rootSubject: 'query' } : {},
+      ) as WebhookBody<RouteName>
+    } catch (error) {
+      // Event routes answer 200 only (protocol §5.3): a broken event goes to `unknownEvent`.
+      if (!EVENT_ROUTES.has(route.name) || !isEvotorError(error) || !isPlainObject(raw)) throw error
+      const event = { ...raw, type: 'Unknown', rawType: raw.type }
+      invalidEvents.set(event, error.items)
+      return event as unknown as WebhookBody<RouteName>
+    }
+  }
+
   async function withDeadline<T>(route: RouteName, run: () => Promise<T>): Promise<T> {
     const started = Date.now()
     const timer = setTimeout(() => {
@@ -388,20 +454,26 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     context: WebhookContext<RouteName>,
   ): Promise<{ value: unknown } | 'unhandled'> {
     const event = context.body as unknown as Record<string, unknown>
-    const isUnknownEvent = EVENT_ROUTES.has(route.name) && isUnknown(event)
-    if (isUnknownEvent) {
-      logger.warn('evotor-partner: event of an unknown type acknowledged', {
-        route: route.name,
-        type: event.rawType,
-      })
+    if (EVENT_ROUTES.has(route.name) && isUnknown(event)) {
+      const errors = invalidEvents.get(event)
+      logger.warn(
+        errors === undefined
+          ? 'evotor-partner: event of an unknown type acknowledged'
+          : 'evotor-partner: event that fails its schema acknowledged (event routes answer 200 only)',
+        { route: route.name, type: event.rawType, ...(errors === undefined ? {} : { errors }) },
+      )
       const catchAll = handlers.unknownEvent
       if (catchAll !== undefined) {
-        await catchAll({
+        const common = {
           route: route.name as 'subscriptionEvent' | 'installationEvent',
-          event,
           userId: context.userId,
           request: context.request,
-        })
+        }
+        await catchAll(
+          errors === undefined
+            ? { ...common, reason: 'unknown-type', event: event as UnknownSubscriptionEvent, errors: [] }
+            : { ...common, reason: 'invalid', event: { ...event, type: event.rawType }, errors },
+        )
       }
       return { value: undefined }
     }
@@ -419,14 +491,14 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       (EVENT_ROUTES.has(route.name) && handlers.unknownEvent !== undefined)
     if (!hasHandler && !(EVENT_ROUTES.has(route.name) && isUnknown(context.body))) {
       if (route.kind === 'notification' && unhandled === 'ack') return { status: 200, headers: {}, body: '' }
-      return errorResponse(EvotorError.notFound())
+      return evotorErrorResponse(EvotorError.notFound())
     }
     if (route.kind === 'request') {
       const result = await withDeadline(route.name, () => runHandler(route, context))
-      if (result === 'unhandled') return errorResponse(EvotorError.notFound())
+      if (result === 'unhandled') return evotorErrorResponse(EvotorError.notFound())
       if (route.response === undefined) return { status: 200, headers: {}, body: '' }
       const value = validateOutgoing(route.response, result.value)
-      return json(200, value)
+      return jsonResponse(200, value)
     }
 
     const key =
@@ -451,16 +523,11 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     }
 
     let outcome: 'ran' | 'done' | 'in-progress' | 'stale' | 'deferred'
-    const event = context.body as unknown as { subscriptionId?: unknown; sequenceNumber?: unknown }
-    if (
-      route.name === 'subscriptionEvent' &&
-      sequencer !== undefined &&
-      typeof event.subscriptionId === 'string' &&
-      typeof event.sequenceNumber === 'number'
-    ) {
+    const sequence = route.name === 'subscriptionEvent' ? sequenceOf(context.body) : undefined
+    if (sequencer !== undefined && sequence !== undefined) {
       let inner: 'ran' | 'done' | 'in-progress' = 'ran'
       const sequenced = await sequencer
-        .run(event.subscriptionId, event.sequenceNumber, async () => {
+        .run(sequence.subscriptionId, sequence.sequenceNumber, async () => {
           inner = await once()
           // Not acknowledged means not handled: the sequencer must not move past it.
           if (inner === 'in-progress') throw new InProgress()
@@ -470,12 +537,27 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
           throw error
         })
       outcome = sequenced === 'handled' ? inner : sequenced
+      if (outcome === 'stale' && idempotency !== undefined && key !== undefined) {
+        // At or below the last handled number: a duplicate (its key is done) or an event whose gap
+        // was skipped after gapTimeoutMs. The latter is handled late rather than lost.
+        outcome = await once()
+        if (outcome === 'ran') {
+          logger.warn(
+            'evotor-partner: subscription event handled after a later one (its gap had timed out)',
+            {
+              route: route.name,
+              subscriptionId: sequence.subscriptionId,
+              sequenceNumber: sequence.sequenceNumber,
+            },
+          )
+        }
+      }
     } else {
       outcome = await once()
     }
     if (outcome === 'in-progress' || outcome === 'deferred') {
       // Not acknowledged on purpose: the cloud re-sends it later (protocol §5.1).
-      return json(503, {}, { 'retry-after': '60' })
+      return jsonResponse(503, {}, { 'retry-after': '60' })
     }
     return { status: 200, headers: {}, body: '' }
   }
@@ -484,12 +566,12 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     let routeName: RouteName | undefined
     try {
       const candidates = find(request.path)
-      if (candidates.length === 0) return errorResponse(EvotorError.notFound())
+      if (candidates.length === 0) return evotorErrorResponse(EvotorError.notFound())
       const method = request.method.toUpperCase()
       const hit = candidates.find((c) => c.route.method === method)
       if (hit === undefined) {
         const allow = [...new Set(candidates.map((c) => c.route.method))]
-        return errorResponse(EvotorError.methodNotAllowed(allow))
+        return evotorErrorResponse(EvotorError.methodNotAllowed(allow))
       }
       const { route, storeUuid } = hit
       routeName = route.name
@@ -501,27 +583,28 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       }
       const auth = await authenticate(route, request)
       const raw = readBody(route, request)
-      const body = parseIncoming(
-        route.request,
-        raw,
-        route.source === 'query' ? { rootSubject: 'query' } : {},
-      ) as WebhookBody<RouteName>
+      const body = parseBody(route, raw)
+      const named = userIdOf(body)
+      if (auth.credential === 'user' && named !== undefined && named !== auth.userId) {
+        // One user's token must not speak for another user's events or account (protocol §4.2).
+        throw EvotorError.invalidUserToken()
+      }
       const context: WebhookContext<RouteName> = {
         route: route.name,
         body,
-        userId: (auth.userId ?? userIdOf(body)) as string,
+        userId: (auth.userId ?? named) as string,
         storeUuid,
         credential: auth.credential,
         request,
       }
       return await dispatch(route, context)
     } catch (error) {
-      if (isEvotorError(error)) return errorResponse(error)
+      if (isEvotorError(error)) return evotorErrorResponse(error)
       logger.error('evotor-partner: webhook handler failed', {
         route: routeName,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       })
-      return errorResponse(EvotorError.internal())
+      return evotorErrorResponse(EvotorError.internal())
     }
   }
 
@@ -542,6 +625,23 @@ function userIdOf(body: unknown): string | undefined {
   const { userId, data } = body as { userId?: unknown; data?: { userId?: unknown } | null }
   if (typeof userId === 'string') return userId
   return typeof data?.userId === 'string' ? data.userId : undefined
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** `subscriptionId` and a positive integer `sequenceNumber`, when the event has both (numeric strings too). */
+function sequenceOf(body: unknown): { subscriptionId: string; sequenceNumber: number } | undefined {
+  if (!isPlainObject(body)) return undefined
+  const { subscriptionId, sequenceNumber } = body
+  const n =
+    typeof sequenceNumber === 'string' && /^\d{1,15}$/.test(sequenceNumber)
+      ? Number(sequenceNumber)
+      : sequenceNumber
+  if (typeof subscriptionId !== 'string' || subscriptionId === '') return undefined
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return undefined
+  return { subscriptionId, sequenceNumber: n }
 }
 
 /** The open member of the event unions carries `type: 'Unknown'` (protocol §11 A20). */

@@ -164,6 +164,9 @@ const ROUTES: RouteCase[] = [
   },
 ]
 
+const invalid: Array<{ reason: string; subjects: string[] }> = []
+const isEvent = (c: RouteCase) => c.name === 'subscriptionEvent' || c.name === 'installationEvent'
+
 function makeHandlers(
   calls: Array<{ route: string; userId: string | undefined; storeUuid: string | undefined }>,
 ) {
@@ -193,6 +196,10 @@ function makeHandlers(
     products: record('products'),
     documents: record('documents'),
     receipts: record('receipts'),
+    unknownEvent: async (ctx) => {
+      calls.push({ route: 'unknownEvent', userId: ctx.userId, storeUuid: undefined })
+      invalid.push({ reason: ctx.reason, subjects: ctx.errors.map((e) => e.subject ?? '') })
+    },
   }
   return handlers
 }
@@ -241,9 +248,19 @@ describe.each(ROUTES)('$name ($method $path) through handle()', (c) => {
     }
   })
 
-  it('answers 400/2002 missing with the field path for a missing field', async () => {
+  it('answers 400/2002 missing with the field path for a missing field (events: 200 + unknownEvent)', async () => {
     const { webhooks, calls } = setup()
     const res = await webhooks.handle(request(c, goodCredential(c), c.missing.body))
+    if (isEvent(c)) {
+      // Protocol §5.3: the event routes answer 200 only; a 400 would be retried for three days.
+      expect(res.status).toBe(200)
+      expect(calls.map((call) => call.route)).toEqual(['unknownEvent'])
+      expect(invalid.at(-1)).toEqual({
+        reason: 'invalid',
+        subjects: expect.arrayContaining([c.missing.subject]),
+      })
+      return
+    }
     expect(res.status).toBe(400)
     expect(JSON.parse(res.body).errors).toContainEqual({
       code: 2002,
@@ -253,9 +270,18 @@ describe.each(ROUTES)('$name ($method $path) through handle()', (c) => {
     expect(calls).toEqual([])
   })
 
-  it('answers 400/2003 incorrect for a wrong type', async () => {
+  it('answers 400/2003 incorrect for a wrong type (events: 200 + unknownEvent)', async () => {
     const { webhooks, calls } = setup()
     const res = await webhooks.handle(request(c, goodCredential(c), c.wrong.body))
+    if (isEvent(c)) {
+      expect(res.status).toBe(200)
+      expect(calls.map((call) => call.route)).toEqual(['unknownEvent'])
+      expect(invalid.at(-1)).toEqual({
+        reason: 'invalid',
+        subjects: expect.arrayContaining([c.wrong.subject]),
+      })
+      return
+    }
     expect(res.status).toBe(400)
     expect(JSON.parse(res.body).errors).toContainEqual(
       expect.objectContaining({ code: 2003, reason: 'incorrect', subject: c.wrong.subject }),
@@ -633,5 +659,104 @@ describe('createEvotorWebhooks: retries, duplicates and ordering', () => {
     expect((await webhooks.handle(event(2))).status).toBe(200)
     expect((await webhooks.handle(event(3))).status).toBe(200)
     expect(seen).toEqual([1, 2, 3])
+  })
+})
+
+describe('createEvotorWebhooks: hardening', () => {
+  const eventBody = (extra: Record<string, unknown>) => JSON.stringify({ ...subscriptionCreated, ...extra })
+  const post = (path: string, headers: Record<string, string>, body: string) => ({
+    method: 'POST',
+    path,
+    headers,
+    body,
+  })
+
+  it("refuses one user's token for another user's event (401/1002)", async () => {
+    const subscriptionEvent = vi.fn()
+    const webhooks = createEvotorWebhooks({
+      appCredential: { bearer: [APP_TOKEN] },
+      userTokens: tokens,
+      handlers: { subscriptionEvent },
+    })
+    const res = await webhooks.handle(
+      post('/api/v1/subscription/event', user, eventBody({ userId: '01-000000000000002' })),
+    )
+    expect(res.status).toBe(401)
+    expect(JSON.parse(res.body)).toEqual({ errors: [{ code: 1002 }] })
+    expect(subscriptionEvent).not.toHaveBeenCalled()
+    const own = await webhooks.handle(
+      post('/api/v1/subscription/event', user, eventBody({ userId: USER_ID })),
+    )
+    expect(own.status).toBe(200)
+  })
+
+  it('handles an event with sequenceNumber 0 instead of failing it forever', async () => {
+    const subscriptionEvent = vi.fn()
+    const webhooks = createEvotorWebhooks({
+      appCredential: { bearer: [APP_TOKEN] },
+      handlers: { subscriptionEvent },
+    })
+    const res = await webhooks.handle(
+      post('/api/v1/subscription/event', app, eventBody({ sequenceNumber: 0 })),
+    )
+    expect(res.status).toBe(200)
+    expect(subscriptionEvent).toHaveBeenCalledOnce()
+  })
+
+  it('handles an event late, with a warning, when it arrives after its gap was skipped', async () => {
+    const seen: number[] = []
+    const logger = { warn: vi.fn(), error: vi.fn() }
+    const webhooks = createEvotorWebhooks({
+      appCredential: { bearer: [APP_TOKEN] },
+      logger,
+      ordering: { holdMs: 0, gapTimeoutMs: 0 },
+      handlers: {
+        subscriptionEvent: async ({ body }) => {
+          seen.push(body.sequenceNumber)
+        },
+      },
+    })
+    for (const n of [1, 3, 2, 2]) {
+      expect(
+        (await webhooks.handle(post('/api/v1/subscription/event', app, eventBody({ sequenceNumber: n }))))
+          .status,
+      ).toBe(200)
+    }
+    expect(seen).toEqual([1, 3, 2])
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining('after a later one'),
+      expect.objectContaining({ sequenceNumber: 2 }),
+    )
+  })
+
+  it('applies a full upsert again when it changes back (A -> B -> A)', async () => {
+    const names: string[] = []
+    const webhooks = createEvotorWebhooks({
+      appCredential: { bearer: [APP_TOKEN] },
+      userTokens: tokens,
+      handlers: {
+        stores: async ({ body }) => {
+          names.push(body[0]?.name ?? '')
+        },
+      },
+    })
+    for (const name of ['A', 'B', 'A']) {
+      const res = await webhooks.handle({
+        method: 'PUT',
+        path: '/api/v1/inventories/stores',
+        headers: user,
+        body: JSON.stringify([{ uuid: STORE, name }]),
+      })
+      expect(res.status).toBe(200)
+    }
+    expect(names).toEqual(['A', 'B', 'A'])
+  })
+
+  it('rejects bad ordering and idempotency options at creation, naming them', () => {
+    const base = { appCredential: { bearer: [APP_TOKEN] }, handlers: {} }
+    expect(() => createEvotorWebhooks({ ...base, ordering: { holdMs: 10_000 } })).toThrow(/ordering\.holdMs/)
+    expect(() => createEvotorWebhooks({ ...base, idempotency: { claim: () => 'claimed' } as never })).toThrow(
+      /idempotency/,
+    )
   })
 })
