@@ -72,6 +72,7 @@ export type {
   EvotorWebhookHandlers,
   EvotorWebhooks,
   EvotorWebhooksOptions,
+  UnknownEventContext,
   UnknownEventHandler,
   WebhookBody,
   WebhookContext,

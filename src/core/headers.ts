@@ -28,6 +28,11 @@ export interface ParseEvotorHeadersOptions {
   required?: readonly EvotorHeaderField[]
   /** Longest id accepted, in characters. Default `256`. */
   maxLength?: number
+  /**
+   * Parse `Authorization` too (default `true`). `false` leaves `authorization` undefined: for
+   * callers that have already read and verified the token (the proxy middleware).
+   */
+  authorization?: boolean
 }
 
 /** The canonical spelling of each Evotor header, as the protocol writes it (§3.2). */
@@ -175,10 +180,14 @@ function resolveOptions(options: ParseEvotorHeadersOptions): {
   strict: boolean
   required: readonly EvotorHeaderField[]
   maxLength: number
+  authorization: boolean
 } {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('parseEvotorHeaders: options must be an object')
-  const { strict = false, required = [], maxLength = DEFAULT_MAX_LENGTH } = options
+  const { strict = false, required = [], maxLength = DEFAULT_MAX_LENGTH, authorization = true } = options
+  if (typeof authorization !== 'boolean') {
+    throw new TypeError('parseEvotorHeaders: options.authorization must be a boolean')
+  }
   if (typeof strict !== 'boolean') throw new TypeError('parseEvotorHeaders: options.strict must be a boolean')
   if (!Number.isInteger(maxLength) || maxLength <= 0) {
     throw new TypeError('parseEvotorHeaders: options.maxLength must be a positive integer')
@@ -186,7 +195,7 @@ function resolveOptions(options: ParseEvotorHeadersOptions): {
   if (!Array.isArray(required) || required.some((r) => !(FIELDS as readonly unknown[]).includes(r))) {
     throw new TypeError(`parseEvotorHeaders: options.required must list only ${FIELDS.join(', ')}`)
   }
-  return { strict, required, maxLength }
+  return { strict, required, maxLength, authorization }
 }
 
 /**
@@ -211,16 +220,16 @@ function resolveOptions(options: ParseEvotorHeadersOptions): {
  * ```
  */
 export function parseEvotorHeaders(headers: HeadersLike, options?: ParseEvotorHeadersOptions): EvotorHeaders {
-  const { strict, required, maxLength } =
+  const { strict, required, maxLength, authorization } =
     options === undefined
-      ? { strict: false, required: [], maxLength: DEFAULT_MAX_LENGTH }
+      ? { strict: false, required: [], maxLength: DEFAULT_MAX_LENGTH, authorization: true }
       : resolveOptions(options)
   const [store, device, user, auth] = readHeaders(headers, LOWER_NAMES, CANONICAL_NAMES)
   const result: EvotorHeaders = {
     storeUuid: store === undefined ? undefined : parseId(store, 'storeUuid', maxLength, strict),
     deviceUuid: device === undefined ? undefined : parseId(device, 'deviceUuid', maxLength, strict),
     userId: user === undefined ? undefined : parseId(user, 'userId', maxLength, strict),
-    authorization: auth === undefined ? undefined : parseAuthorization(auth),
+    authorization: auth === undefined || !authorization ? undefined : parseAuthorization(auth),
   }
   for (const field of required) {
     if (result[field] === undefined) throw EvotorError.missing(EVOTOR_HEADER_NAMES[field])

@@ -119,7 +119,8 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
       throw new TypeError(`createEvotorProxy: requiredHeaders has an unknown header '${String(name)}'`)
     }
   }
-  const parseOptions = { required, strict: options.strict === true }
+  // The token is read and verified first; the second pass only reads the ids.
+  const parseOptions = { required, strict: options.strict === true, authorization: false }
 
   function envelope(inner: ProxyInnerResponse): WebhookResponse {
     return {

@@ -1,23 +1,5 @@
+import type { ClaimResult, IdempotencyStore, SequenceStore } from 'evotor-partner'
 import type { SqliteDatabase } from './db.js'
-
-// Structural copies of the library's store interfaces (exported by 'evotor-partner' as
-// `IdempotencyStore` / `SequenceStore`); these implementations satisfy them.
-
-/** Outcome of claiming an idempotency key. */
-export type ClaimResult = 'claimed' | 'done' | 'in-progress'
-
-/** Idempotency keys of webhook deliveries (protocol §5.1: at-least-once delivery). */
-export interface IdempotencyStore {
-  claim(key: string, leaseMs: number): ClaimResult | Promise<ClaimResult>
-  complete(key: string): void | Promise<void>
-  release(key: string): void | Promise<void>
-}
-
-/** Last handled `sequenceNumber` per subscription (protocol §6.5). */
-export interface SequenceStore {
-  getLastHandled(subscriptionId: string): number | undefined | Promise<number | undefined>
-  setLastHandled(subscriptionId: string, sequenceNumber: number): void | Promise<void>
-}
 
 /** Seven days: longer than Evotor's three days of retries (protocol §5.1). */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000

@@ -1,0 +1,193 @@
+import { performance } from 'node:perf_hooks'
+import Router from '@koa/router'
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
+import { createEvotorProxy, createEvotorTrpcContext, type EvotorWebhooks } from 'evotor-partner'
+import { evotorProxy, evotorWebhooks } from 'evotor-partner/koa'
+import Koa, { type Context, type Next } from 'koa'
+import { koaBody } from 'koa-body'
+import { createPartnerTokens, type PartnerTokens } from './auth.js'
+import type { BasicCredential } from './config.js'
+import type { SqliteDatabase } from './db.js'
+import type { Logger } from './logger.js'
+import type { Repositories } from './repositories/index.js'
+import { createSqliteIdempotencyStore, createSqliteSequenceStore } from './sqlite-stores.js'
+import { appRouter } from './trpc.js'
+import { type AppHooks, createAppWebhooks } from './webhooks.js'
+
+/** What {@link createApp} needs. */
+export interface AppDeps {
+  /** The open, migrated database. */
+  sqlite: SqliteDatabase
+  repos: Repositories
+  /** The partner app credential(s) typed into the developer portal. */
+  appCredential: { bearer: readonly string[]; basic: readonly BasicCredential[] }
+  /** User-token secrets: the first signs, all verify. */
+  userTokenSecrets: readonly [string, ...string[]]
+  /** Proxy version configured on the portal (protocol §7); 1 wraps every `/trpc` answer. */
+  proxyVersion: 1 | 2
+  logger: Logger
+  /** How long an early subscription event waits for its predecessor (default 5000 ms). */
+  holdMs?: number
+  /** Body limit of the tRPC route in bytes (default 1 MiB; webhooks use the library's limit). */
+  trpcBodyLimit?: number
+  hooks?: AppHooks
+  /** Clock of `store.summary`. */
+  now?: () => Date
+}
+
+/** The Koa app and what it is made of. */
+export interface PartnerApp {
+  readonly app: Koa
+  readonly webhooks: EvotorWebhooks
+  readonly tokens: PartnerTokens
+  /** Drops in-memory caches; the caller closes the server and the database. */
+  close(): void
+}
+
+function requestLog(logger: Logger) {
+  return async function logRequest(ctx: Context, next: Next): Promise<void> {
+    const started = performance.now()
+    let status: number | undefined
+    try {
+      await next()
+      status = ctx.status
+    } catch (error) {
+      status = (error as { status?: number }).status ?? 500
+      throw error
+    } finally {
+      // Method, path, status and time only: never headers, query strings or bodies.
+      logger.info('request', {
+        method: ctx.method,
+        path: ctx.path,
+        status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      })
+    }
+  }
+}
+
+function errorsAsJson(logger: Logger) {
+  return async function jsonErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next()
+    } catch (error) {
+      const e = error as { status?: unknown; expose?: unknown; message?: unknown }
+      const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500
+      if (status >= 500) logger.error('request failed', { path: ctx.path, error })
+      ctx.status = status
+      ctx.body = { error: e.expose === true ? String(e.message) : 'internal error' }
+    }
+  }
+}
+
+function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
+  return async function serveTrpc(ctx: Context): Promise<void> {
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(ctx.headers)) {
+      // The token stays here; tRPC needs the content headers only.
+      if (
+        value === undefined ||
+        /^(authorization|host|content-length|transfer-encoding|connection|expect)$/.test(name)
+      )
+        continue
+      for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item)
+    }
+    const body = typeof ctx.request.body === 'string' ? ctx.request.body : undefined
+    const method = ctx.method
+    const request = new Request(new URL(ctx.originalUrl, 'http://partner.invalid'), {
+      method,
+      headers,
+      ...(method === 'GET' || method === 'HEAD' || body === undefined ? {} : { body }),
+    })
+    const response = await fetchRequestHandler({
+      endpoint: '/trpc',
+      req: request,
+      router: appRouter,
+      // The terminal JS SDK has get/post only: queries may come as POST too (protocol §2.2).
+      allowMethodOverride: true,
+      createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now }),
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error('trpc procedure failed', { path, error })
+      },
+    })
+    // Written through Koa (not to ctx.res) so that the proxy middleware can wrap it for ver. 1.
+    ctx.status = response.status
+    response.headers.forEach((value, name) => {
+      if (name !== 'content-length') ctx.set(name, value)
+    })
+    ctx.body = await response.text()
+  }
+}
+
+/**
+ * Builds the partner service: the Evotor webhooks (mounted before any body parser), `/health`,
+ * and the tRPC API under `/trpc` behind the proxy middleware.
+ *
+ * @example
+ * ```ts
+ * const { app } = createApp({ sqlite: db.sqlite, repos, appCredential, userTokenSecrets, proxyVersion: 2, logger })
+ * app.listen(3000)
+ * ```
+ */
+export function createApp(deps: AppDeps): PartnerApp {
+  const { repos, logger } = deps
+  const now = deps.now ?? (() => new Date())
+  const tokens = createPartnerTokens({ secrets: deps.userTokenSecrets, userTokens: repos.userTokens })
+  const webhooks = createAppWebhooks({
+    repos,
+    tokens,
+    appCredential: { bearer: [...deps.appCredential.bearer], basic: [...deps.appCredential.basic] },
+    idempotency: createSqliteIdempotencyStore({ db: deps.sqlite }),
+    sequences: createSqliteSequenceStore({ db: deps.sqlite }),
+    logger,
+    ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
+    ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
+  })
+  const proxy = createEvotorProxy({
+    userTokens: tokens.verifier,
+    proxyVersion: deps.proxyVersion,
+    bodyEncoding: 'string',
+  })
+
+  const router = new Router()
+  router.get('/health', (ctx) => {
+    deps.sqlite.prepare('SELECT 1').get()
+    ctx.body = { status: 'ok' }
+  })
+  router.all(
+    '/trpc/{*procedure}',
+    evotorProxy(proxy),
+    // Read as text with a limit; tRPC parses it and answers a malformed body in its own format.
+    koaBody({
+      json: false,
+      urlencoded: false,
+      multipart: false,
+      text: true,
+      textTypes: ['*/*'],
+      textLimit: deps.trpcBodyLimit ?? 1024 * 1024,
+    }),
+    trpcHandler(repos, now, logger),
+  )
+
+  const app = new Koa()
+  app.use(requestLog(logger))
+  app.use(errorsAsJson(logger))
+  app.use(evotorWebhooks(webhooks))
+  app.use(router.routes())
+  app.use(router.allowedMethods())
+  app.use(function notFound(ctx: Context) {
+    // Protocol §11 A27: a 404 is `{}` in JSON.
+    ctx.status = 404
+    ctx.body = {}
+  })
+  app.on('error', (error: unknown) => logger.error('unhandled error', { error }))
+
+  return {
+    app,
+    webhooks,
+    tokens,
+    close() {
+      tokens.verifier.clear()
+    },
+  }
+}

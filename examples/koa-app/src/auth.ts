@@ -1,0 +1,70 @@
+import {
+  createUserTokenLookup,
+  createUserTokens,
+  type UserTokenLookup,
+  type UserTokens,
+} from 'evotor-partner'
+import type { UserTokensRepository } from './repositories/index.js'
+
+/** Options of {@link createPartnerTokens}. */
+export interface PartnerTokensOptions {
+  /** `USER_TOKEN_SECRET` entries: the first signs, all verify (rotation). */
+  secrets: readonly [string, ...string[]]
+  /** Where issued tokens live; its `lookup` sees only tokens that are not revoked. */
+  userTokens: UserTokensRepository
+  /** Verification cache (default: 10 000 tokens for 60 s). */
+  cache?: { max?: number; ttl?: number }
+}
+
+/** Issuing and verifying the partner user tokens handed to Evotor (protocol §4.1). */
+export interface PartnerTokens {
+  /**
+   * The user's token: the active one when there is one (a retried `user/create` gets the same
+   * token, protocol §11 A56), otherwise a new one, stored before it is returned.
+   */
+  tokenFor(userId: string): Promise<string>
+  /** The verifier for the webhooks dispatcher and the proxy middleware. */
+  readonly verifier: UserTokenLookup
+}
+
+/**
+ * User tokens are signed by the library's `createUserTokens` (≤ 128 chars of `[A-Za-z0-9_-]`,
+ * protocol §4.3) and are ALSO stored: verification checks the signature first (no database hit
+ * for garbage) and then that the token is still active in SQLite, so a revocation on
+ * `ApplicationUninstalled` holds across restarts and across processes sharing the file.
+ *
+ * @example
+ * ```ts
+ * const tokens = createPartnerTokens({ secrets: ['a-secret-of-at-least-32-characters…'], userTokens: repos.userTokens })
+ * const token = await tokens.tokenFor('01-000000000000001')
+ * await tokens.verifier.verify(token) // { userId: '01-000000000000001' }
+ * ```
+ */
+export function createPartnerTokens(options: PartnerTokensOptions): PartnerTokens {
+  const { userTokens } = options
+  if (typeof userTokens?.lookup !== 'function') {
+    throw new TypeError('createPartnerTokens: option "userTokens" must be the user tokens repository')
+  }
+  // The signature layer never caches: the lookup cache below is the only one to invalidate.
+  const signed: UserTokens = createUserTokens({ secret: [...options.secrets], cache: false })
+  const verifier = createUserTokenLookup({
+    async lookup(token) {
+      try {
+        await signed.verify(token)
+      } catch {
+        return null
+      }
+      return userTokens.lookup(token)?.userId ?? null
+    },
+    // Negative answers are not cached: a token saved a moment ago must verify at once.
+    cache: { ...options.cache, negativeTtl: 0 },
+  })
+  return {
+    async tokenFor(userId) {
+      const active = userTokens.findActive(userId)
+      if (active !== undefined) return active.token
+      return userTokens.saveIfNoneActive(userId, await signed.issue(userId)).token.token
+    },
+    verifier,
+  }
+}

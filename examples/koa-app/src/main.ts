@@ -1,0 +1,188 @@
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { createApp } from './app.js'
+import { type Config, ConfigError, loadConfig, resolveSecrets } from './config.js'
+import { type AppDatabase, openDatabase } from './db.js'
+import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
+import { createLogger, type Logger } from './logger.js'
+import { createRepositories, type Repositories } from './repositories/index.js'
+import type { AppHooks } from './webhooks.js'
+
+/** Options of {@link startServer}; everything but `env` is for tests and embedding. */
+export interface StartServerOptions {
+  /** The environment to configure from (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Overrides `PORT`; `0` picks a free port. */
+  port?: number
+  /** Receives each JSON log line (default: stdout). */
+  logSink?: (line: string) => void
+  /** Receives the human-readable start-up banner (default: stdout). */
+  print?: (line: string) => void
+  /** How long a shutdown waits for in-flight requests before cutting them (default 10 s). */
+  shutdownTimeoutMs?: number
+  /** How long an early subscription event waits for its predecessor (default 5 s). */
+  holdMs?: number
+  hooks?: AppHooks
+  now?: () => Date
+}
+
+/** A started service. */
+export interface RunningServer {
+  /** `http://host:port`. */
+  readonly url: string
+  readonly port: number
+  readonly config: Config
+  readonly db: AppDatabase
+  readonly repos: Repositories
+  readonly logger: Logger
+  /**
+   * Graceful shutdown: stops accepting connections, lets in-flight requests finish (cut after
+   * `shutdownTimeoutMs`), then closes the database. Safe to call twice.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Loads the configuration, opens and migrates the database, fills in development secrets,
+ * seeds the demo account (outside production) and starts listening. Throws {@link ConfigError}
+ * on a bad environment.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ env: { DATABASE_PATH: '/tmp/app.sqlite' }, port: 0 })
+ * await fetch(`${server.url}/health`)
+ * await server.close()
+ * ```
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = loadConfig(options.env ?? process.env)
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(options.logSink === undefined ? {} : { sink: options.logSink }),
+  })
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const db = openDatabase({ path: config.databasePath })
+  let partner: ReturnType<typeof createApp>
+  let repos: Repositories
+  try {
+    repos = createRepositories({ db: db.sqlite })
+    const secrets = resolveSecrets(config, repos.settings)
+    if (!config.production) await seedDemoAccount(repos.accounts)
+    partner = createApp({
+      sqlite: db.sqlite,
+      repos,
+      appCredential: secrets.appCredential,
+      userTokenSecrets: secrets.userTokenSecrets,
+      proxyVersion: config.proxyVersion,
+      logger,
+      ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    })
+    if (!config.production) {
+      print('Evotor partner service: development mode')
+      if (secrets.development.appToken !== undefined) {
+        print(
+          `  app credential (developer portal, curl): Authorization: Bearer ${secrets.development.appToken}`,
+        )
+      }
+      print(`  demo partner account for user/verify: ${DEMO_ACCOUNT.login} / ${DEMO_ACCOUNT.password}`)
+      print(`  database: ${db.path}`)
+    }
+  } catch (error) {
+    db.close()
+    throw error
+  }
+
+  const server = createServer(partner.app.callback())
+  const active = new Set<ServerResponse>()
+  let stopping = false
+  server.on('request', (_request, response: ServerResponse) => {
+    if (stopping) response.setHeader('connection', 'close')
+    active.add(response)
+    response.on('close', () => active.delete(response))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${host}:${port}`
+  logger.info('listening', { url, proxyVersion: config.proxyVersion, nodeEnv: config.nodeEnv })
+  if (!config.production) print(`  listening on ${url}`)
+
+  const timeoutMs = options.shutdownTimeoutMs ?? 10_000
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      stopping = true
+      logger.info('shutting down', { inFlight: active.size })
+      // Finished responses must not keep their keep-alive sockets open.
+      for (const response of active) if (!response.headersSent) response.setHeader('connection', 'close')
+      const force = setTimeout(() => {
+        logger.warn('shutdown timeout: cutting open connections', { inFlight: active.size })
+        server.closeAllConnections()
+      }, timeoutMs)
+      force.unref()
+      server.close(() => {
+        clearTimeout(force)
+        partner.close()
+        db.close()
+        logger.info('stopped')
+        resolve()
+      })
+      server.closeIdleConnections()
+    })
+    return closing
+  }
+
+  return { url, port, config, db, repos, logger, close }
+}
+
+/**
+ * The command-line entry (`npm -w examples/koa-app start`): starts the server, exits 1 with a
+ * clear message on a bad configuration, shuts down gracefully on SIGTERM/SIGINT.
+ *
+ * @example
+ * ```ts
+ * await main() // PORT=3000 HOST=127.0.0.1 …
+ * ```
+ */
+export async function main(): Promise<void> {
+  let server: RunningServer
+  try {
+    server = await startServer()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const timeoutMs = 10_000
+  const stop = (signal: string): void => {
+    server.logger.info('signal received', { signal })
+    // A second signal, or a shutdown that hangs, ends the process anyway.
+    setTimeout(() => process.exit(1), timeoutMs + 2_000).unref()
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+const invokedPath = process.argv[1]
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(invokedPath).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}

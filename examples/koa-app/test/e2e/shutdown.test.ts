@@ -1,0 +1,88 @@
+import { buildReceipt, randomEvotorUuid, randomUserId } from 'evotor-partner/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/db.js'
+import { createRepositories } from '../../src/repositories/index.js'
+import type { TempDir } from '../helpers.js'
+import { appAuth, bearer, call, createTestDir, startTestApp, type TestApp } from './harness.js'
+
+let dir: TempDir
+beforeEach(() => {
+  dir = createTestDir()
+})
+afterEach(() => dir.cleanup())
+
+/** An app whose receipts handler waits at a gate, so a request is in flight when shutdown starts. */
+async function appWithGate(shutdownTimeoutMs: number) {
+  let entered!: () => void
+  let open!: () => void
+  const reached = new Promise<void>((resolve) => {
+    entered = resolve
+  })
+  const gate = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  const t: TestApp = await startTestApp(dir, {
+    shutdownTimeoutMs,
+    hooks: {
+      async beforeHandler(route) {
+        if (route !== 'receipts') return
+        entered()
+        await gate
+      },
+    },
+  })
+  const userId = randomUserId()
+  const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
+  const token = (created.json as { token: string }).token
+  const receipt = buildReceipt({ userId, storeUuid: randomEvotorUuid(), deviceUuid: randomEvotorUuid() })
+  return { t, token, receipt, reached, open }
+}
+
+function storedReceipt(id: string) {
+  const db = openDatabase({ path: dir.file('app.sqlite') })
+  try {
+    return createRepositories({ db: db.sqlite }).receipts.get(id)
+  } finally {
+    db.close()
+  }
+}
+
+describe('graceful shutdown', () => {
+  it('an in-flight request completes and is persisted while the server closes; new connections are refused', async () => {
+    const { t, token, receipt, reached, open } = await appWithGate(5_000)
+    const inFlight = call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(token), body: receipt })
+    await reached
+    const closed = t.close()
+    let closedYet = false
+    void closed.then(() => {
+      closedYet = true
+    })
+
+    await expect(fetch(`${t.url}/health`)).rejects.toThrow()
+    expect(closedYet).toBe(false)
+    expect(t.server.db.sqlite.open).toBe(true)
+
+    open()
+    const answer = await inFlight
+    expect(answer.status).toBe(200)
+    await closed
+    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
+    expect(storedReceipt(receipt.data.id)?.userId).toBe(receipt.userId)
+  })
+
+  it('a request still running after the timeout is cut and the database is closed anyway', async () => {
+    const { t, token, receipt, reached, open } = await appWithGate(200)
+    const inFlight = call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(token), body: receipt }).catch(
+      (error: unknown) => error,
+    )
+    await reached
+    const started = Date.now()
+    await t.close()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+    expect(await inFlight).toBeInstanceOf(Error)
+    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.logs.map((l) => l.msg)).toContain('shutdown timeout: cutting open connections')
+    open()
+  })
+})
