@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 // Types come from the sources (so `npm run typecheck` passes before a build); the code that runs
 // is the BUILT package in dist/, so the figures are what users get.
@@ -8,12 +8,15 @@ export type Lib = typeof import('../src/index.js')
 export type KoaLib = typeof import('../src/adapters/koa.js')
 export type ExpressLib = typeof import('../src/adapters/express.js')
 
-const DIST = new URL('../dist/', import.meta.url)
+// EVOTOR_BENCH_DIST points at another build (e.g. a prototype of a fix) for an A/B comparison.
+const DIST = process.env.EVOTOR_BENCH_DIST
+  ? pathToFileURL(`${process.env.EVOTOR_BENCH_DIST.replace(/\/$/, '')}/`)
+  : new URL('../dist/', import.meta.url)
 const FIXTURES = new URL('../test/fixtures/', import.meta.url)
 
 function assertBuilt(): void {
   if (!existsSync(new URL('index.js', DIST))) {
-    throw new Error('bench: dist/ is missing; run `npm run build` first')
+    throw new Error(`bench: ${fileURLToPath(DIST)} has no build; run \`npm run build\` first`)
   }
 }
 
@@ -97,7 +100,9 @@ export function receiptBody(id: string): string {
 
 /** 1,000 distinct products built from the spec example, each with a fresh uuid. */
 export function products(count = 1000): Json[] {
-  const [product] = readJson('spec/partner_v1_inventories_stores_storeUuid_products.POST.request.json') as Json[]
+  const [product] = readJson(
+    'spec/partner_v1_inventories_stores_storeUuid_products.POST.request.json',
+  ) as Json[]
   return Array.from({ length: count }, (_, i) => ({
     ...product,
     uuid: randomUUID(),

@@ -1,0 +1,290 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { once } from 'node:events'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon, { type Request as AutocannonRequest } from 'autocannon'
+import {
+  loadLib,
+  proxyHeaders,
+  ROUTE_PATH,
+  receiptBody,
+  storesBody,
+  TOKEN_SECRET,
+  USER_ID,
+} from './fixtures.js'
+import { baselineOf, type ServerMessage, VARIANTS, type Variant } from './variants.js'
+
+/** Options of {@link runHttp}. */
+export interface HttpOptions {
+  rounds: number
+  /** Seconds per variant per round. */
+  duration: number
+  connections: number
+  /** Seconds of un-measured load per variant before the first round. */
+  warmup: number
+  variants?: readonly Variant[]
+  /** Start the server children with `--cpu-prof` into this directory. */
+  cpuProfDir?: string
+  log?: (line: string) => void
+}
+
+/** One autocannon run. */
+export interface HttpRound {
+  rps: number
+  p50: number
+  p99: number
+  requests: number
+  non2xx: number
+  errors: number
+  /** Server process CPU time (user + system) per request, µs. */
+  cpuPerRequest: number
+  /** Server process CPU time / wall time (1 = one core busy). */
+  cpuLoad: number
+}
+
+/** A variant over all rounds. */
+export interface HttpVariantResult {
+  variant: Variant
+  baseline: Variant
+  method: string
+  path: string
+  /** How request bodies vary (webhooks). */
+  body: string
+  rounds: HttpRound[]
+  /** Mean over rounds. */
+  rps: number
+  /** Coefficient of variation of rps over rounds, in %. */
+  rpsCv: number
+  /** Means over rounds, ms. */
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+  /** Means over rounds: server CPU µs per request, and server CPU load (1 = one core). */
+  cpuPerRequest: number
+  cpuLoad: number
+  /** rps / baseline rps. */
+  ratio: number
+}
+
+interface RequestSpec {
+  method: string
+  path: string
+  headers: Record<string, string>
+  body?: string
+  /** Builds a distinct body for every request (autocannon `setupRequest`). */
+  unique?: (n: number) => string
+  describe: string
+}
+
+const ID = 'ID_PLACEHOLDER_7f3k'
+// A new id per request, cheap enough for the load generator: the template is split once.
+function template(body: string): (n: number) => string {
+  const parts = body.split(ID)
+  const prefix = `${process.pid.toString(36)}${Date.now().toString(36)}`
+  return (n) => parts.join(`${prefix}-${n.toString(36)}`)
+}
+
+function requestFor(variant: Variant, token: string): RequestSpec {
+  const json = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  switch (variant) {
+    case 'webhook-stores-unique':
+      return {
+        method: 'PUT',
+        path: '/api/v1/inventories/stores',
+        headers: json,
+        unique: template(storesBody(10, ID)),
+        describe: '10 stores, uuids unique per request: every delivery is new and runs the handler',
+      }
+    case 'webhook-stores-duplicate':
+      return {
+        method: 'PUT',
+        path: '/api/v1/inventories/stores',
+        headers: json,
+        body: storesBody(10),
+        // Stores are full upserts, not keyed by content (protocol §5.1): the same body runs the handler again.
+        describe: '10 stores, the same body every time (an upsert: not de-duplicated, the handler runs)',
+      }
+    case 'webhook-receipts-unique':
+      return {
+        method: 'POST',
+        path: '/api/v2/receipts',
+        headers: json,
+        unique: template(receiptBody(ID)),
+        describe: 'one receipt event, event id unique per request',
+      }
+    case 'webhook-receipts-duplicate':
+      return {
+        method: 'POST',
+        path: '/api/v2/receipts',
+        headers: json,
+        body: receiptBody('duplicate'),
+        describe: 'one receipt event, the same id every time: all but the first take the duplicate fast path',
+      }
+    default:
+      return { method: 'GET', path: ROUTE_PATH, headers: proxyHeaders(token), describe: 'GET, no body' }
+  }
+}
+
+interface Server {
+  child: ChildProcess
+  port: number
+}
+
+async function startServer(variant: Variant, cpuProfDir: string | undefined): Promise<Server> {
+  const entry = fileURLToPath(new URL('./servers.ts', import.meta.url))
+  const execArgv = ['--import', 'tsx']
+  if (cpuProfDir !== undefined) {
+    // One directory per variant: the tsx loader thread writes a profile of its own there too.
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, variant)}`)
+  }
+  const child = fork(entry, [variant], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const [message] = (await once(child, 'message')) as [ServerMessage]
+  if (message.type !== 'ready') {
+    throw new Error(`server ${variant}: ${message.type === 'error' ? message.message : message.type}`)
+  }
+  return { child, port: message.port }
+}
+
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return
+  const exited = once(server.child, 'exit')
+  server.child.send('stop')
+  await exited
+}
+
+async function check(variant: Variant, port: number, spec: RequestSpec): Promise<void> {
+  const body = spec.unique?.(-1) ?? spec.body
+  const response = await fetch(`http://127.0.0.1:${port}${spec.path}`, {
+    method: spec.method,
+    headers: spec.headers,
+    ...(body === undefined ? {} : { body }),
+  })
+  const text = await response.text()
+  if (response.status !== 200)
+    throw new Error(`${variant}: sanity request answered ${response.status} ${text}`)
+  if (variant.endsWith('-v1') && !text.startsWith('{"status":200')) {
+    throw new Error(`${variant}: expected a ver. 1 envelope, got ${text.slice(0, 80)}`)
+  }
+}
+
+let sequence = 0
+function uniqueRequest(spec: RequestSpec, unique: (n: number) => string): AutocannonRequest {
+  return {
+    method: spec.method,
+    path: spec.path,
+    headers: spec.headers,
+    setupRequest: (request) => ({ ...request, body: unique(sequence++) }),
+  }
+}
+
+async function serverCpu(server: Server): Promise<number> {
+  const reply = once(server.child, 'message') as Promise<[ServerMessage]>
+  server.child.send('cpu')
+  const [message] = await reply
+  if (message.type !== 'cpu') throw new Error('server: expected a cpu reply')
+  return message.micros
+}
+
+async function load(
+  server: Server,
+  spec: RequestSpec,
+  connections: number,
+  duration: number,
+): Promise<HttpRound> {
+  const cpuBefore = await serverCpu(server)
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}${spec.path}`,
+    method: spec.method,
+    headers: spec.headers,
+    connections,
+    duration,
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+    ...(spec.unique === undefined ? {} : { requests: [uniqueRequest(spec, spec.unique)] }),
+  })
+  const cpu = (await serverCpu(server)) - cpuBefore
+  return {
+    cpuPerRequest: cpu / Math.max(1, result.requests.total),
+    cpuLoad: cpu / 1e6 / result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  }
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+
+function cv(xs: readonly number[]): number {
+  const m = mean(xs)
+  return m === 0 ? 0 : (Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) / m) * 100
+}
+
+/**
+ * Starts one server child per variant, warms each up, then runs interleaved rounds (the order
+ * rotates every round) so that drift hits every variant alike.
+ */
+export async function runHttp(options: HttpOptions): Promise<HttpVariantResult[]> {
+  const log = options.log ?? (() => {})
+  const variants = options.variants ?? VARIANTS
+  const lib = await loadLib()
+  const token = await lib.createUserTokens({ secret: TOKEN_SECRET }).issue(USER_ID)
+  const specs = new Map(variants.map((v) => [v, requestFor(v, token)]))
+  const servers = new Map<Variant, Server>()
+  try {
+    for (const v of variants) servers.set(v, await startServer(v, options.cpuProfDir))
+    for (const v of variants) {
+      const server = servers.get(v)!
+      await check(v, server.port, specs.get(v)!)
+      if (options.warmup > 0) await load(server, specs.get(v)!, options.connections, options.warmup)
+    }
+    const rounds = new Map<Variant, HttpRound[]>(variants.map((v) => [v, []]))
+    for (let r = 0; r < options.rounds; r++) {
+      const order = variants.map((_, i) => variants[(i + r) % variants.length]!)
+      for (const v of order) {
+        const round = await load(servers.get(v)!, specs.get(v)!, options.connections, options.duration)
+        rounds.get(v)!.push(round)
+        log(
+          `  round ${r + 1}/${options.rounds} ${v.padEnd(26)} ${Math.round(round.rps)} req/s  p50 ${round.p50} ms  p99 ${round.p99} ms  server ${round.cpuPerRequest.toFixed(1)} µs/req, load ${round.cpuLoad.toFixed(2)}`,
+        )
+      }
+    }
+    const results = variants.map((variant): Omit<HttpVariantResult, 'ratio'> => {
+      const list = rounds.get(variant)!
+      const spec = specs.get(variant)!
+      return {
+        variant,
+        baseline: baselineOf(variant),
+        method: spec.method,
+        path: spec.path,
+        body: spec.describe,
+        rounds: list,
+        rps: mean(list.map((x) => x.rps)),
+        rpsCv: cv(list.map((x) => x.rps)),
+        p50: mean(list.map((x) => x.p50)),
+        p99: mean(list.map((x) => x.p99)),
+        cpuPerRequest: mean(list.map((x) => x.cpuPerRequest)),
+        cpuLoad: mean(list.map((x) => x.cpuLoad)),
+        non2xx: list.reduce((a, x) => a + x.non2xx, 0),
+        errors: list.reduce((a, x) => a + x.errors, 0),
+      }
+    })
+    return results.map((result) => {
+      const base = results.find((x) => x.variant === result.baseline)
+      return { ...result, ratio: base === undefined ? Number.NaN : result.rps / base.rps }
+    })
+  } finally {
+    await Promise.all([...servers.values()].map(stopServer))
+  }
+}
+
+/** The main-thread profile a server child wrote with `cpuProfDir` (Node names it `CPU.….<pid>.0.<n>.cpuprofile`). */
+export function mainThreadProfile(cpuProfDir: string, variant: Variant): string {
+  const dir = join(cpuProfDir, variant)
+  const file = readdirSync(dir).find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name))
+  if (file === undefined) throw new Error(`no main-thread profile in ${dir}`)
+  return join(dir, file)
+}

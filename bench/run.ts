@@ -1,0 +1,277 @@
+// `npm run bench`: HTTP (autocannon), micro (tinybench) and memory benchmarks of the BUILT package.
+// Prints one table and writes bench/results.json. Flags:
+//   --quick                 1 round x 1 s, 1,000 ms micro tasks, 20k tokens (a smoke run)
+//   --only http,micro,memory
+//   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
+//                           print the hot spots and exit (variants: see bench/variants.ts)
+import { writeFileSync } from 'node:fs'
+import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
+import { type MemoryResult, runMemory } from './memory.js'
+import { type MicroResult, runMicro } from './micro.js'
+import { hotSpots } from './profile.js'
+import { baselineOf, VARIANTS, type Variant } from './variants.js'
+
+interface Target {
+  name: string
+  target: string
+  measured: string
+  pass: boolean
+}
+
+const args = process.argv.slice(2)
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name)
+  return i < 0 ? undefined : (args[i + 1] ?? '')
+}
+const quick = args.includes('--quick')
+const only = new Set((flag('--only') ?? 'http,micro,memory').split(','))
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+
+const HTTP = quick
+  ? { rounds: 1, duration: 1, connections: 50, warmup: 1 }
+  : { rounds: 5, duration: 3, connections: 50, warmup: 2 }
+const MICRO_TIME = quick ? 300 : 1000
+const CHECKPOINTS = quick ? [10_000, 20_000] : [10_000, 100_000]
+
+const LABELS: Record<Variant, string> = {
+  'koa-bare': 'Koa: bare JSON route',
+  'koa-proxy': 'Koa: + evotorProxy (ver. 2)',
+  'koa-proxy-v1': 'Koa: + evotorProxy ver. 1 envelope',
+  'express-bare': 'Express: bare JSON route',
+  'express-proxy': 'Express: + evotorProxy (ver. 2)',
+  'express-proxy-v1': 'Express: + evotorProxy ver. 1 envelope',
+  'webhook-stores-unique': 'Koa webhook PUT stores (10), new bodies',
+  'webhook-stores-duplicate': 'Koa webhook PUT stores (10), same body',
+  'webhook-receipts-unique': 'Koa webhook POST receipts, new ids',
+  'webhook-receipts-duplicate': 'Koa webhook POST receipts, duplicate',
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en')
+const fixed = (n: number, digits = 2): string => n.toFixed(digits)
+const ms = (n: number): string => (n >= 1 ? n.toFixed(2) : n.toPrecision(3))
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+function targets(
+  http: readonly HttpVariantResult[],
+  micro: readonly MicroResult[],
+  memory: readonly MemoryResult[],
+): Target[] {
+  const out: Target[] = []
+  const h = (v: Variant) => http.find((x) => x.variant === v)
+  // The same comparison by server CPU time per request: steadier than req/s on a shared machine.
+  const cpuRatio = (r: HttpVariantResult): number => {
+    const base = h(r.baseline)
+    return base === undefined ? Number.NaN : base.cpuPerRequest / r.cpuPerRequest
+  }
+  for (const fw of ['koa', 'express'] as const) {
+    const proxy = h(`${fw}-proxy`)
+    const v1 = h(`${fw}-proxy-v1`)
+    const name = fw === 'koa' ? 'Koa' : 'Express'
+    if (proxy !== undefined) {
+      out.push({
+        name: `${name} proxy route vs bare`,
+        target: '>= 0.90x rps',
+        measured: `${fixed(proxy.ratio)}x (CPU ${fixed(cpuRatio(proxy))}x)`,
+        pass: proxy.ratio >= 0.9,
+      })
+    }
+    if (proxy !== undefined && v1 !== undefined) {
+      const cost = 1 - v1.rps / proxy.rps
+      const cpuCost = 1 - proxy.cpuPerRequest / v1.cpuPerRequest
+      out.push({
+        name: `${name} ver. 1 envelope on top`,
+        target: '<= 5% fewer rps',
+        measured: `${fixed(cost * 100, 1)}% (CPU ${fixed(cpuCost * 100, 1)}%)`,
+        pass: cost <= 0.05,
+      })
+    }
+  }
+  const m = (name: string) => micro.find((x) => x.name === name)
+  for (const name of ['user token: verify cached', 'parseEvotorHeaders']) {
+    const r = m(name)
+    if (r !== undefined) {
+      out.push({
+        name,
+        target: '>= 1,000,000 ops/s',
+        measured: `${int(r.opsPerSec)} ops/s`,
+        pass: r.opsPerSec >= 1e6,
+      })
+    }
+  }
+  for (const [name, limit] of [
+    ['validate 1,000 products', 15],
+    ['validate 100 v1 documents', 10],
+  ] as const) {
+    const r = m(name)
+    if (r !== undefined) {
+      out.push({ name, target: `<= ${limit} ms`, measured: `${ms(r.meanMs)} ms`, pass: r.meanMs <= limit })
+    }
+  }
+  for (const r of memory) {
+    const last = r.points[r.points.length - 1]
+    out.push({
+      name: `memory, ${r.mode} tokens`,
+      target: 'bounded by cache max',
+      measured: `size ${last?.cacheSize}/${r.cacheMax}, +${fixed(r.heapGrowthMb)} MB heap`,
+      pass: r.bounded,
+    })
+  }
+  return out
+}
+
+function render(
+  http: readonly HttpVariantResult[],
+  micro: readonly MicroResult[],
+  memory: readonly MemoryResult[],
+  goals: readonly Target[],
+): string {
+  const parts: string[] = []
+  const cpu = cpus()
+  parts.push(
+    `evotor-partner benchmarks: node ${process.version}, ${platform()} ${osArch()}, ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${new Date().toISOString()}`,
+  )
+  if (http.length > 0) {
+    parts.push(
+      `\nHTTP: autocannon -> 127.0.0.1, ${HTTP.connections} connections, ${HTTP.rounds} interleaved rounds x ${HTTP.duration} s per variant (server in a child process); mean over rounds; server µs/req = server CPU time per request`,
+    )
+    parts.push(
+      table(
+        ['variant', 'req/s', 'cv', 'p50 ms', 'p99 ms', 'vs bare', 'server µs/req', 'non-2xx'],
+        http.map((r) => [
+          LABELS[r.variant],
+          int(r.rps),
+          `${fixed(r.rpsCv, 1)}%`,
+          fixed(r.p50),
+          fixed(r.p99),
+          r.variant === baselineOf(r.variant) ? '1.00' : fixed(r.ratio),
+          fixed(r.cpuPerRequest, 1),
+          String(r.non2xx + r.errors),
+        ]),
+      ),
+    )
+  }
+  if (micro.length > 0) {
+    parts.push('\nMicro: tinybench, built package (fast calls batched per iteration)')
+    parts.push(
+      table(
+        ['operation', 'ops/s', 'mean ms', 'rme'],
+        micro.map((r) => [r.name, int(r.opsPerSec), ms(r.meanMs), `${fixed(r.rme, 1)}%`]),
+      ),
+    )
+  }
+  if (memory.length > 0) {
+    parts.push(
+      '\nMemory: Koa evotorProxy in-process, one distinct token and user per request, after forced GC',
+    )
+    const rows: string[][] = []
+    for (const r of memory) {
+      for (const p of [r.baseline, ...r.points]) {
+        rows.push([
+          r.mode,
+          int(p.requests),
+          fixed(p.heapUsedMb, 1),
+          fixed(p.rssMb, 1),
+          `${int(p.cacheSize)} / ${int(r.cacheMax)}`,
+        ])
+      }
+    }
+    parts.push(table(['tokens', 'requests', 'heap MB', 'RSS MB', 'cache size / max'], rows))
+  }
+  if (goals.length > 0) {
+    parts.push(
+      '\nTargets (issue #6); pass/miss by req/s, the CPU figure is the same comparison by server CPU per request',
+    )
+    parts.push(
+      table(
+        ['target', 'goal', 'measured', ''],
+        goals.map((g) => [g.name, g.target, g.measured, g.pass ? 'pass' : 'MISS']),
+      ),
+    )
+  }
+  return parts.join('\n')
+}
+
+async function profile(variant: Variant): Promise<void> {
+  const dir = fileURLToPath(new URL('./profiles/', import.meta.url))
+  const variants = [...new Set([baselineOf(variant), variant])]
+  log(`profiling ${variants.join(', ')} (10 s each) into ${dir}`)
+  await runHttp({ rounds: 1, duration: 10, connections: 50, warmup: 1, variants, cpuProfDir: dir, log })
+  for (const v of variants) {
+    const file = mainThreadProfile(dir, v)
+    console.log(`\n${v}: ${file}\nself%  total%  function (top by self time)`)
+    for (const s of hotSpots(file, { top: 20 })) {
+      console.log(`${fixed(s.self, 1).padStart(5)}  ${fixed(s.total, 1).padStart(6)}  ${s.where}`)
+    }
+    console.log(`${v}: evotor-partner (dist/) functions by total time`)
+    const lib = hotSpots(file, { top: 500, filter: /dist\/(index|koa|express|fetch|chunk-)/ })
+    for (const s of lib.sort((a, b) => b.total - a.total).slice(0, 15)) {
+      console.log(`${fixed(s.self, 1).padStart(5)}  ${fixed(s.total, 1).padStart(6)}  ${s.where}`)
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const profiled = flag('--profile')
+  if (profiled !== undefined) {
+    if (!VARIANTS.includes(profiled as Variant)) throw new Error(`--profile: one of ${VARIANTS.join(', ')}`)
+    await profile(profiled as Variant)
+    return
+  }
+  const started = Date.now()
+  let micro: MicroResult[] = []
+  let memory: MemoryResult[] = []
+  let http: HttpVariantResult[] = []
+  if (only.has('micro')) {
+    log('micro benchmarks…')
+    micro = await runMicro({ time: MICRO_TIME, log })
+  }
+  if (only.has('memory')) {
+    log('memory under distinct tokens…')
+    memory = [await runMemory('signed', CHECKPOINTS), await runMemory('opaque', CHECKPOINTS)]
+  }
+  if (only.has('http')) {
+    log('HTTP benchmarks…')
+    http = await runHttp({ ...HTTP, log })
+  }
+  const goals = targets(http, micro, memory)
+  console.log(render(http, micro, memory, goals))
+  const cpu = cpus()
+  const results = {
+    date: new Date().toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    machine: {
+      node: process.version,
+      v8: process.versions.v8,
+      platform: platform(),
+      release: release(),
+      arch: osArch(),
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model,
+      totalMemoryMb: Math.round(totalmem() / 1024 / 1024),
+    },
+    settings: { http: HTTP, microTimeMs: MICRO_TIME, memoryCheckpoints: CHECKPOINTS, quick },
+    http,
+    micro,
+    memory,
+    targets: goals,
+  }
+  const out = fileURLToPath(new URL('./results.json', import.meta.url))
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
+  log(`wrote ${out}`)
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
