@@ -150,57 +150,124 @@ function isFrameworkPage(res: ServerResponse): boolean {
   return res.getHeader('content-security-policy') === "default-src 'none'" && type.startsWith('text/html')
 }
 
-/** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
-function envelopeResponses(res: ServerResponse, proxy: EvotorProxy): void {
-  const { writeHead, write, end } = res
-  const chunks: Buffer[] = []
-  const collect = (chunk: Chunk, encoding?: BufferEncoding): void => {
-    if (chunk !== null && chunk !== undefined) chunks.push(Buffer.from(chunk as string, encoding))
+const ENVELOPE = Symbol('evotor-partner.envelope')
+
+/** Per-response state of the ver. 1 envelope, kept on `res` under a symbol. */
+interface EnvelopeState {
+  readonly proxy: EvotorProxy
+  /** The methods `res` had as own properties before (another middleware's patch), to put back. */
+  readonly own: Pick<ServerResponse, 'writeHead' | 'write' | 'end'> | undefined
+  chunks: (string | Buffer)[]
+  encodings: (BufferEncoding | undefined)[]
+}
+
+type Enveloped = ServerResponse & { [ENVELOPE]?: EnvelopeState | undefined }
+
+const PATCHED = ['writeHead', 'write', 'end'] as const
+// Headers of the inner response that do not describe the envelope.
+const INNER_ONLY = [
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'etag',
+  'content-security-policy',
+]
+
+function collect(state: EnvelopeState, chunk: Chunk, encoding: BufferEncoding | undefined): void {
+  if (chunk === null || chunk === undefined) return
+  state.chunks.push(typeof chunk === 'string' || Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  state.encodings.push(encoding)
+}
+
+/** The collected body: a single string or Buffer as it came, several joined into one Buffer. */
+function collected(state: EnvelopeState): string | Buffer {
+  const { chunks, encodings } = state
+  const first = chunks[0]
+  if (chunks.length === 1 && first !== undefined) {
+    if (typeof first !== 'string') return first
+    const encoding = encodings[0]
+    if (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8') return first
   }
-  res.writeHead = function evotorWriteHead(status: number, ...rest: unknown[]) {
-    res.statusCode = status
-    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
-    if (Array.isArray(headers)) {
-      const flat = headers.flat() as string[]
-      for (let i = 0; i + 1 < flat.length; i += 2) res.setHeader(flat[i] as string, flat[i + 1] as string)
-    } else if (headers !== undefined && headers !== null) {
-      for (const [name, value] of Object.entries(headers)) {
-        if (value !== undefined) res.setHeader(name, value as string)
-      }
+  return Buffer.concat(
+    chunks.map((chunk, i) => (typeof chunk === 'string' ? Buffer.from(chunk, encodings[i]) : chunk)),
+  )
+}
+
+function restore(res: Enveloped, state: EnvelopeState): void {
+  res[ENVELOPE] = undefined
+  if (state.own !== undefined) {
+    res.writeHead = state.own.writeHead
+    res.write = state.own.write
+    res.end = state.own.end
+    return
+  }
+  // Last added, first deleted: the prototype's methods show through again.
+  const patched = res as Partial<Pick<ServerResponse, 'writeHead' | 'write' | 'end'>>
+  delete patched.end
+  delete patched.write
+  delete patched.writeHead
+}
+
+function envelopeWriteHead(this: Enveloped, status: number, ...rest: unknown[]): Enveloped {
+  this.statusCode = status
+  const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
+  if (Array.isArray(headers)) {
+    const flat = headers.flat() as string[]
+    for (let i = 0; i + 1 < flat.length; i += 2) this.setHeader(flat[i] as string, flat[i + 1] as string)
+  } else if (headers !== undefined && headers !== null) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined) this.setHeader(name, value as string)
     }
-    return res
-  } as ServerResponse['writeHead']
-  res.write = function evotorWrite(chunk: Chunk, encoding?: BufferEncoding | Callback, callback?: Callback) {
-    collect(chunk, typeof encoding === 'string' ? encoding : undefined)
-    const done = typeof encoding === 'function' ? encoding : callback
-    if (done !== undefined) process.nextTick(done)
-    return true
-  } as ServerResponse['write']
-  res.end = function evotorEnd(
-    chunk?: Chunk | Callback,
-    encoding?: BufferEncoding | Callback,
-    callback?: Callback,
-  ) {
-    if (typeof chunk !== 'function') collect(chunk, typeof encoding === 'string' ? encoding : undefined)
-    const done = [chunk, encoding, callback].find((f) => typeof f === 'function') as Callback | undefined
-    Object.assign(res, { writeHead, write, end })
-    const framework = isFrameworkPage(res)
-    const contentType = framework ? 'application/json' : res.getHeader('content-type')?.toString()
-    const body = framework ? {} : Buffer.concat(chunks)
-    const answer = proxy.envelope({ status: res.statusCode, body, contentType })
-    for (const name of [
-      'content-length',
-      'content-encoding',
-      'transfer-encoding',
-      'etag',
-      'content-security-policy',
-    ]) {
-      res.removeHeader(name)
-    }
-    send(res, answer)
-    if (done !== undefined) res.once('finish', done)
-    return res
-  } as ServerResponse['end']
+  }
+  return this
+}
+
+function envelopeWrite(
+  this: Enveloped,
+  chunk: Chunk,
+  encoding?: BufferEncoding | Callback,
+  callback?: Callback,
+): boolean {
+  const state = this[ENVELOPE]
+  if (state !== undefined) collect(state, chunk, typeof encoding === 'string' ? encoding : undefined)
+  const done = typeof encoding === 'function' ? encoding : callback
+  if (done !== undefined) process.nextTick(done)
+  return true
+}
+
+function envelopeEnd(
+  this: Enveloped,
+  chunk?: Chunk | Callback,
+  encoding?: BufferEncoding | Callback,
+  callback?: Callback,
+): Enveloped {
+  const state = this[ENVELOPE]
+  if (state === undefined) return this
+  if (typeof chunk !== 'function') collect(state, chunk, typeof encoding === 'string' ? encoding : undefined)
+  const done = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback
+  restore(this, state)
+  const framework = isFrameworkPage(this)
+  const contentType = framework ? 'application/json' : this.getHeader('content-type')?.toString()
+  const body = framework ? {} : collected(state)
+  const answer = state.proxy.envelope({ status: this.statusCode, body, contentType })
+  for (const name of INNER_ONLY) this.removeHeader(name)
+  send(this, answer)
+  if (done !== undefined) this.once('finish', done)
+  return this
+}
+
+/** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
+function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
+  const hasOwn = PATCHED.some((name) => Object.hasOwn(res, name))
+  res[ENVELOPE] = {
+    proxy,
+    own: hasOwn ? { writeHead: res.writeHead, write: res.write, end: res.end } : undefined,
+    chunks: [],
+    encodings: [],
+  }
+  res.writeHead = envelopeWriteHead as ServerResponse['writeHead']
+  res.write = envelopeWrite as ServerResponse['write']
+  res.end = envelopeEnd as ServerResponse['end']
 }
 
 /**
@@ -224,14 +291,30 @@ function envelopeResponses(res: ServerResponse, proxy: EvotorProxy): void {
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHandler {
   const resolved = resolveEvotorProxy(proxy)
+  const accept = (req: Request, res: Response, context: EvotorProxyContext): void => {
+    req.evotor = context
+    setEvotorContext(req, context)
+    if (resolved.proxyVersion === 1) envelopeResponses(res, resolved)
+  }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
+    let context: EvotorProxyContext | undefined
+    try {
+      // A cached token answers synchronously: next() runs in this tick, no promise.
+      context = resolved.authenticateCached?.(req.headers)
+    } catch (error) {
+      send(res, resolved.errorResponse(error))
+      return
+    }
+    if (context !== undefined) {
+      accept(req, res, context)
+      next()
+      return
+    }
     resolved
       .authenticate(req.headers)
       .then(
-        (context) => {
-          req.evotor = context
-          setEvotorContext(req, context)
-          if (resolved.proxyVersion === 1) envelopeResponses(res, resolved)
+        (verified) => {
+          accept(req, res, verified)
           next()
         },
         (error: unknown) => send(res, resolved.errorResponse(error)),

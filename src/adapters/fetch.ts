@@ -139,7 +139,8 @@ export function withEvotorProxy(
   return async function evotorProxyHandler(request: Request): Promise<Response> {
     let context: EvotorProxyContext
     try {
-      context = await resolved.authenticate(request.headers)
+      context =
+        resolved.authenticateCached?.(request.headers) ?? (await resolved.authenticate(request.headers))
     } catch (error) {
       return toResponse(request, resolved.errorResponse(error))
     }

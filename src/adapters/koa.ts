@@ -2,7 +2,12 @@ import type { Context, Middleware, Next } from 'koa'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
-import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
+import {
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyOptions,
+  resolveEvotorProxy,
+} from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
 
@@ -77,20 +82,31 @@ export function evotorWebhooks(
   }
 }
 
-async function responseBody(ctx: Context): Promise<unknown> {
-  const body: unknown = ctx.body
-  // Nothing answered: Koa's own 404 (protocol §11 A27: `{}`).
-  if (body === undefined || body === null) return ctx.status === 404 ? {} : undefined
-  if (typeof body === 'string' || body instanceof Uint8Array) return body
+/** Bodies that must be read before they can be enveloped. */
+function isStreamed(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) return false
+  return (
+    typeof (body as NodeJS.ReadableStream).pipe === 'function' ||
+    body instanceof Blob ||
+    body instanceof ReadableStream ||
+    body instanceof Response
+  )
+}
+
+async function readStreamed(body: unknown): Promise<Uint8Array> {
   if (typeof (body as NodeJS.ReadableStream).pipe === 'function') {
     const chunks: Buffer[] = []
     for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk))
     return Buffer.concat(chunks)
   }
-  if (body instanceof Blob || body instanceof ReadableStream)
-    return new Uint8Array(await new Response(body).arrayBuffer())
   if (body instanceof Response) return new Uint8Array(await body.arrayBuffer())
-  return body
+  return new Uint8Array(await new Response(body as Blob | ReadableStream).arrayBuffer())
+}
+
+function contentTypeOf(ctx: Context): string | undefined {
+  // `ctx.response.get()` copies every header (`res.getHeaders()`); one header is enough here.
+  const type = ctx.res.getHeader('content-type')
+  return typeof type === 'string' && type !== '' ? type : undefined
 }
 
 /**
@@ -113,14 +129,19 @@ async function responseBody(ctx: Context): Promise<unknown> {
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
   const resolved = resolveEvotorProxy(proxy)
-  return async function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
-    let context: Awaited<ReturnType<EvotorProxy['authenticate']>>
+
+  async function authenticateThen(ctx: Context, next: Next): Promise<void> {
+    let context: EvotorProxyContext
     try {
       context = await resolved.authenticate(ctx.headers)
     } catch (error) {
       send(ctx, resolved.errorResponse(error))
       return
     }
+    return proceed(ctx, next, context)
+  }
+
+  async function proceed(ctx: Context, next: Next, context: EvotorProxyContext): Promise<void> {
     ctx.state.evotor = context
     setEvotorContext(ctx.req, context)
     if (resolved.proxyVersion === 2) {
@@ -135,12 +156,27 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     let answer: WebhookResponse
     try {
       await next()
-      const contentType = ctx.response.get('Content-Type')
-      const body = await responseBody(ctx)
-      answer = resolved.envelope({ status: ctx.status, body, contentType: contentType || undefined })
+      const contentType = contentTypeOf(ctx)
+      let body: unknown = ctx.body
+      // Nothing answered: Koa's own 404 (protocol §11 A27: `{}`).
+      if (body === undefined || body === null) body = ctx.status === 404 ? {} : undefined
+      else if (isStreamed(body)) body = await readStreamed(body)
+      answer = resolved.envelope({ status: ctx.status, body, contentType })
     } catch (error) {
       answer = resolved.errorResponse(error)
     }
     send(ctx, answer)
+  }
+
+  return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
+    let context: EvotorProxyContext | undefined
+    try {
+      // A cached token answers synchronously: no promise before the route runs.
+      context = resolved.authenticateCached?.(ctx.headers)
+    } catch (error) {
+      send(ctx, resolved.errorResponse(error))
+      return Promise.resolve()
+    }
+    return context === undefined ? authenticateThen(ctx, next) : proceed(ctx, next, context)
   }
 }

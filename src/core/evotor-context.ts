@@ -2,17 +2,30 @@ import { EvotorError } from './evotor-error.js'
 import type { EvotorProxyContext } from './proxy.js'
 
 const STORE_KEY = Symbol.for('evotor-partner.evotorContext')
+const FALLBACK_KEY = Symbol.for('evotor-partner.evotorContextFallback')
 
-// One store per process, not per module copy: the ESM and the CJS build (or two bundled copies)
-// must see the contexts the other one stored.
-function store(): WeakMap<object, EvotorProxyContext> {
-  const holder = globalThis as { [STORE_KEY]?: WeakMap<object, EvotorProxyContext> }
-  let map = holder[STORE_KEY]
+type Holder = { [STORE_KEY]?: EvotorProxyContext }
+
+// A registered symbol, so the ESM and the CJS build (or two bundled copies) see the contexts the
+// other one stored. A symbol property on the request is cheaper than a WeakMap entry (no ephemeron
+// for the GC) and, being a symbol, stays out of Object.keys, for-in and JSON; frozen or sealed
+// keys fall back to one WeakMap per process.
+function fallback(): WeakMap<object, EvotorProxyContext> {
+  const holder = globalThis as { [FALLBACK_KEY]?: WeakMap<object, EvotorProxyContext> }
+  let map = holder[FALLBACK_KEY]
   if (map === undefined) {
     map = new WeakMap()
-    holder[STORE_KEY] = map
+    holder[FALLBACK_KEY] = map
   }
   return map
+}
+
+function lookup(key: object): EvotorProxyContext | undefined {
+  if (typeof key !== 'object' && typeof key !== 'function') return undefined
+  if (key === null) return undefined
+  const own = Object.hasOwn(key, STORE_KEY) ? (key as Holder)[STORE_KEY] : undefined
+  // A key frozen after a context was stored keeps the newer one in the WeakMap.
+  return Object.isExtensible(key) ? own : (fallback().get(key) ?? own)
 }
 
 /**
@@ -27,7 +40,12 @@ function store(): WeakMap<object, EvotorProxyContext> {
  * ```
  */
 export function setEvotorContext(key: object, context: EvotorProxyContext): void {
-  store().set(key, context)
+  if (Object.isExtensible(key)) {
+    // A plain assignment: Object.defineProperty (non-enumerable) measured slower than the WeakMap.
+    ;(key as Holder)[STORE_KEY] = context
+  } else {
+    fallback().set(key, context)
+  }
 }
 
 /**
@@ -41,7 +59,7 @@ export function setEvotorContext(key: object, context: EvotorProxyContext): void
  * ```
  */
 export function getEvotorContext(key: object): EvotorProxyContext | undefined {
-  return store().get(key)
+  return lookup(key)
 }
 
 /**
@@ -57,7 +75,7 @@ export function getEvotorContext(key: object): EvotorProxyContext | undefined {
  * ```
  */
 export function requireEvotorContext(key: object): EvotorProxyContext {
-  const context = store().get(key)
+  const context = lookup(key)
   if (context === undefined) throw EvotorError.invalidUserToken()
   return context
 }

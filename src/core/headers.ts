@@ -64,27 +64,31 @@ type RawValue = string | readonly string[] | number | undefined | null
 
 const CANONICAL_NAMES: readonly string[] = FIELDS.map((f) => EVOTOR_HEADER_NAMES[f])
 
+/** Marks a header that was present more than once. */
+const REPEATED: unique symbol = Symbol('repeated')
+
+/** A header's raw value: absent, its one value, or {@link REPEATED}. */
+type RawSlot = string | typeof REPEATED | undefined
+
 function repeated(subject: string): EvotorError {
   return EvotorError.incorrect(subject, null)
 }
 
-/** One value, or `undefined`; throws 2003 for an array of several values. */
-function single(raw: RawValue, subject: string): string | undefined {
+/** One value, `undefined`, or REPEATED for an array of several values. */
+function single(raw: RawValue): RawSlot {
   if (typeof raw === 'string') return raw
   if (typeof raw === 'number') return String(raw)
   if (Array.isArray(raw)) {
-    if (raw.length > 1) throw repeated(subject)
-    return raw.length === 1 ? single(raw[0] as RawValue, subject) : undefined
+    if (raw.length > 1) return REPEATED
+    return raw.length === 1 ? single(raw[0] as RawValue) : undefined
   }
   return undefined
 }
 
-function store(out: (string | undefined)[], index: number, raw: RawValue, subjects: readonly string[]): void {
-  const subject = subjects[index] as string
-  const value = single(raw, subject)
+function store(out: RawSlot[], index: number, raw: RawValue): void {
+  const value = single(raw)
   if (value === undefined) return
-  if (out[index] !== undefined) throw repeated(subject)
-  out[index] = value
+  out[index] = out[index] === undefined ? value : REPEATED
 }
 
 function indexOfName(key: string, lowerNames: readonly string[]): number {
@@ -95,44 +99,59 @@ function indexOfName(key: string, lowerNames: readonly string[]): number {
   return -1
 }
 
+const INDEX_BY_LENGTH: readonly number[] = (() => {
+  const table: number[] = new Array(Math.max(...LOWER_NAMES.map((n) => n.length)) + 1).fill(-1)
+  LOWER_NAMES.forEach((name, i) => {
+    table[name.length] = i
+  })
+  return table
+})()
+
+function indexByLength(key: string, byLength: readonly number[]): number {
+  const i = byLength[key.length]
+  if (i === undefined || i < 0) return -1
+  const name = LOWER_NAMES[i] as string
+  return key === name || key.toLowerCase() === name ? i : -1
+}
+
 function readPairs(
   pairs: Iterable<readonly [string, RawValue]>,
   lowerNames: readonly string[],
-  subjects: readonly string[],
-  out: (string | undefined)[],
+  out: RawSlot[],
 ): void {
   for (const pair of pairs) {
     const key = pair[0]
     if (typeof key !== 'string') continue
     const i = indexOfName(key, lowerNames)
-    if (i >= 0) store(out, i, pair[1], subjects)
+    if (i >= 0) store(out, i, pair[1])
   }
 }
 
-/** Reads several headers in one pass; `lowerNames` are lower-case, `subjects` name them in errors. */
-function readHeaders(
-  headers: HeadersLike,
-  lowerNames: readonly string[],
-  subjects: readonly string[],
-): (string | undefined)[] {
-  const out: (string | undefined)[] = new Array(lowerNames.length).fill(undefined)
+/**
+ * Reads several headers in one pass (`lowerNames` are lower-case); never throws: a header
+ * present more than once comes back as REPEATED, so that the caller decides when to report it.
+ */
+function readHeaders(headers: HeadersLike, lowerNames: readonly string[]): RawSlot[] {
+  const out: RawSlot[] = new Array(lowerNames.length).fill(undefined)
   if (typeof headers !== 'object' || headers === null) return out
   const proto = Object.getPrototypeOf(headers)
   if (proto === Object.prototype || proto === null) {
     const record = headers as Readonly<Record<string, RawValue>>
+    const byLength = lowerNames === LOWER_NAMES ? INDEX_BY_LENGTH : undefined
     for (const key of Object.keys(record)) {
-      const i = indexOfName(key, lowerNames)
-      if (i >= 0) store(out, i, record[key], subjects)
+      // The four Evotor names differ in length: most other headers are skipped by it alone.
+      const i = byLength === undefined ? indexOfName(key, lowerNames) : indexByLength(key, byLength)
+      if (i >= 0) store(out, i, record[key])
     }
   } else if (Array.isArray(headers) || headers instanceof Map) {
-    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, subjects, out)
+    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, out)
   } else if (typeof (headers as Headers).get === 'function' && !('size' in headers)) {
     // Fetch Headers: already case-insensitive; repeats arrive joined with ", " (rejected later).
     for (let i = 0; i < lowerNames.length; i++) {
       out[i] = (headers as Headers).get(lowerNames[i] as string) ?? undefined
     }
   } else if (Symbol.iterator in headers) {
-    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, subjects, out)
+    readPairs(headers as Iterable<readonly [string, RawValue]>, lowerNames, out)
   }
   return out
 }
@@ -152,7 +171,9 @@ function readHeaders(
  */
 export function getHeader(headers: HeadersLike, name: string): string | undefined {
   const lower = name.toLowerCase()
-  return readHeaders(headers, [lower], [CANONICAL.get(lower) ?? name])[0]
+  const value = readHeaders(headers, [lower])[0]
+  if (value === REPEATED) throw repeated(CANONICAL.get(lower) ?? name)
+  return value
 }
 
 function isOws(code: number): boolean {
@@ -164,12 +185,18 @@ function parseId(raw: string, field: EvotorHeaderField, maxLength: number, stric
   let end = raw.length
   while (start < end && isOws(raw.charCodeAt(start))) start++
   while (end > start && isOws(raw.charCodeAt(end - 1))) end--
-  const value = raw.slice(start, end)
-  let ok = value.length > 0 && value.length <= maxLength
-  for (let i = 0; ok && i < value.length; i++) {
-    const code = value.charCodeAt(i)
-    // A comma means a repeated header joined by Node or Fetch ("a, b").
-    if (code < 32 || code === 127 || code === 44) ok = false
+  const value = start === 0 && end === raw.length ? raw : raw.slice(start, end)
+  const length = value.length
+  let ok = length > 0 && length <= maxLength
+  if (ok) {
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i)
+      // A comma means a repeated header joined by Node or Fetch ("a, b").
+      if (code < 32 || code === 127 || code === 44) {
+        ok = false
+        break
+      }
+    }
   }
   if (ok && strict) ok = (STRICT[field] as RegExp).test(value)
   if (!ok) throw EvotorError.incorrect(EVOTOR_HEADER_NAMES[field], value.slice(0, maxLength))
@@ -224,7 +251,14 @@ export function parseEvotorHeaders(headers: HeadersLike, options?: ParseEvotorHe
     options === undefined
       ? { strict: false, required: [], maxLength: DEFAULT_MAX_LENGTH, authorization: true }
       : resolveOptions(options)
-  const [store, device, user, auth] = readHeaders(headers, LOWER_NAMES, CANONICAL_NAMES)
+  const raw = readHeaders(headers, LOWER_NAMES)
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === REPEATED) throw repeated(CANONICAL_NAMES[i] as string)
+  }
+  const store = raw[0] as string | undefined
+  const device = raw[1] as string | undefined
+  const user = raw[2] as string | undefined
+  const auth = raw[3] as string | undefined
   const result: EvotorHeaders = {
     storeUuid: store === undefined ? undefined : parseId(store, 'storeUuid', maxLength, strict),
     deviceUuid: device === undefined ? undefined : parseId(device, 'deviceUuid', maxLength, strict),
@@ -235,4 +269,87 @@ export function parseEvotorHeaders(headers: HeadersLike, options?: ParseEvotorHe
     if (result[field] === undefined) throw EvotorError.missing(EVOTOR_HEADER_NAMES[field])
   }
   return result
+}
+
+/**
+ * The raw values of `X-Evotor-Store-Uuid`, `X-Evotor-Device-UUID`, `X-Evotor-User-Id` and
+ * `Authorization` from one pass over the headers, unchecked. See {@link createEvotorHeaderReader}.
+ *
+ * @internal
+ */
+export type RawEvotorHeaders = readonly RawSlot[]
+
+/** The ids of {@link EvotorHeaders}, parsed. @internal */
+export type EvotorHeaderIds = Pick<EvotorHeaders, 'storeUuid' | 'deviceUuid' | 'userId'>
+
+/**
+ * {@link parseEvotorHeaders} split in two for the proxy middleware, with the options checked once:
+ * `read` takes the four raw values in one pass and never throws, so that the token is verified
+ * before any `X-Evotor-*` header is looked at (protocol §3.2: a forged or repeated id header
+ * without a valid token is 401, not 400); `authorization` hands out the raw `Authorization`;
+ * `ids` then parses the ids exactly as {@link parseEvotorHeaders} does (2003, then 2002).
+ *
+ * @internal
+ */
+export interface EvotorHeaderReader {
+  read(headers: HeadersLike): RawEvotorHeaders
+  /** The one raw `Authorization` value; `undefined` when absent or repeated. */
+  authorization(raw: RawEvotorHeaders): string | undefined
+  ids(raw: RawEvotorHeaders): EvotorHeaderIds
+}
+
+/**
+ * Compiles an {@link EvotorHeaderReader} for `options` (checked here, once).
+ *
+ * @throws {TypeError} for bad options.
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const reader = createEvotorHeaderReader({ required: ['storeUuid', 'userId'] })
+ * const raw = reader.read(req.headers)
+ * const token = reader.authorization(raw) // verify it first …
+ * const { storeUuid, userId } = reader.ids(raw) // … then trust the ids
+ * ```
+ */
+export function createEvotorHeaderReader(
+  options: Pick<ParseEvotorHeadersOptions, 'strict' | 'required' | 'maxLength'> = {},
+): EvotorHeaderReader {
+  const { strict, required, maxLength } = resolveOptions({ ...options, authorization: false })
+  const needStore = required.includes('storeUuid')
+  const needDevice = required.includes('deviceUuid')
+  const needUser = required.includes('userId')
+  // Reported in the order `required` lists them, as parseEvotorHeaders does.
+  const order = required.filter((field) => field !== 'authorization')
+  return {
+    read: (headers) => readHeaders(headers, LOWER_NAMES),
+    authorization(raw) {
+      const value = raw[3]
+      return value === REPEATED ? undefined : value
+    },
+    ids(raw) {
+      for (let i = 0; i < 3; i++) {
+        if (raw[i] === REPEATED) throw repeated(CANONICAL_NAMES[i] as string)
+      }
+      const store = raw[0] as string | undefined
+      const device = raw[1] as string | undefined
+      const user = raw[2] as string | undefined
+      const ids: EvotorHeaderIds = {
+        storeUuid: store === undefined ? undefined : parseId(store, 'storeUuid', maxLength, strict),
+        deviceUuid: device === undefined ? undefined : parseId(device, 'deviceUuid', maxLength, strict),
+        userId: user === undefined ? undefined : parseId(user, 'userId', maxLength, strict),
+      }
+      if (
+        (needStore && ids.storeUuid === undefined) ||
+        (needDevice && ids.deviceUuid === undefined) ||
+        (needUser && ids.userId === undefined)
+      ) {
+        for (const field of order) {
+          if (ids[field as keyof EvotorHeaderIds] === undefined)
+            throw EvotorError.missing(EVOTOR_HEADER_NAMES[field])
+        }
+      }
+      return ids
+    },
+  }
 }

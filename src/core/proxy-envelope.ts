@@ -98,6 +98,29 @@ export function serializeProxyV1(envelope: ProxyV1Envelope): string {
   return JSON.stringify({ status: envelope.status, body: envelope.body === undefined ? null : envelope.body })
 }
 
+/**
+ * `serializeProxyV1(toProxyV1(inner, { bodyEncoding }))`, with the default string encoding built
+ * by concatenation instead of an intermediate envelope object (the proxy's per-response path).
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * proxyV1Text({ status: 404, body: { message: 'no such receipt' } }, 'string')
+ * // '{"status":404,"body":"{\\"message\\":\\"no such receipt\\"}"}'
+ * ```
+ */
+export function proxyV1Text(inner: ProxyInnerResponse, bodyEncoding: ProxyV1BodyEncoding): string {
+  if (bodyEncoding !== 'string') return serializeProxyV1(toProxyV1(inner, { bodyEncoding }))
+  assertStatus(inner.status, 'toProxyV1')
+  const { body } = inner
+  let text: string
+  if (typeof body === 'string') text = body
+  else if (body === undefined || body === null) text = ''
+  else text = asText(body) ?? JSON.stringify(body) ?? ''
+  return `{"status":${inner.status},"body":${JSON.stringify(text)}}`
+}
+
 /** Options of {@link fromProxyV1}. */
 export interface FromProxyV1Options {
   /** Parse a string `body` as JSON when it is valid JSON (default `false`: keep the string). */

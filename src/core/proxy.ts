@@ -1,14 +1,13 @@
-import { parseAuthorization } from './auth/authorization.js'
+import { MAX_AUTHORIZATION_LENGTH, parseAuthorization } from './auth/authorization.js'
 import type { UserTokenVerifier, VerifiedUserToken } from './auth/user-token-verifier.js'
 import { EvotorError, isEvotorError } from './evotor-error.js'
-import { getHeader, parseEvotorHeaders } from './headers.js'
+import { createEvotorHeaderReader, type RawEvotorHeaders } from './headers.js'
 import type { HeadersLike, WebhookResponse } from './http-types.js'
 import {
   PROXY_V1_CONTENT_TYPE,
   type ProxyInnerResponse,
   type ProxyV1BodyEncoding,
-  serializeProxyV1,
-  toProxyV1,
+  proxyV1Text,
 } from './proxy-envelope.js'
 
 /** The verified context of a proxied terminal request (flow A, protocol §2, §3.2). */
@@ -53,6 +52,13 @@ export interface EvotorProxy {
    * equals `X-Evotor-User-Id`. Rejects with an `EvotorError` (401/1002, 401/1003, 400/2002, 400/2003).
    */
   authenticate(headers: HeadersLike): Promise<EvotorProxyContext>
+  /**
+   * The synchronous fast path of {@link EvotorProxy.authenticate}, for adapters: the context when
+   * the token's verification is cached (`peek` of the verifier), `undefined` when it is not (call
+   * `authenticate`). Throws the same `EvotorError`s as `authenticate` rejects with, in the same
+   * order (the token is checked before any `X-Evotor-*` header).
+   */
+  authenticateCached?(headers: HeadersLike): EvotorProxyContext | undefined
   /** The ver. 1 answer for an inner response (HTTP 200 + envelope). Only meaningful when `proxyVersion` is 1. */
   envelope(inner: ProxyInnerResponse): WebhookResponse
   /**
@@ -72,6 +78,21 @@ function exposedHttpError(error: unknown): { status: number; message: string } |
   const status = e.status ?? e.statusCode
   if (e.expose !== true || typeof status !== 'number' || status < 400 || status >= 500) return undefined
   return { status, message: String(e.message) }
+}
+
+/**
+ * The token of the common exact form `Bearer <token>` (one space, a token without spaces or
+ * control characters), or `undefined` for anything else, which `parseAuthorization` then decides.
+ * Gives the same token as `parseAuthorization` for every value it accepts.
+ */
+function plainBearer(value: string): string | undefined {
+  const length = value.length
+  if (length < 8 || length > MAX_AUTHORIZATION_LENGTH || !value.startsWith('Bearer ')) return undefined
+  for (let i = 7; i < length; i++) {
+    const code = value.charCodeAt(i)
+    if (code <= 32 || code === 127) return undefined
+  }
+  return value.slice(7)
 }
 
 /**
@@ -119,44 +140,53 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
       throw new TypeError(`createEvotorProxy: requiredHeaders has an unknown header '${String(name)}'`)
     }
   }
-  // The token is read and verified first; the second pass only reads the ids.
-  const parseOptions = { required, strict: options.strict === true, authorization: false }
+  // One pass over the headers; the ids are parsed only after the token is verified (§3.2).
+  const reader = createEvotorHeaderReader({ required, strict: options.strict === true })
+
+  /** The bearer token; a missing, repeated or malformed Authorization is an invalid token (§5.3). */
+  function tokenOf(raw: RawEvotorHeaders): string {
+    const value = reader.authorization(raw)
+    if (value === undefined) throw EvotorError.invalidUserToken()
+    const fast = plainBearer(value)
+    if (fast !== undefined) return fast
+    let parsed: ReturnType<typeof parseAuthorization>
+    try {
+      parsed = parseAuthorization(value)
+    } catch {
+      throw EvotorError.invalidUserToken()
+    }
+    if (parsed.scheme !== 'bearer') throw EvotorError.invalidUserToken()
+    return parsed.token
+  }
+
+  function contextOf(raw: RawEvotorHeaders, verified: VerifiedUserToken): EvotorProxyContext {
+    const ids = reader.ids(raw)
+    if (ids.userId !== undefined && ids.userId !== verified.userId) {
+      // Forged or mixed-up X-Evotor-User-Id: the token decides who the caller is (protocol §3.2).
+      throw EvotorError.invalidUserToken()
+    }
+    return { userId: verified.userId, storeUuid: ids.storeUuid, deviceUuid: ids.deviceUuid, token: verified }
+  }
 
   function envelope(inner: ProxyInnerResponse): WebhookResponse {
     return {
       status: 200,
       headers: { 'content-type': PROXY_V1_CONTENT_TYPE },
-      body: serializeProxyV1(toProxyV1(inner, { bodyEncoding })),
+      body: proxyV1Text(inner, bodyEncoding),
     }
   }
 
   return {
     proxyVersion,
     async authenticate(headers) {
-      let raw: string | undefined
-      let token: string
-      try {
-        raw = getHeader(headers, 'authorization')
-        if (raw === undefined) throw EvotorError.invalidUserToken()
-        const parsed = parseAuthorization(raw)
-        if (parsed.scheme !== 'bearer') throw EvotorError.invalidUserToken()
-        token = parsed.token
-      } catch {
-        // A missing, repeated or malformed Authorization is an invalid token (protocol §5.3).
-        throw EvotorError.invalidUserToken()
-      }
-      const verified = await userTokens.verify(token)
-      const parsed = parseEvotorHeaders(headers, parseOptions)
-      if (parsed.userId !== undefined && parsed.userId !== verified.userId) {
-        // Forged or mixed-up X-Evotor-User-Id: the token decides who the caller is (protocol §3.2).
-        throw EvotorError.invalidUserToken()
-      }
-      return {
-        userId: verified.userId,
-        storeUuid: parsed.storeUuid,
-        deviceUuid: parsed.deviceUuid,
-        token: verified,
-      }
+      const raw = reader.read(headers)
+      const token = tokenOf(raw)
+      return contextOf(raw, userTokens.peek?.(token) ?? (await userTokens.verify(token)))
+    },
+    authenticateCached(headers) {
+      const raw = reader.read(headers)
+      const verified = userTokens.peek?.(tokenOf(raw))
+      return verified === undefined ? undefined : contextOf(raw, verified)
     },
     envelope,
     errorResponse(error) {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { setBounded } from './idempotency.js'
 
 /**
  * Where the sequencer remembers, per `subscriptionId`, the highest `sequenceNumber` handled
@@ -193,7 +194,9 @@ export function createSubscriptionSequencer(
   if (typeof now !== 'function') throw new TypeError('createSubscriptionSequencer: now must be a function')
 
   const slots = new Map<string, Slot>()
-  const firstSeen = new LRUCache<string, number>({ max: MAX_FIRST_SEEN })
+  // A Map, not lru-cache: entries are deleted right after use, and deleting lru-cache's last
+  // entry clears arrays of length `max` on nearly every event.
+  const firstSeen = new Map<string, number>()
 
   const slotOf = (id: string): Slot => {
     let slot = slots.get(id)
@@ -276,7 +279,7 @@ export function createSubscriptionSequencer(
         let at = firstSeen.get(seenKey)
         if (at === undefined) {
           at = now()
-          firstSeen.set(seenKey, at)
+          setBounded(firstSeen, MAX_FIRST_SEEN, seenKey, at)
         }
         return at
       }

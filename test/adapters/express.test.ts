@@ -87,3 +87,91 @@ describe('evotor-partner/express', () => {
     expect(await response.json()).toEqual({ status: 201, body: 'chunk-1 chunk-2 end' })
   })
 })
+
+describe('evotor-partner/express proxy internals', () => {
+  let app: Started
+  let headers: Record<string, string>
+
+  beforeAll(async () => {
+    headers = {
+      authorization: `Bearer ${await tokens.issue(USER)}`,
+      'x-evotor-user-id': USER,
+      'x-evotor-store-uuid': 'store-1',
+      'x-evotor-device-uuid': 'device-1',
+    }
+    const server = express() // ETag on (the default): res.send hands end() a Buffer
+    const v1 = express.Router()
+    // Another middleware's own res.end (compression, loggers do this) must survive the envelope.
+    v1.use((_req, res, next) => {
+      const end = res.end
+      res.end = function loggingEnd(this: typeof res, ...args: unknown[]) {
+        res.setHeader('x-logged', 'yes')
+        return (end as (...a: unknown[]) => typeof res).apply(this, args)
+      } as typeof res.end
+      next()
+    })
+    v1.use(evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
+    v1.get('/json', (_req, res) => {
+      res.json({ long: 'x'.repeat(2000), text: 'привет' })
+    })
+    v1.get('/hex', (_req, res) => {
+      res.setHeader('content-type', 'text/plain')
+      res.write('6869', 'hex')
+      res.end(' there', 'utf8')
+    })
+    v1.get('/end-twice', (_req, res) => {
+      res.status(202).end('once')
+      res.end('twice')
+    })
+    server.use('/v1', v1)
+    app = await listen(createServer(server))
+  })
+  afterAll(async () => {
+    await app.close()
+  })
+
+  it('ver. 2: a cached token goes on to next() in the same tick; an uncached one after verifying', async () => {
+    const fresh = createUserTokens({ secret: 'express-adapter-test-secret-32-bytes!!' })
+    const token = await fresh.issue(USER)
+    const server = express()
+    const seen: string[] = []
+    server.use((req, res, next) => {
+      let sameTick = true
+      queueMicrotask(() => {
+        sameTick = false
+      })
+      evotorProxy({ userTokens: fresh })(req, res, () => {
+        seen.push(sameTick ? 'same' : 'later')
+        next()
+      })
+    })
+    server.get('/', (req, res) => {
+      res.json({ user: req.evotor?.userId })
+    })
+    const started = await listen(createServer(server))
+    try {
+      const sent = { ...headers, authorization: `Bearer ${token}` }
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(started.url, { headers: sent })
+        expect(await response.json()).toEqual({ user: USER })
+      }
+      expect(seen).toEqual(['later', 'same'])
+    } finally {
+      await started.close()
+    }
+  })
+
+  it('ver. 1: a Buffer body (ETag on), non-UTF-8 chunk encodings, and an own res.end restored', async () => {
+    const json = await fetch(`${app.url}/v1/json`, { headers })
+    expect(json.status).toBe(200)
+    expect(json.headers.get('x-logged')).toBe('yes')
+    expect(json.headers.get('etag')).toBeNull()
+    const envelope = (await json.json()) as { status: number; body: string }
+    expect(envelope.status).toBe(200)
+    expect(JSON.parse(envelope.body)).toEqual({ long: 'x'.repeat(2000), text: 'привет' })
+    const hex = await fetch(`${app.url}/v1/hex`, { headers })
+    expect(await hex.json()).toEqual({ status: 200, body: 'hi there' })
+    const twice = await fetch(`${app.url}/v1/end-twice`, { headers })
+    expect(await twice.json()).toEqual({ status: 202, body: 'once' })
+  })
+})

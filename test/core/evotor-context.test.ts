@@ -35,11 +35,35 @@ describe('evotor context store', () => {
     expect(thrown).toMatchObject({ status: 401, code: 1002 })
   })
 
-  it('is shared across module copies through a global symbol', () => {
+  it('is shared across module copies through a registered symbol on the request', () => {
     const key = {}
     setEvotorContext(key, context)
-    const holder = globalThis as Record<symbol, WeakMap<object, EvotorProxyContext>>
-    expect(holder[Symbol.for('evotor-partner.evotorContext')]?.get(key)).toBe(context)
+    const holder = key as Record<symbol, EvotorProxyContext>
+    expect(holder[Symbol.for('evotor-partner.evotorContext')]).toBe(context)
+    // Out of Object.keys, for-in and JSON.
+    expect(Object.keys(key)).toEqual([])
+    expect(JSON.stringify(key)).toBe('{}')
+    // What another copy of the module stored is seen here.
+    const other = {}
+    Object.defineProperty(other, Symbol.for('evotor-partner.evotorContext'), { value: context })
+    expect(getEvotorContext(other)).toBe(context)
+  })
+
+  it('replaces a stored context and never reads one inherited from a prototype', () => {
+    const req = {}
+    setEvotorContext(req, context)
+    const next = { ...context, storeUuid: 'other' }
+    setEvotorContext(req, next)
+    expect(getEvotorContext(req)).toBe(next)
+    expect(getEvotorContext(Object.create(req))).toBeUndefined()
+  })
+
+  it('works for frozen request objects', () => {
+    const frozen = Object.freeze({})
+    setEvotorContext(frozen, context)
+    expect(getEvotorContext(frozen)).toBe(context)
+    expect(requireEvotorContext(frozen)).toBe(context)
+    expect(getEvotorContext(Object.freeze({}))).toBeUndefined()
   })
 
   it('createEvotorTrpcContext reads the context of `req`', () => {

@@ -4,6 +4,7 @@ import {
   type IdempotencyStore,
   idempotencyKeyFor,
   runIdempotent,
+  setBounded,
 } from '../../src/core/idempotency.js'
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -177,6 +178,27 @@ describe('createMemoryIdempotencyStore', () => {
     expect(store.size).toBe(5)
   })
 
+  it('drops the oldest lease first when leases are full', () => {
+    const store = createMemoryIdempotencyStore({ max: 2 })
+    expect(store.claim('a', 60_000)).toBe('claimed')
+    expect(store.claim('b', 60_000)).toBe('claimed')
+    expect(store.claim('c', 60_000)).toBe('claimed')
+    expect(store.claim('b', 60_000)).toBe('in-progress')
+    expect(store.claim('c', 60_000)).toBe('in-progress')
+    expect(store.claim('a', 60_000)).toBe('claimed') // 'a' was dropped for 'c'
+  })
+
+  it('claims and completes one delivery at a time with the default max (100,000)', () => {
+    // Speed is measured by `npm run bench` (receipts with new ids), not asserted here.
+    const store = createMemoryIdempotencyStore()
+    for (let i = 0; i < 3000; i++) {
+      expect(store.claim(`receipt:${i}`, 60_000)).toBe('claimed')
+      store.complete(`receipt:${i}`)
+    }
+    expect(store.size).toBe(3000)
+    expect(store.claim('receipt:0', 60_000)).toBe('done')
+  })
+
   it('forgets done keys after ttl', () => {
     const clock = fakeClock()
     const store = createMemoryIdempotencyStore({ ttl: 10_000, now: clock.now })
@@ -327,5 +349,25 @@ describe('idempotencyKeyFor', () => {
       const key = idempotencyKeyFor(route, { token: secret, password: secret }) ?? ''
       expect(key).not.toContain(secret)
     }
+  })
+})
+
+describe('setBounded', () => {
+  it('keeps a Map at max keys, dropping the oldest inserted first; updates keep their place', () => {
+    const map = new Map<string, number>()
+    setBounded(map, 3, 'a', 1)
+    setBounded(map, 3, 'b', 2)
+    setBounded(map, 3, 'c', 3)
+    setBounded(map, 3, 'a', 10) // an update, not a new key: nothing dropped
+    expect([...map]).toEqual([
+      ['a', 10],
+      ['b', 2],
+      ['c', 3],
+    ])
+    setBounded(map, 3, 'd', 4)
+    expect([...map.keys()]).toEqual(['b', 'c', 'd'])
+    map.delete('c')
+    setBounded(map, 3, 'e', 5)
+    expect([...map.keys()]).toEqual(['b', 'd', 'e'])
   })
 })

@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fromProxyV1, serializeProxyV1, toProxyV1 } from '../../src/core/proxy-envelope.js'
+import { fromProxyV1, proxyV1Text, serializeProxyV1, toProxyV1 } from '../../src/core/proxy-envelope.js'
 
 describe('toProxyV1 (protocol §7.4)', () => {
   it('serialises the inner payload to a string by default', () => {
@@ -60,5 +61,35 @@ describe('fromProxyV1', () => {
     expect(() => fromProxyV1('not json')).toThrow(TypeError)
     expect(() => fromProxyV1('[1,2]')).toThrow(/envelope/)
     expect(() => fromProxyV1({ status: '200', body: '' })).toThrow(/status/)
+  })
+})
+
+describe('proxyV1Text', () => {
+  const body = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.string(),
+    fc.string({ unit: 'grapheme' }),
+    fc.jsonValue(),
+    fc.uint8Array().map((bytes) => Buffer.from(bytes)),
+    fc.string().map((text) => new TextEncoder().encode(text).buffer),
+  )
+  const inner = fc.record({
+    status: fc.integer({ min: 100, max: 599 }),
+    body,
+    contentType: fc.constantFrom(undefined, 'application/json', 'text/plain'),
+  })
+
+  it('is serializeProxyV1(toProxyV1(...)) for both encodings, byte for byte', () => {
+    fc.assert(
+      fc.property(inner, fc.constantFrom('string' as const, 'json' as const), (value, bodyEncoding) => {
+        expect(proxyV1Text(value, bodyEncoding)).toBe(serializeProxyV1(toProxyV1(value, { bodyEncoding })))
+      }),
+    )
+  })
+
+  it('rejects a bad status like toProxyV1', () => {
+    expect(() => proxyV1Text({ status: 99, body: 'x' }, 'string')).toThrow(TypeError)
+    expect(() => proxyV1Text({ status: 200.5 }, 'json')).toThrow(TypeError)
   })
 })

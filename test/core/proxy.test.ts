@@ -1,4 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
+import { parseAuthorization } from '../../src/core/auth/authorization.js'
+import type { UserTokenVerifier } from '../../src/core/auth/user-token-verifier.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { EvotorError } from '../../src/core/evotor-error.js'
 import { createEvotorProxy } from '../../src/core/proxy.js'
@@ -67,5 +70,93 @@ describe('createEvotorProxy', () => {
       /requiredHeaders/,
     )
     expect(() => createEvotorProxy({ userTokens: {} as never })).toThrow(/userTokens/)
+  })
+
+  it('authenticateCached: undefined until the token is cached, then the context synchronously', async () => {
+    const fresh = createUserTokens({ secret: 'proxy-test-secret-0123456789-abcdefghij' })
+    const proxy = createEvotorProxy({ userTokens: fresh })
+    expect(proxy.authenticateCached?.(headers)).toBeUndefined()
+    const context = await proxy.authenticate(headers)
+    expect(proxy.authenticateCached?.(headers)).toEqual(context)
+    fresh.revokeToken(token)
+    expect(proxy.authenticateCached?.(headers)).toBeUndefined()
+  })
+
+  it('authenticateCached keeps the order: token first, then the X-Evotor-* headers', async () => {
+    const fresh = createUserTokens({ secret: 'proxy-test-secret-0123456789-abcdefghij' })
+    const proxy = createEvotorProxy({ userTokens: fresh })
+    const cached = proxy.authenticateCached?.bind(proxy) as NonNullable<typeof proxy.authenticateCached>
+    const repeatedStore = { ...headers, 'x-evotor-store-uuid': ['a', 'b'] as unknown as string }
+    // Not cached yet: the ids are not even looked at.
+    expect(cached(repeatedStore)).toBeUndefined()
+    await expect(proxy.authenticate(repeatedStore)).rejects.toMatchObject({ status: 400, code: 2003 })
+    await proxy.authenticate(headers)
+    expect(() => cached(repeatedStore)).toThrow(expect.objectContaining({ code: 2003 }))
+    for (const authorization of [undefined, 'Basic dTpw', 'Bearer a b', ['Bearer x', 'Bearer y']]) {
+      const sent = { ...headers, authorization: authorization as string }
+      if (authorization === undefined) delete (sent as Record<string, unknown>).authorization
+      expect(() => cached({ ...sent, 'x-evotor-store-uuid': 'bad\u0001' })).toThrow(
+        expect.objectContaining({ status: 401, code: 1002 }),
+      )
+    }
+    const { 'x-evotor-store-uuid': _, ...noStore } = headers
+    expect(() => cached(noStore)).toThrow(expect.objectContaining({ code: 2002 }))
+    expect(() => cached({ ...headers, 'x-evotor-user-id': '01-000000000000002' })).toThrow(
+      expect.objectContaining({ code: 1002 }),
+    )
+  })
+
+  it('works with a verifier without peek (always the asynchronous path)', async () => {
+    const verifier: UserTokenVerifier = {
+      verify: async (t) => (t === 'good' ? { userId: USER } : Promise.reject(EvotorError.invalidUserToken())),
+      revokeToken: () => {},
+      revokeUser: () => {},
+    }
+    const proxy = createEvotorProxy({ userTokens: verifier })
+    expect(proxy.authenticateCached?.({ ...headers, authorization: 'Bearer good' })).toBeUndefined()
+    await expect(proxy.authenticate({ ...headers, authorization: 'Bearer good' })).resolves.toMatchObject({
+      userId: USER,
+      storeUuid: headers['x-evotor-store-uuid'],
+    })
+    await expect(proxy.authenticate({ ...headers, authorization: 'good' })).resolves.toMatchObject({
+      userId: USER,
+    })
+  })
+
+  it('passes the verifier the same token parseAuthorization reads, for any Authorization value', async () => {
+    let seen: string | undefined
+    const verifier: UserTokenVerifier = {
+      verify: async (t) => {
+        seen = t
+        return { userId: USER }
+      },
+      revokeToken: () => {},
+      revokeUser: () => {},
+    }
+    const proxy = createEvotorProxy({ userTokens: verifier })
+    const value = fc.oneof(
+      fc.string(),
+      fc.string().map((t) => `Bearer ${t}`),
+      fc.string().map((t) => `bearer\t${t} `),
+      fc.constantFrom('Bearer ', 'Bearer  x', 'Bearer x ', 'Bearer\u0000x', 'Bearer x\u007f', 'Bearer é'),
+    )
+    await fc.assert(
+      fc.asyncProperty(value, async (authorization) => {
+        seen = undefined
+        let expected: string | undefined
+        try {
+          const parsed = parseAuthorization(authorization)
+          expected = parsed.scheme === 'bearer' ? parsed.token : undefined
+        } catch {
+          expected = undefined
+        }
+        const outcome = await proxy.authenticate({ ...headers, authorization }).then(
+          () => 'ok',
+          (error: { code?: number }) => error.code,
+        )
+        expect(seen).toBe(expected)
+        expect(outcome).toBe(expected === undefined ? 1002 : 'ok')
+      }),
+    )
   })
 })

@@ -274,3 +274,13 @@ describe('createMemorySequenceStore', () => {
     expect(store.getLastHandled('sub-0')).toBeUndefined()
   })
 })
+
+describe('subscription sequencer, long runs', () => {
+  it('handles 3,000 in-order events one at a time', async () => {
+    const sequencer = createSubscriptionSequencer({ store: createMemorySequenceStore() })
+    for (let n = 1; n <= 3000; n++) {
+      expect(await sequencer.run(SUB, n, async () => {})).toBe('handled')
+    }
+    expect(await sequencer.run(SUB, 3000, async () => {})).toBe('stale')
+  })
+})

@@ -60,6 +60,11 @@ export interface UserTokenLookupOptions {
  * ```
  */
 export interface UserTokenLookup extends UserTokenVerifier {
+  /**
+   * The cached result of a successful, unexpired, unrevoked `verify(token)`, or `undefined`
+   * (not cached, a cached miss, or `cache: false`): a synchronous look-up that never calls `lookup`.
+   */
+  peek(token: string): VerifiedUserToken | undefined
   /** Drops every cached verification and miss. */
   clear(): void
   /** Number of cached entries, hits and misses together (read-only; at most `cache.max`). */
@@ -124,6 +129,7 @@ export function createUserTokenLookup(options: UserTokenLookupOptions): UserToke
       }
       return verifier.verify(token)
     },
+    peek: (token) => verifier.peek(token),
     revokeToken: (token) => verifier.revokeToken(token),
     revokeUser: (userId) => verifier.revokeUser(userId),
     clear: () => verifier.clear(),

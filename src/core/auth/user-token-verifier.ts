@@ -37,6 +37,13 @@ export interface VerifiedUserToken {
 export interface UserTokenVerifier {
   /** Resolves the token's user, or rejects with EvotorError 1002 (invalid/unknown/revoked) or 1003 (expired). */
   verify(token: string): Promise<VerifiedUserToken>
+  /**
+   * Optional synchronous cache look-up: what `verify(token)` would resolve to when that answer is
+   * cached and still good (a successful verification, not expired, not revoked), else `undefined`
+   * (then call `verify`). Never verifies anything itself; the proxy middleware uses it to skip a
+   * promise on the hot path.
+   */
+  peek?(token: string): VerifiedUserToken | undefined
   /** Drop any cached verification of this token, so the next verify() re-checks it. */
   revokeToken(token: string): void
   /** Drop every cached verification for this user. */
@@ -126,6 +133,13 @@ export class VerificationCache implements UserTokenVerifier {
     this.#inflight.set(token, flight)
     flight.promise = this.#run(token, flight)
     return flight.promise
+  }
+
+  peek(token: string): Readonly<VerifiedUserToken> | undefined {
+    const entry = this.#lru?.get(token)
+    if (entry === undefined || entry.result === null) return undefined
+    if (entry.expiresAtMs !== Number.POSITIVE_INFINITY && entry.expiresAtMs <= this.#now()) return undefined
+    return entry.result
   }
 
   revokeToken(token: string): void {

@@ -80,6 +80,11 @@ export interface UserTokens extends UserTokenVerifier {
    * well-formed Unicode.
    */
   issue(userId: string): Promise<string>
+  /**
+   * The cached result of a successful, unexpired, unrevoked `verify(token)`, or `undefined`
+   * (not cached, or `cache: false`): a synchronous look-up that never checks a signature.
+   */
+  peek(token: string): VerifiedUserToken | undefined
   /** Number of verifications held in the cache (read-only; at most `cache.max`). */
   readonly size: number
   /** Drops every cached verification. */
@@ -204,6 +209,7 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
       return token
     },
     verify: (token) => verifier.verify(token),
+    peek: (token) => verifier.peek(token),
     revokeToken: (token) => verifier.revokeToken(token),
     revokeUser: (userId) => verifier.revokeUser(userId),
     clear: () => verifier.clear(),

@@ -324,3 +324,29 @@ describe('errors', () => {
     }
   })
 })
+
+describe('peek', () => {
+  it('answers only cached hits that are unexpired and unrevoked, never calling lookup', async () => {
+    const { state, tokens } = setup({ ttl: 1000 })
+    state.table.set(TOKEN, { userId: 'u1', expiresAt: new Date(state.now + 500) })
+    expect(tokens.peek(TOKEN)).toBeUndefined()
+    expect(state.calls).toHaveLength(0)
+    const verified = await tokens.verify(TOKEN)
+    expect(tokens.peek(TOKEN)).toBe(verified)
+    state.now += 500
+    expect(tokens.peek(TOKEN)).toBeUndefined() // the token itself expired: verify() answers 1003
+    state.now -= 500
+    tokens.revokeUser('u1')
+    expect(tokens.peek(TOKEN)).toBeUndefined()
+    expect(state.calls).toHaveLength(1)
+  })
+
+  it('is undefined for a cached miss and for tokens verify() refuses', async () => {
+    const { tokens } = setup()
+    await expectCode(tokens.verify(TOKEN), 1002)
+    expect(tokens.size).toBe(1) // the miss is cached
+    expect(tokens.peek(TOKEN)).toBeUndefined()
+    expect(tokens.peek('')).toBeUndefined()
+    expect(tokens.peek(42 as unknown as string)).toBeUndefined()
+  })
+})

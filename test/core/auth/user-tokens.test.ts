@@ -447,3 +447,35 @@ describe('errors', () => {
     for (const secret of secrets) expect(all).not.toContain(secret)
   })
 })
+
+describe('peek', () => {
+  it('answers only a cached, unexpired, unrevoked verification, without verifying', async () => {
+    let now = Date.UTC(2024, 0, 1)
+    const tokens = createUserTokens({ secret: SECRET, expiresIn: 60, now: () => now })
+    const token = await tokens.issue('u1')
+    const other = await tokens.issue('u2')
+    expect(tokens.peek(token)).toBeUndefined() // never verified: peek does not verify
+    expect(tokens.size).toBe(0)
+    const verified = await tokens.verify(token)
+    expect(tokens.peek(token)).toBe(verified)
+    expect(tokens.peek(`${token.slice(0, -1)}A`)).toBeUndefined()
+    now += 60_000
+    expect(tokens.peek(token)).toBeUndefined() // expired: verify() answers 1003
+    await expectCode(tokens.verify(token), 1003)
+    now -= 60_000
+    await tokens.verify(other)
+    expect(tokens.peek(other)).toMatchObject({ userId: 'u2' })
+    tokens.revokeUser('u2')
+    expect(tokens.peek(other)).toBeUndefined()
+    await tokens.verify(other)
+    tokens.revokeToken(other)
+    expect(tokens.peek(other)).toBeUndefined()
+  })
+
+  it('is always undefined without a cache', async () => {
+    const tokens = createUserTokens({ secret: SECRET, cache: false })
+    const token = await tokens.issue('u1')
+    await tokens.verify(token)
+    expect(tokens.peek(token)).toBeUndefined()
+  })
+})
