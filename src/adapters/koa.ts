@@ -165,6 +165,9 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     } catch (error) {
       answer = resolved.errorResponse(error)
     }
+    // Validators of the inner body do not describe the envelope (Express and Fetch drop them too).
+    ctx.remove('ETag')
+    ctx.remove('Last-Modified')
     send(ctx, answer)
   }
 

@@ -26,6 +26,9 @@ export function resolveBodyLimit(where: string, value: unknown): number {
   return value
 }
 
+/** How long an oversized body is drained before the 413 goes out anyway. */
+const DRAIN_TIMEOUT_MS = 1000
+
 function discard(req: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     if (req.readableEnded || req.destroyed) {
@@ -33,7 +36,10 @@ function discard(req: IncomingMessage): Promise<void> {
       return
     }
     let seen = 0
+    // A client that declared a huge body and then sends nothing must not hold the answer back.
+    const timer = setTimeout(() => done(), DRAIN_TIMEOUT_MS)
     const done = (): void => {
+      clearTimeout(timer)
       req.off('data', onData)
       req.off('end', done)
       req.off('close', done)

@@ -3,6 +3,8 @@ import type { UnknownInstallationEvent, UnknownSubscriptionEvent } from '../prot
 import {
   EVOTOR_ROUTES,
   type EvotorRouteDefinition,
+  ROUTE_NAMES,
+  type RouteCredential,
   type RouteName,
   type RouteRequest,
   type RouteResponse,
@@ -29,7 +31,7 @@ import { parseJsonBody, sanitizeParsedBody } from './safe-json.js'
 import { createSubscriptionSequencer, type SequenceStore } from './subscription-sequencer.js'
 
 /** Which credential a route accepts. */
-export type WebhookCredential = 'app' | 'user' | 'app-or-user'
+export type WebhookCredential = RouteCredential
 
 /**
  * The body a handler of route `N` receives. Events of an unknown `type` never reach the typed
@@ -161,7 +163,6 @@ interface PathMatcher {
   pattern: RegExp | undefined
 }
 
-const ROUTE_NAMES = Object.keys(EVOTOR_ROUTES) as RouteName[]
 const EVENT_ROUTES = new Set<RouteName>(['subscriptionEvent', 'installationEvent'])
 const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
 

@@ -40,6 +40,11 @@ describe('evotor-partner/koa', () => {
         ctx.body = Buffer.from('{"a":1}')
       }
       if (ctx.path === '/empty') ctx.status = 204
+      if (ctx.path === '/tagged') {
+        ctx.set('ETag', '"inner-v1"')
+        ctx.set('Last-Modified', new Date(0).toUTCString())
+        ctx.body = { tagged: true }
+      }
       if (ctx.path === '/boom') throw new Error('boom')
     }
     const one = new Koa()
@@ -85,6 +90,16 @@ describe('evotor-partner/koa', () => {
       body: { a: 1 },
     })
     expect(await (await fetch(`${v1.url}/empty`, { headers })).json()).toEqual({ status: 204, body: null })
+  })
+
+  it('ver. 1: validators of the inner body (ETag, Last-Modified) are not sent on the envelope', async () => {
+    const res = await fetch(`${v1.url}/tagged`, { headers })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 200, body: { tagged: true } })
+    expect(res.headers.get('etag')).toBeNull()
+    expect(res.headers.get('last-modified')).toBeNull()
+    const plain = await fetch(`${v2.url}/tagged`, { headers })
+    expect(plain.headers.get('etag')).toBe('"inner-v1"')
   })
 
   it("ver. 2: other errors go to Koa's own error handling", async () => {
