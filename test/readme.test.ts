@@ -51,16 +51,30 @@ describe('README example', () => {
     })
     expect(stores.status).toBe(200)
 
-    const terminal = await fetch(`${base}/anything`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        'x-evotor-store-uuid': store.uuid,
-        'x-evotor-device-uuid': '20170222-D58C-40E0-8051-B53ADFF38860',
-        'x-evotor-user-id': userId,
-      },
-    })
+    const terminalHeaders = {
+      authorization: `Bearer ${token}`,
+      'x-evotor-store-uuid': store.uuid,
+      'x-evotor-device-uuid': '20170222-D58C-40E0-8051-B53ADFF38860',
+      'x-evotor-user-id': userId,
+    }
+    const terminal = await fetch(`${base}/anything`, { headers: terminalHeaders })
     expect(terminal.status).toBe(200)
     expect(await terminal.json()).toEqual({ user: userId, stores: [expect.objectContaining(store)] })
+
+    const uninstall = await fetch(`${base}/api/v2/installation/event`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APP_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'b3f6c1de-0a6e-4c55-9f3a-7d2e1c0b9a88',
+        timestamp: Date.now(),
+        version: 2,
+        type: 'ApplicationUninstalled',
+        data: { productId: 'c0d01x35-5193-4cc2-9bfb-be20e0679498', userId },
+      }),
+    })
+    expect(uninstall.status).toBe(200)
+    const afterUninstall = await fetch(`${base}/anything`, { headers: terminalHeaders })
+    expect(afterUninstall.status).toBe(401)
 
     const forged = await fetch(`${base}/anything`, {
       headers: { 'x-evotor-user-id': userId, 'x-evotor-store-uuid': store.uuid },
