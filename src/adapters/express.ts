@@ -25,7 +25,16 @@ declare global {
   }
 }
 
-/** Options of {@link evotorWebhooks}. */
+/**
+ * Options of {@link evotorWebhooks}.
+ *
+ * @example
+ * ```ts
+ * import { evotorWebhooks, type EvotorWebhooksMiddlewareOptions } from 'evotor-partner/express'
+ * const options: EvotorWebhooksMiddlewareOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
+ * app.use(evotorWebhooks(webhooks, options))
+ * ```
+ */
 export interface EvotorWebhooksMiddlewareOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number

@@ -13,13 +13,31 @@ import { evotorErrorResponse } from '../core/responses.js'
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 
-/** Options of {@link createEvotorWebhooksHandler}. */
+/**
+ * Options of {@link createEvotorWebhooksHandler}.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooksHandler, type EvotorWebhooksHandlerOptions } from 'evotor-partner/fetch'
+ * const options: EvotorWebhooksHandlerOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
+ * const handler = createEvotorWebhooksHandler(webhooks, options)
+ * ```
+ */
 export interface EvotorWebhooksHandlerOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
 }
 
-/** A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context. */
+/**
+ * A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context.
+ *
+ * @example
+ * ```ts
+ * import { type EvotorProxyHandler, withEvotorProxy } from 'evotor-partner/fetch'
+ * const handler: EvotorProxyHandler = async (_request, evotor) => Response.json({ userId: evotor.userId })
+ * export const GET = withEvotorProxy({ userTokens: tokens }, handler)
+ * ```
+ */
 export type EvotorProxyHandler = (
   request: Request,
   evotor: EvotorProxyContext,

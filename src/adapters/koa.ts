@@ -15,7 +15,16 @@ import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './no
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 
-/** Options of {@link evotorWebhooks}. */
+/**
+ * Options of {@link evotorWebhooks}.
+ *
+ * @example
+ * ```ts
+ * import { evotorWebhooks, type EvotorWebhooksMiddlewareOptions } from 'evotor-partner/koa'
+ * const options: EvotorWebhooksMiddlewareOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
+ * app.use(evotorWebhooks(webhooks, options))
+ * ```
+ */
 export interface EvotorWebhooksMiddlewareOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number

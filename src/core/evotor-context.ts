@@ -80,7 +80,16 @@ export function requireEvotorContext(key: object): EvotorProxyContext {
   return context
 }
 
-/** What {@link createEvotorTrpcContext} returns: the tRPC context of a proxied terminal request. */
+/**
+ * What {@link createEvotorTrpcContext} returns: the tRPC context of a proxied terminal request.
+ *
+ * @example
+ * ```ts
+ * import { initTRPC } from '@trpc/server'
+ * import type { EvotorTrpcContext } from 'evotor-partner'
+ * const t = initTRPC.context<EvotorTrpcContext>().create()
+ * ```
+ */
 export interface EvotorTrpcContext {
   evotor: EvotorProxyContext
 }

@@ -1,6 +1,14 @@
 import { EVOTOR_ERROR_CODES, type EvotorErrorCode, isEvotorErrorCode } from '../protocol/errors.js'
 
-/** One item of the Evotor error envelope (protocol §5.3). Only `code` is mandatory for Evotor. */
+/**
+ * One item of the Evotor error envelope (protocol §5.3). Only `code` is mandatory for Evotor.
+ *
+ * @example
+ * ```ts
+ * import type { EvotorErrorItem } from 'evotor-partner'
+ * const item: EvotorErrorItem = { code: 2003, reason: 'incorrect', subject: 'price', value: -1 }
+ * ```
+ */
 export interface EvotorErrorItem {
   code?: number
   reason?: string
@@ -8,10 +16,27 @@ export interface EvotorErrorItem {
   value?: unknown
 }
 
-/** The Evotor error envelope `{ "errors": [...] }`, or `{}` for 404/405 without a code. */
+/**
+ * The Evotor error envelope `{ "errors": [...] }`, or `{}` for 404/405 without a code.
+ *
+ * @example
+ * ```ts
+ * import { EvotorError, type EvotorErrorBody } from 'evotor-partner'
+ * const body: EvotorErrorBody = EvotorError.missing('userId').toBody() // { errors: [{ code: 2002, … }] }
+ * ```
+ */
 export type EvotorErrorBody = { errors: EvotorErrorItem[] } | Record<string, never>
 
-/** Options of the {@link EvotorError} constructor. */
+/**
+ * Options of the {@link EvotorError} constructor.
+ *
+ * @example
+ * ```ts
+ * import { EvotorError, type EvotorErrorOptions } from 'evotor-partner'
+ * const options: EvotorErrorOptions = { reason: 'incorrect', subject: 'price', value: -1 }
+ * throw new EvotorError(2003, options) // 400 {"errors":[{"code":2003,"reason":"incorrect",…}]}
+ * ```
+ */
 export interface EvotorErrorOptions {
   /** HTTP status; defaults to the code's documented status, or 500 without a code. */
   status?: number

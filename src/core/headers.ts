@@ -2,7 +2,15 @@ import { type ParsedAuthorization, parseAuthorization } from './auth/authorizati
 import { EvotorError } from './evotor-error.js'
 import type { HeadersLike } from './http-types.js'
 
-/** The Evotor request headers, parsed (protocol §3.2). Absent headers are `undefined`. */
+/**
+ * The Evotor request headers, parsed (protocol §3.2). Absent headers are `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { type EvotorHeaders, parseEvotorHeaders } from 'evotor-partner'
+ * const { storeUuid, deviceUuid, userId }: EvotorHeaders = parseEvotorHeaders(req.headers)
+ * ```
+ */
 export interface EvotorHeaders {
   /** `X-Evotor-Store-Uuid`, case kept exactly. */
   storeUuid: string | undefined
@@ -14,10 +22,28 @@ export interface EvotorHeaders {
   authorization: ParsedAuthorization | undefined
 }
 
-/** A field of {@link EvotorHeaders}. */
+/**
+ * A field of {@link EvotorHeaders}.
+ *
+ * @example
+ * ```ts
+ * import { EVOTOR_HEADER_NAMES, type EvotorHeaderField } from 'evotor-partner'
+ * const field: EvotorHeaderField = 'deviceUuid'
+ * EVOTOR_HEADER_NAMES[field] // 'X-Evotor-Device-UUID'
+ * ```
+ */
 export type EvotorHeaderField = keyof EvotorHeaders
 
-/** Options of {@link parseEvotorHeaders}. */
+/**
+ * Options of {@link parseEvotorHeaders}.
+ *
+ * @example
+ * ```ts
+ * import { type ParseEvotorHeadersOptions, parseEvotorHeaders } from 'evotor-partner'
+ * const options: ParseEvotorHeadersOptions = { strict: true, required: ['storeUuid', 'userId'] }
+ * const headers = parseEvotorHeaders(req.headers, options)
+ * ```
+ */
 export interface ParseEvotorHeadersOptions {
   /**
    * Check the documented formats: store/device ids as uuids (also Evotor's date-prefixed
@@ -35,7 +61,15 @@ export interface ParseEvotorHeadersOptions {
   authorization?: boolean
 }
 
-/** The canonical spelling of each Evotor header, as the protocol writes it (§3.2). */
+/**
+ * The canonical spelling of each Evotor header, as the protocol writes it (§3.2).
+ *
+ * @example
+ * ```ts
+ * import { EVOTOR_HEADER_NAMES } from 'evotor-partner'
+ * EVOTOR_HEADER_NAMES.storeUuid // 'X-Evotor-Store-Uuid'
+ * ```
+ */
 export const EVOTOR_HEADER_NAMES = {
   storeUuid: 'X-Evotor-Store-Uuid',
   deviceUuid: 'X-Evotor-Device-UUID',
@@ -276,10 +310,24 @@ export function parseEvotorHeaders(headers: HeadersLike, options?: ParseEvotorHe
  * `Authorization` from one pass over the headers, unchecked. See {@link createEvotorHeaderReader}.
  *
  * @internal
+ *
+ * @example
+ * ```ts
+ * const raw: RawEvotorHeaders = reader.read(req.headers)
+ * ```
  */
 export type RawEvotorHeaders = readonly RawSlot[]
 
-/** The ids of {@link EvotorHeaders}, parsed. @internal */
+/**
+ * The ids of {@link EvotorHeaders}, parsed.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const { storeUuid, userId }: EvotorHeaderIds = reader.ids(raw)
+ * ```
+ */
 export type EvotorHeaderIds = Pick<EvotorHeaders, 'storeUuid' | 'deviceUuid' | 'userId'>
 
 /**
@@ -290,6 +338,11 @@ export type EvotorHeaderIds = Pick<EvotorHeaders, 'storeUuid' | 'deviceUuid' | '
  * `ids` then parses the ids exactly as {@link parseEvotorHeaders} does (2003, then 2002).
  *
  * @internal
+ *
+ * @example
+ * ```ts
+ * const reader: EvotorHeaderReader = createEvotorHeaderReader({ required: ['userId'] })
+ * ```
  */
 export interface EvotorHeaderReader {
   read(headers: HeadersLike): RawEvotorHeaders

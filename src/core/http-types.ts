@@ -3,14 +3,32 @@
  * (the octokit/webhooks.js pattern: adapters only read headers, read the body, send a result).
  */
 
-/** Header containers the library accepts: Fetch `Headers`, Node's `IncomingHttpHeaders`, plain objects, maps. */
+/**
+ * Header containers the library accepts: Fetch `Headers`, Node's `IncomingHttpHeaders`, plain objects, maps.
+ *
+ * @example
+ * ```ts
+ * import { getHeader, type HeadersLike } from 'evotor-partner'
+ * const headers: HeadersLike = { 'x-evotor-user-id': '01-000000000000001' }
+ * getHeader(headers, 'X-Evotor-User-Id') // '01-000000000000001'
+ * ```
+ */
 export type HeadersLike =
   | Headers
   | Readonly<Record<string, string | readonly string[] | number | undefined>>
   | ReadonlyMap<string, string | readonly string[]>
   | Iterable<readonly [string, string]>
 
-/** A request as the dispatcher sees it. */
+/**
+ * A request as the dispatcher sees it.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookRequest } from 'evotor-partner'
+ * const request: WebhookRequest = { method: 'PUT', path: '/api/v1/inventories/stores', headers, body }
+ * const answer = await webhooks.handle(request)
+ * ```
+ */
 export interface WebhookRequest {
   /** HTTP method, any case. */
   method: string
@@ -28,7 +46,16 @@ export interface WebhookRequest {
   parsedBody?: boolean
 }
 
-/** The dispatcher's answer: adapters send it as is. */
+/**
+ * The dispatcher's answer: adapters send it as is.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookResponse } from 'evotor-partner'
+ * const answer: WebhookResponse = await webhooks.handle(request)
+ * res.writeHead(answer.status, answer.headers).end(answer.body)
+ * ```
+ */
 export interface WebhookResponse {
   status: number
   headers: Record<string, string>
@@ -36,7 +63,16 @@ export interface WebhookResponse {
   body: string
 }
 
-/** What adapters need from `createEvotorWebhooks()`: route matching and the one dispatcher. */
+/**
+ * What adapters need from `createEvotorWebhooks()`: route matching and the one dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooks, type WebhookDispatcher } from 'evotor-partner'
+ * const dispatcher: WebhookDispatcher = createEvotorWebhooks({ appCredential, userTokens, handlers })
+ * if (dispatcher.matches(path)) answer = await dispatcher.handle({ method, path, headers, body })
+ * ```
+ */
 export interface WebhookDispatcher {
   /** Whether `path` (no query string) belongs to a webhook route, for any method. Adapters pass other paths on. */
   matches(path: string): boolean
@@ -44,5 +80,13 @@ export interface WebhookDispatcher {
   handle(request: WebhookRequest): Promise<WebhookResponse>
 }
 
-/** Default body limit of the adapters: the Evotor cloud itself accepts requests up to 10 MB (protocol §12). */
+/**
+ * Default body limit of the adapters: the Evotor cloud itself accepts requests up to 10 MB (protocol §12).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BODY_LIMIT } from 'evotor-partner'
+ * app.use(evotorWebhooks(webhooks, { bodyLimit: 2 * DEFAULT_BODY_LIMIT })) // 20 MB
+ * ```
+ */
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024

@@ -3,16 +3,42 @@
  * `{"status": <inner status>, "body": <inner payload>}`; ver. 2 passes responses through.
  */
 
-/** How the inner payload is put into `body`: a string (default, protocol §7.4) or a JSON value. */
+/**
+ * How the inner payload is put into `body`: a string (default, protocol §7.4) or a JSON value.
+ *
+ * @example
+ * ```ts
+ * import { type ProxyV1BodyEncoding, toProxyV1 } from 'evotor-partner'
+ * const bodyEncoding: ProxyV1BodyEncoding = 'json'
+ * toProxyV1({ status: 200, body: { ok: true } }, { bodyEncoding }) // { status: 200, body: { ok: true } }
+ * ```
+ */
 export type ProxyV1BodyEncoding = 'string' | 'json'
 
-/** The ver. 1 envelope. */
+/**
+ * The ver. 1 envelope.
+ *
+ * @example
+ * ```ts
+ * import { fromProxyV1, type ProxyV1Envelope } from 'evotor-partner'
+ * const envelope: ProxyV1Envelope = fromProxyV1('{"status":404,"body":""}') // { status: 404, body: '' }
+ * ```
+ */
 export interface ProxyV1Envelope {
   status: number
   body: unknown
 }
 
-/** A response before wrapping: status, payload and (if known) its content type. */
+/**
+ * A response before wrapping: status, payload and (if known) its content type.
+ *
+ * @example
+ * ```ts
+ * import { type ProxyInnerResponse, toProxyV1 } from 'evotor-partner'
+ * const inner: ProxyInnerResponse = { status: 200, body: '{"ok":true}', contentType: 'application/json' }
+ * toProxyV1(inner, { bodyEncoding: 'json' }) // { status: 200, body: { ok: true } }
+ * ```
+ */
 export interface ProxyInnerResponse {
   status: number
   /** A JS value (serialised as JSON), JSON or other text, bytes, or nothing. */
@@ -21,13 +47,30 @@ export interface ProxyInnerResponse {
   contentType?: string | undefined
 }
 
-/** Options of {@link toProxyV1}. */
+/**
+ * Options of {@link toProxyV1}.
+ *
+ * @example
+ * ```ts
+ * import { type ToProxyV1Options, toProxyV1 } from 'evotor-partner'
+ * const options: ToProxyV1Options = { bodyEncoding: 'json' }
+ * toProxyV1({ status: 201, body: { id: 1 } }, options) // { status: 201, body: { id: 1 } }
+ * ```
+ */
 export interface ToProxyV1Options {
   /** Default `'string'`: the payload serialised to a string, as the terminal JS APIs expect. */
   bodyEncoding?: ProxyV1BodyEncoding
 }
 
-/** The content type of every enveloped answer. */
+/**
+ * The content type of every enveloped answer.
+ *
+ * @example
+ * ```ts
+ * import { PROXY_V1_CONTENT_TYPE } from 'evotor-partner'
+ * res.setHeader('content-type', PROXY_V1_CONTENT_TYPE) // 'application/json;charset=UTF-8'
+ * ```
+ */
 export const PROXY_V1_CONTENT_TYPE = 'application/json;charset=UTF-8'
 
 const decoder = new TextDecoder()
@@ -121,7 +164,16 @@ export function proxyV1Text(inner: ProxyInnerResponse, bodyEncoding: ProxyV1Body
   return `{"status":${inner.status},"body":${JSON.stringify(text)}}`
 }
 
-/** Options of {@link fromProxyV1}. */
+/**
+ * Options of {@link fromProxyV1}.
+ *
+ * @example
+ * ```ts
+ * import { type FromProxyV1Options, fromProxyV1 } from 'evotor-partner'
+ * const options: FromProxyV1Options = { parseJson: true }
+ * fromProxyV1('{"status":200,"body":"{\\"ok\\":true}"}', options) // { status: 200, body: { ok: true } }
+ * ```
+ */
 export interface FromProxyV1Options {
   /** Parse a string `body` as JSON when it is valid JSON (default `false`: keep the string). */
   parseJson?: boolean

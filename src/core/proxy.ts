@@ -10,7 +10,15 @@ import {
   proxyV1Text,
 } from './proxy-envelope.js'
 
-/** The verified context of a proxied terminal request (flow A, protocol §2, §3.2). */
+/**
+ * The verified context of a proxied terminal request (flow A, protocol §2, §3.2).
+ *
+ * @example
+ * ```ts
+ * import { type EvotorProxyContext, getEvotorContext } from 'evotor-partner'
+ * const evotor: EvotorProxyContext | undefined = getEvotorContext(req)
+ * ```
+ */
 export interface EvotorProxyContext {
   /** The Evotor user the token belongs to; equals `X-Evotor-User-Id`. */
   userId: string
@@ -22,10 +30,28 @@ export interface EvotorProxyContext {
   token: VerifiedUserToken
 }
 
-/** Which `X-Evotor-*` headers a proxied request must carry. */
+/**
+ * Which `X-Evotor-*` headers a proxied request must carry.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorProxy, type EvotorProxyHeader } from 'evotor-partner'
+ * const requiredHeaders: EvotorProxyHeader[] = ['userId', 'storeUuid'] // no terminal id needed here
+ * const proxy = createEvotorProxy({ userTokens: tokens, requiredHeaders })
+ * ```
+ */
 export type EvotorProxyHeader = 'storeUuid' | 'deviceUuid' | 'userId'
 
-/** Options of {@link createEvotorProxy}. */
+/**
+ * Options of {@link createEvotorProxy}.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorProxy, type EvotorProxyOptions } from 'evotor-partner'
+ * const options: EvotorProxyOptions = { userTokens: tokens, proxyVersion: 1, bodyEncoding: 'string' }
+ * const proxy = createEvotorProxy(options)
+ * ```
+ */
 export interface EvotorProxyOptions {
   /** Verifies the partner user token of `Authorization: Bearer …`. */
   userTokens: UserTokenVerifier
@@ -44,7 +70,16 @@ export interface EvotorProxyOptions {
   logger?: { error(message: string, fields?: Record<string, unknown>): void }
 }
 
-/** Framework-neutral core of the proxy middleware; adapters only call it. */
+/**
+ * Framework-neutral core of the proxy middleware; adapters only call it.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorProxy, type EvotorProxy } from 'evotor-partner'
+ * const proxy: EvotorProxy = createEvotorProxy({ userTokens: tokens })
+ * const answer = proxy.errorResponse(error) // { status, headers, body }, whatever was thrown
+ * ```
+ */
 export interface EvotorProxy {
   readonly proxyVersion: 1 | 2
   /**

@@ -53,7 +53,16 @@ export function parseJsonBody(raw: string | Uint8Array): unknown {
   return value
 }
 
-/** Drops prototype-polluting keys from a value a framework's body parser already produced. */
+/**
+ * Drops prototype-polluting keys from a value a framework's body parser already produced.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const body = sanitizeParsedBody(ctx.request.body) // the same object, `__proto__` & co. removed
+ * ```
+ */
 export function sanitizeParsedBody(value: unknown): unknown {
   stripDangerousKeys(value)
   return value

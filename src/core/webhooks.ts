@@ -30,18 +30,43 @@ import { evotorErrorResponse, jsonResponse } from './responses.js'
 import { parseJsonBody, sanitizeParsedBody } from './safe-json.js'
 import { createSubscriptionSequencer, type SequenceStore } from './subscription-sequencer.js'
 
-/** Which credential a route accepts. */
+/**
+ * Which credential a route accepts.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooks, type WebhookCredential } from 'evotor-partner'
+ * const eventCredential: WebhookCredential = 'app' // billing events only with the app credential
+ * const webhooks = createEvotorWebhooks({ appCredential, handlers, eventCredential })
+ * ```
+ */
 export type WebhookCredential = RouteCredential
 
 /**
  * The body a handler of route `N` receives. Events of an unknown `type` never reach the typed
  * handlers (they go to `unknownEvent`), so their open member is left out here.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookBody } from 'evotor-partner'
+ * const saveStores = async (userId: string, stores: WebhookBody<'stores'>) => db.upsertStores(userId, stores)
+ * ```
  */
 export type WebhookBody<N extends RouteName> = N extends 'subscriptionEvent' | 'installationEvent'
   ? Exclude<RouteRequest<N>, { type: 'Unknown' }>
   : RouteRequest<N>
 
-/** What a handler receives. */
+/**
+ * What a handler receives.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookContext } from 'evotor-partner'
+ * async function onStores({ userId, body }: WebhookContext<'stores'>): Promise<void> {
+ *   await db.upsertStores(userId, body)
+ * }
+ * ```
+ */
 export interface WebhookContext<N extends RouteName> {
   /** The route name (`'stores'`, `'subscriptionEvent'` …). */
   route: N
@@ -61,12 +86,32 @@ export interface WebhookContext<N extends RouteName> {
   request: WebhookRequest
 }
 
-/** A handler for route `N`: typed from the route table; a wrong return shape does not compile. */
+/**
+ * A handler for route `N`: typed from the route table; a wrong return shape does not compile.
+ *
+ * @example
+ * ```ts
+ * import type { WebhookHandler } from 'evotor-partner'
+ * const stores: WebhookHandler<'stores'> = async ({ userId, body }) => {
+ *   await db.upsertStores(userId, body)
+ * }
+ * ```
+ */
 export type WebhookHandler<N extends RouteName> = (
   context: WebhookContext<N>,
 ) => RouteResponse<N> | Promise<RouteResponse<N>>
 
-/** What the `unknownEvent` catch-all receives. */
+/**
+ * What the `unknownEvent` catch-all receives.
+ *
+ * @example
+ * ```ts
+ * import type { UnknownEventContext } from 'evotor-partner'
+ * const unknownEvent = (context: UnknownEventContext) => {
+ *   if (context.reason === 'invalid') logger.warn('bad event', { errors: context.errors })
+ * }
+ * ```
+ */
 export type UnknownEventContext = {
   route: 'subscriptionEvent' | 'installationEvent'
   /** The Evotor user named by the token or the event, when there is one. */
@@ -96,22 +141,55 @@ export type UnknownEventContext = {
  * A catch-all for subscription/installation events that the typed handlers cannot take: an
  * unknown `type`, or a documented type that breaks its schema. They are acknowledged with 200
  * (after this handler succeeds), in `sequenceNumber` order like every subscription event.
+ *
+ * @example
+ * ```ts
+ * import type { UnknownEventHandler } from 'evotor-partner'
+ * const unknownEvent: UnknownEventHandler = ({ route, reason }) => console.warn(`${route}: ${reason} event`)
+ * ```
  */
 export type UnknownEventHandler = (context: UnknownEventContext) => void | Promise<void>
 
-/** Handlers by route name. */
+/**
+ * Handlers by route name.
+ *
+ * @example
+ * ```ts
+ * import type { EvotorWebhookHandlers } from 'evotor-partner'
+ * const handlers: EvotorWebhookHandlers = {
+ *   stores: async ({ userId, body }) => { await db.upsertStores(userId, body) },
+ * }
+ * ```
+ */
 export type EvotorWebhookHandlers = { [N in RouteName]?: WebhookHandler<N> } & {
   /** Called for subscription/installation events of an unknown `type` or that fail their schema. */
   unknownEvent?: UnknownEventHandler
 }
 
-/** The logger hook: any object with these methods (console, pino, a custom sink). */
+/**
+ * The logger hook: any object with these methods (console, pino, a custom sink).
+ *
+ * @example
+ * ```ts
+ * import type { WebhookLogger } from 'evotor-partner'
+ * const logger: WebhookLogger = console // or pino(): anything with warn() and error()
+ * ```
+ */
 export interface WebhookLogger {
   warn(message: string, fields?: Record<string, unknown>): void
   error(message: string, fields?: Record<string, unknown>): void
 }
 
-/** Options of {@link createEvotorWebhooks}. */
+/**
+ * Options of {@link createEvotorWebhooks}.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooks, type EvotorWebhooksOptions } from 'evotor-partner'
+ * const options: EvotorWebhooksOptions = { appCredential: { bearer: token }, handlers, basePath: '/evotor' }
+ * const webhooks = createEvotorWebhooks(options)
+ * ```
+ */
 export interface EvotorWebhooksOptions {
   /** The partner app credential(s) typed into the developer portal (Basic pairs and/or Bearer tokens). */
   appCredential: AppCredentialOptions | AppCredentialVerifier
@@ -141,7 +219,16 @@ export interface EvotorWebhooksOptions {
   logger?: WebhookLogger
 }
 
-/** The dispatcher: `handle()` answers one delivery; adapters in `evotor-partner/koa` etc. call it. */
+/**
+ * The dispatcher: `handle()` answers one delivery; adapters in `evotor-partner/koa` etc. call it.
+ *
+ * @example
+ * ```ts
+ * import { createEvotorWebhooks, type EvotorWebhooks } from 'evotor-partner'
+ * const webhooks: EvotorWebhooks = createEvotorWebhooks({ appCredential, userTokens, handlers })
+ * for (const { name, method, paths } of webhooks.routes) console.log(name, method, paths.join(' '))
+ * ```
+ */
 export interface EvotorWebhooks extends WebhookDispatcher {
   /** The resolved routes: name, method and every path served. */
   readonly routes: ReadonlyArray<{ name: RouteName; method: string; paths: readonly string[] }>

@@ -4,7 +4,15 @@
  * Pure data; no I/O.
  */
 
-/** One documented Evotor error code. */
+/**
+ * One documented Evotor error code.
+ *
+ * @example
+ * ```ts
+ * import { EVOTOR_ERROR_CODES, type EvotorErrorCodeInfo } from 'evotor-partner'
+ * const info: EvotorErrorCodeInfo = EVOTOR_ERROR_CODES[2002] // { status: 400, reason: 'missing', … }
+ * ```
+ */
 export interface EvotorErrorCodeInfo {
   /** HTTP status the partner answers with. */
   readonly status: number
@@ -75,7 +83,16 @@ export const EVOTOR_ERROR_CODES = {
   },
 } as const satisfies Record<number, EvotorErrorCodeInfo>
 
-/** A documented Evotor error code: 1001–1007, 2001–2005. */
+/**
+ * A documented Evotor error code: 1001–1007, 2001–2005.
+ *
+ * @example
+ * ```ts
+ * import { EVOTOR_ERROR_CODES, type EvotorErrorCode, isEvotorErrorCode } from 'evotor-partner'
+ * const code: EvotorErrorCode | undefined = isEvotorErrorCode(item.code) ? item.code : undefined
+ * if (code !== undefined) console.log(EVOTOR_ERROR_CODES[code].description)
+ * ```
+ */
 export type EvotorErrorCode = keyof typeof EVOTOR_ERROR_CODES
 
 /**

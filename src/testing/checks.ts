@@ -7,7 +7,16 @@ import type { Exchange } from './http.js'
 
 const USER_TOKEN = /^[A-Za-z0-9_-]+$/
 
-/** Exactly HTTP 200 within the deadline (protocol §5.1). */
+/**
+ * Exactly HTTP 200 within the deadline (protocol §5.1).
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const failure = expectExact200(exchange) // undefined when the answer is exactly HTTP 200
+ * ```
+ */
 export function expectExact200(exchange: Exchange): string | undefined {
   if (exchange.failure !== undefined) return exchange.failure
   if (exchange.status === 200) return undefined
@@ -17,7 +26,16 @@ export function expectExact200(exchange: Exchange): string | undefined {
   return `expected exactly HTTP 200, got ${exchange.status}`
 }
 
-/** The partner user token grammar: 1–128 characters of `[A-Za-z0-9_-]` (protocol §4.1, §4.3, §11 A7). */
+/**
+ * The partner user token grammar: 1–128 characters of `[A-Za-z0-9_-]` (protocol §4.1, §4.3, §11 A7).
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * checkUserTokenFormat('x'.repeat(129)) // 'token is 129 characters long (max 128)'
+ * ```
+ */
 export function checkUserTokenFormat(token: unknown): string | undefined {
   if (typeof token !== 'string' || token === '') return 'token must be a non-empty string'
   const problems: string[] = []
@@ -29,7 +47,16 @@ export function checkUserTokenFormat(token: unknown): string | undefined {
   return problems.length === 0 ? undefined : `token ${problems.join(' and ')}`
 }
 
-/** An Evotor error answer: the right HTTP status and `{ errors: [{ code, ... }] }` (protocol §5.3). */
+/**
+ * An Evotor error answer: the right HTTP status and `{ errors: [{ code, ... }] }` (protocol §5.3).
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * expectEvotorError(exchange, { status: 401, code: 1001 }) // undefined when it conforms
+ * ```
+ */
 export function expectEvotorError(
   exchange: Exchange,
   expected: { status: number; code: number; subject?: RegExp },
@@ -59,7 +86,16 @@ export function expectEvotorError(
   return undefined
 }
 
-/** A proxied answer as the terminal app sees it: unwrapped in ver. 1. */
+/**
+ * A proxied answer as the terminal app sees it: unwrapped in ver. 1.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const answer: ProxyAnswer | string = readProxyAnswer(exchange, 1) // a string is the failure
+ * ```
+ */
 export interface ProxyAnswer {
   status: number
   body: unknown
@@ -69,6 +105,14 @@ export interface ProxyAnswer {
  * Reads a proxied answer. In ver. 1 the outer answer must be HTTP 200 with a `{status, body}`
  * envelope (protocol §7.4); in ver. 2 it passes through. Returns a failure message instead when
  * the answer breaks that.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const answer = readProxyAnswer(exchange, 2)
+ * if (typeof answer !== 'string') console.log(answer.status, answer.body)
+ * ```
  */
 export function readProxyAnswer(exchange: Exchange, proxyVersion: 1 | 2): ProxyAnswer | string {
   if (exchange.failure !== undefined) return exchange.failure

@@ -28,7 +28,16 @@ export interface CheckResponseRecord {
   body: string
 }
 
-/** @internal */
+/**
+ * One request and what came of it: the answer, or why there is none.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * if (exchange.failure === undefined && exchange.isJson) console.log(exchange.status, exchange.json)
+ * ```
+ */
 export interface Exchange {
   request: CheckRequestRecord
   response: CheckResponseRecord | undefined
@@ -42,7 +51,16 @@ export interface Exchange {
   failure: string | undefined
 }
 
-/** @internal */
+/**
+ * What {@link send} sends, and where.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const options: SendOptions = { fetch, baseUrl, method: 'GET', path, headers: {}, timeoutMs: 5000 }
+ * ```
+ */
 export interface SendOptions {
   fetch: typeof fetch
   baseUrl: URL
@@ -58,7 +76,16 @@ export interface SendOptions {
 const EXCERPT = 600
 const SECRET_FIELDS = /^(token|password|secret)$/i
 
-/** Replaces the values of `token`/`password` fields by their length, keeping the shape readable. */
+/**
+ * Replaces the values of `token`/`password` fields by their length, keeping the shape readable.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * redactBody('{"token":"abc"}') // '{"token":"[REDACTED 3 chars]"}'
+ * ```
+ */
 export function redactBody(text: string): string {
   let value: unknown
   try {
@@ -80,13 +107,31 @@ export function redactBody(text: string): string {
   return JSON.stringify(walk(value))
 }
 
-/** Body excerpt for the report. */
+/**
+ * Body excerpt for the report.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const shown = excerpt(await response.text()) // redacted, at most 600 characters plus a length note
+ * ```
+ */
 export function excerpt(text: string): string {
   const redacted = redactBody(text)
   return redacted.length > EXCERPT ? `${redacted.slice(0, EXCERPT)}… (${redacted.length} chars)` : redacted
 }
 
-/** Header map for the report with `Authorization` reduced to its scheme. */
+/**
+ * Header map for the report with `Authorization` reduced to its scheme.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * redactHeaders({ Authorization: 'Bearer abc' }) // { Authorization: 'Bearer [REDACTED]' }
+ * ```
+ */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
@@ -100,13 +145,32 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   return out
 }
 
-/** Joins the base URL (which may carry a path prefix) and a route path with its query. */
+/**
+ * Joins the base URL (which may carry a path prefix) and a route path with its query.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * resolveUrl(new URL('http://localhost:3000/evotor/'), '/api/v1/user/create').href
+ * // 'http://localhost:3000/evotor/api/v1/user/create'
+ * ```
+ */
 export function resolveUrl(base: URL, path: string): URL {
   const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname
   return new URL(`${base.origin}${prefix}${path.startsWith('/') ? path : `/${path}`}`)
 }
 
-/** Sends one request; never throws: a timeout or network error becomes `failure`. */
+/**
+ * Sends one request; never throws: a timeout or network error becomes `failure`.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const exchange = await send({ fetch, baseUrl, method: 'GET', path, headers, timeoutMs: 9000 })
+ * ```
+ */
 export async function send(options: SendOptions): Promise<Exchange> {
   const headers: Record<string, string> = { ...options.headers }
   let body: string | undefined

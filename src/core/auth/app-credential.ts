@@ -2,13 +2,31 @@ import { EvotorError } from '../evotor-error.js'
 import { type ParsedAuthorization, parseAuthorization } from './authorization.js'
 import { sha256Digest, timingSafeEqualDigest } from './timing-safe-equal.js'
 
-/** A login/password pair typed into the Evotor developer portal for Basic authorization. */
+/**
+ * A login/password pair typed into the Evotor developer portal for Basic authorization.
+ *
+ * @example
+ * ```ts
+ * import { type BasicCredential, createAppCredentialVerifier } from 'evotor-partner'
+ * const pair: BasicCredential = { username: 'evotor', password: process.env.EVOTOR_APP_PASSWORD! }
+ * const appCredential = createAppCredentialVerifier({ basic: pair })
+ * ```
+ */
 export interface BasicCredential {
   username: string
   password: string
 }
 
-/** Options of {@link createAppCredentialVerifier}. Several of each are allowed, for rotation. */
+/**
+ * Options of {@link createAppCredentialVerifier}. Several of each are allowed, for rotation.
+ *
+ * @example
+ * ```ts
+ * import { type AppCredentialOptions, createAppCredentialVerifier } from 'evotor-partner'
+ * const options: AppCredentialOptions = { bearer: [currentToken, previousToken] } // rotation: both accepted
+ * const appCredential = createAppCredentialVerifier(options)
+ * ```
+ */
 export interface AppCredentialOptions {
   /** Bearer token(s) typed into the developer portal. */
   bearer?: readonly string[] | string
@@ -16,7 +34,16 @@ export interface AppCredentialOptions {
   basic?: readonly BasicCredential[] | BasicCredential
 }
 
-/** Checks the partner app credential that Evotor sends on webhooks (protocol §4.1, §4.2). */
+/**
+ * Checks the partner app credential that Evotor sends on webhooks (protocol §4.1, §4.2).
+ *
+ * @example
+ * ```ts
+ * import { type AppCredentialVerifier, createAppCredentialVerifier } from 'evotor-partner'
+ * const appCredential: AppCredentialVerifier = createAppCredentialVerifier({ bearer: appToken })
+ * if (!appCredential.verify(req.headers.authorization)) res.status(401).end()
+ * ```
+ */
 export interface AppCredentialVerifier {
   /**
    * Whether the `Authorization` value (raw, or parsed by `parseAuthorization`) carries a

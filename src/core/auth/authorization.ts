@@ -1,9 +1,26 @@
 import { EvotorError } from '../evotor-error.js'
 
-/** Longest `Authorization` value {@link parseAuthorization} accepts. */
+/**
+ * Longest `Authorization` value {@link parseAuthorization} accepts.
+ *
+ * @example
+ * ```ts
+ * import { EvotorError, MAX_AUTHORIZATION_LENGTH } from 'evotor-partner'
+ * if (header.length > MAX_AUTHORIZATION_LENGTH) throw EvotorError.invalidUserToken() // over 8192
+ * ```
+ */
 export const MAX_AUTHORIZATION_LENGTH = 8192
 
-/** A parsed `Authorization: Basic <base64(username:password)>` header. */
+/**
+ * A parsed `Authorization: Basic <base64(username:password)>` header.
+ *
+ * @example
+ * ```ts
+ * import { type ParsedBasicAuthorization, parseAuthorization } from 'evotor-partner'
+ * const auth = parseAuthorization('Basic dXNlcjpwYXNz') // { scheme: 'basic', username: 'user', … }
+ * const basic: ParsedBasicAuthorization | undefined = auth.scheme === 'basic' ? auth : undefined
+ * ```
+ */
 export interface ParsedBasicAuthorization {
   readonly scheme: 'basic'
   /** The decoded text before the first `:`, or the whole decoded text when there is no `:`. */
@@ -14,7 +31,16 @@ export interface ParsedBasicAuthorization {
   readonly credentials: string
 }
 
-/** A parsed `Authorization: Bearer <token>` header, or a bare token without a scheme word. */
+/**
+ * A parsed `Authorization: Bearer <token>` header, or a bare token without a scheme word.
+ *
+ * @example
+ * ```ts
+ * import { type ParsedBearerAuthorization, parseAuthorization } from 'evotor-partner'
+ * const auth = parseAuthorization('Bearer abc123') // { scheme: 'bearer', token: 'abc123', bare: false }
+ * const bearer: ParsedBearerAuthorization | undefined = auth.scheme === 'bearer' ? auth : undefined
+ * ```
+ */
 export interface ParsedBearerAuthorization {
   readonly scheme: 'bearer'
   readonly token: string
@@ -25,6 +51,13 @@ export interface ParsedBearerAuthorization {
 /**
  * A parsed `Authorization` header. `JSON.stringify` and `util.inspect` show it with its
  * secrets redacted; the fields themselves are readable as usual.
+ *
+ * @example
+ * ```ts
+ * import { type ParsedAuthorization, parseAuthorization } from 'evotor-partner'
+ * const auth: ParsedAuthorization = parseAuthorization(header)
+ * const secret = auth.scheme === 'bearer' ? auth.token : auth.password
+ * ```
  */
 export type ParsedAuthorization = ParsedBasicAuthorization | ParsedBearerAuthorization
 

@@ -77,7 +77,16 @@ interface Flight {
   promise: Promise<Readonly<VerifiedUserToken>>
 }
 
-/** @internal */
+/**
+ * What a {@link VerificationCache} caches, on which clock, and how it loads an uncached verdict.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const settings: VerificationCacheSettings = { cache: undefined, now: undefined, load: async () => null }
+ * ```
+ */
 export interface VerificationCacheSettings {
   /** `undefined`: nothing is cached (in-flight verifications are still shared). */
   readonly cache: { readonly max: number; readonly ttl: number; readonly negativeTtl: number } | undefined
@@ -92,6 +101,12 @@ export interface VerificationCacheSettings {
  * tokens for `revokeUser`, and one in-flight promise per token.
  *
  * @internal
+ *
+ * @example
+ * ```ts
+ * const cache = { max: 10_000, ttl: 60_000, negativeTtl: 5_000 }
+ * const verifier = new VerificationCache({ cache, now: undefined, load: lookUpToken })
+ * ```
  */
 export class VerificationCache implements UserTokenVerifier {
   readonly #lru: LRUCache<string, CacheEntry> | undefined
@@ -222,7 +237,16 @@ export class VerificationCache implements UserTokenVerifier {
   }
 }
 
-/** @internal Validates a positive integer option; `name` is the option path for the TypeError. */
+/**
+ * Validates a positive integer option; `name` is the option path for the TypeError.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const max = positiveInteger('createUserTokens', 'cache.max', options.cache?.max, 10_000)
+ * ```
+ */
 export function positiveInteger(factory: string, name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -231,7 +255,16 @@ export function positiveInteger(factory: string, name: string, value: unknown, f
   return value
 }
 
-/** @internal Validates a non-negative finite number option (milliseconds). */
+/**
+ * Validates a non-negative finite number option (milliseconds).
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const ttl = duration('createUserTokens', 'cache.ttl', options.cache?.ttl, 60_000, { allowZero: false })
+ * ```
+ */
 export function duration(
   factory: string,
   name: string,
@@ -248,7 +281,16 @@ export function duration(
   return value
 }
 
-/** @internal Validates an optional function option. */
+/**
+ * Validates an optional function option.
+ *
+ * @internal
+ *
+ * @example
+ * ```ts
+ * const now = optionalFunction<() => number>('createUserTokens', 'now', options.now)
+ * ```
+ */
 export function optionalFunction<F>(factory: string, name: string, value: unknown): F | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'function') throw new TypeError(`${factory}: \`${name}\` must be a function`)
