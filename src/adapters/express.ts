@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { ServerResponse } from 'node:http'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -161,11 +161,17 @@ function isFrameworkPage(res: ServerResponse): boolean {
 
 const ENVELOPE = Symbol('evotor-partner.envelope')
 
+type Writers = Pick<ServerResponse, 'writeHead' | 'write' | 'end'>
+
 /** Per-response state of the ver. 1 envelope, kept on `res` under a symbol. */
 interface EnvelopeState {
   readonly proxy: EvotorProxy
-  /** The methods `res` had as own properties before (another middleware's patch), to put back. */
-  readonly own: Pick<ServerResponse, 'writeHead' | 'write' | 'end'> | undefined
+  /** `res.writeHead`/`write`/`end` before the patch (another middleware's, or the prototype's). */
+  readonly original: Writers
+  /** Which of them were own properties of `res` (to put back rather than delete). */
+  readonly own: ReadonlySet<keyof Writers>
+  /** The envelope is being sent: calls pass through to `original` (also via later patches). */
+  sending: boolean
   chunks: (string | Buffer)[]
   encodings: (BufferEncoding | undefined)[]
 }
@@ -179,6 +185,7 @@ const INNER_ONLY = [
   'content-encoding',
   'transfer-encoding',
   'etag',
+  'last-modified',
   'content-security-policy',
 ]
 
@@ -202,22 +209,28 @@ function collected(state: EnvelopeState): string | Buffer {
   )
 }
 
+/** Where a call goes when the envelope is not collecting: the methods `res` had before. */
+function passthrough(res: Enveloped): Writers {
+  return res[ENVELOPE]?.original ?? ServerResponse.prototype
+}
+
+/** Takes our methods off `res` where they are still ours; later patches by others stay. */
 function restore(res: Enveloped, state: EnvelopeState): void {
   res[ENVELOPE] = undefined
-  if (state.own !== undefined) {
-    res.writeHead = state.own.writeHead
-    res.write = state.own.write
-    res.end = state.own.end
-    return
+  const patched = res as Partial<Writers>
+  const ours: Writers = { writeHead: envelopeWriteHead, write: envelopeWrite, end: envelopeEnd } as never
+  for (const name of PATCHED) {
+    if (patched[name] !== ours[name]) continue
+    if (state.own.has(name)) (patched as Record<string, unknown>)[name] = state.original[name]
+    else delete patched[name]
   }
-  // Last added, first deleted: the prototype's methods show through again.
-  const patched = res as Partial<Pick<ServerResponse, 'writeHead' | 'write' | 'end'>>
-  delete patched.end
-  delete patched.write
-  delete patched.writeHead
 }
 
 function envelopeWriteHead(this: Enveloped, status: number, ...rest: unknown[]): Enveloped {
+  const state = this[ENVELOPE]
+  if (state === undefined || state.sending) {
+    return passthrough(this).writeHead.apply(this, [status, ...rest] as never) as Enveloped
+  }
   this.statusCode = status
   const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
   if (Array.isArray(headers)) {
@@ -238,7 +251,10 @@ function envelopeWrite(
   callback?: Callback,
 ): boolean {
   const state = this[ENVELOPE]
-  if (state !== undefined) collect(state, chunk, typeof encoding === 'string' ? encoding : undefined)
+  if (state === undefined || state.sending) {
+    return passthrough(this).write.apply(this, [chunk, encoding, callback] as never)
+  }
+  collect(state, chunk, typeof encoding === 'string' ? encoding : undefined)
   const done = typeof encoding === 'function' ? encoding : callback
   if (done !== undefined) process.nextTick(done)
   return true
@@ -251,26 +267,33 @@ function envelopeEnd(
   callback?: Callback,
 ): Enveloped {
   const state = this[ENVELOPE]
-  if (state === undefined) return this
+  if (state === undefined || state.sending) {
+    return passthrough(this).end.apply(this, [chunk, encoding, callback] as never) as Enveloped
+  }
   if (typeof chunk !== 'function') collect(state, chunk, typeof encoding === 'string' ? encoding : undefined)
   const done = typeof chunk === 'function' ? chunk : typeof encoding === 'function' ? encoding : callback
-  restore(this, state)
   const framework = isFrameworkPage(this)
   const contentType = framework ? 'application/json' : this.getHeader('content-type')?.toString()
   const body = framework ? {} : collected(state)
   const answer = state.proxy.envelope({ status: this.statusCode, body, contentType })
   for (const name of INNER_ONLY) this.removeHeader(name)
+  // Sent through `res` as it is now, so patches added after ours still see the answer.
+  state.sending = true
   send(this, answer)
+  restore(this, state)
   if (done !== undefined) this.once('finish', done)
   return this
 }
 
 /** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
 function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
-  const hasOwn = PATCHED.some((name) => Object.hasOwn(res, name))
+  // Mounted twice on one request (app and router): one envelope, not a lost answer.
+  if (res[ENVELOPE] !== undefined) return
   res[ENVELOPE] = {
     proxy,
-    own: hasOwn ? { writeHead: res.writeHead, write: res.write, end: res.end } : undefined,
+    original: { writeHead: res.writeHead, write: res.write, end: res.end },
+    own: new Set(PATCHED.filter((name) => Object.hasOwn(res, name))),
+    sending: false,
     chunks: [],
     encodings: [],
   }
@@ -303,7 +326,11 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
   const accept = (req: Request, res: Response, context: EvotorProxyContext): void => {
     req.evotor = context
     setEvotorContext(req, context)
-    if (resolved.proxyVersion === 1) envelopeResponses(res, resolved)
+    if (resolved.proxyVersion === 1) {
+      // The envelope's body must be readable text: a compressor downstream would put gzip bytes in it.
+      delete req.headers['accept-encoding']
+      envelopeResponses(res, resolved)
+    }
   }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
     let context: EvotorProxyContext | undefined

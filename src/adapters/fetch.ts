@@ -129,7 +129,14 @@ export function createEvotorWebhooksHandler(
   }
 }
 
-const DROPPED = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'etag']
+const DROPPED = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'etag',
+  'last-modified',
+]
 
 /**
  * Wraps a Fetch-style handler for terminal-facing routes (flow A, protocol §2, §3.2): verifies the

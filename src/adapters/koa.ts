@@ -163,6 +163,8 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
       return
     }
     let answer: WebhookResponse
+    // The envelope's body must be readable text: a compressor downstream would put gzip bytes in it.
+    delete ctx.req.headers['accept-encoding']
     try {
       await next()
       const contentType = contentTypeOf(ctx)

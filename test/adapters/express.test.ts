@@ -175,3 +175,62 @@ describe('evotor-partner/express proxy internals', () => {
     expect(await twice.json()).toEqual({ status: 202, body: 'once' })
   })
 })
+
+describe('evotor-partner/express ver. 1 envelope with other middleware around it', () => {
+  let server: Started
+  let headers: Record<string, string>
+
+  beforeAll(async () => {
+    headers = {
+      authorization: `Bearer ${await tokens.issue(USER)}`,
+      'x-evotor-user-id': USER,
+      'x-evotor-store-uuid': 'store-1',
+      'x-evotor-device-uuid': 'device-1',
+    }
+    const app = express()
+    const proxy = evotorProxy({ userTokens: tokens, proxyVersion: 1 })
+    // Mounted twice on one request: app level and again on a router.
+    app.use('/twice', proxy)
+    const router = express.Router()
+    router.use(proxy)
+    router.get('/x', (_req, res) => {
+      res.json({ ok: true })
+    })
+    app.use('/twice', router)
+    // A middleware after the proxy that patches writeHead (like on-headers / response-time).
+    app.use('/late', proxy, (_req, res, next) => {
+      const writeHead = res.writeHead
+      res.writeHead = function (this: express.Response, ...args: unknown[]) {
+        this.setHeader('x-late-patch', 'yes')
+        return writeHead.apply(this, args as never)
+      } as never
+      next()
+    })
+    app.get('/late/x', (_req, res) => {
+      res.json({ late: true })
+    })
+    // A compressor would read Accept-Encoding; the envelope must stay readable text.
+    app.get('/encoding', proxy, (req, res) => {
+      res.json({ acceptEncoding: req.headers['accept-encoding'] ?? null })
+    })
+    server = await listen(createServer(app))
+  })
+  afterAll(() => server.close())
+
+  it('answers once, with one envelope, when mounted twice', async () => {
+    const res = await fetch(`${server.url}/twice/x`, { headers, signal: AbortSignal.timeout(3000) })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 200, body: '{"ok":true}' })
+  })
+
+  it('keeps the work of a middleware that patched the response after it', async () => {
+    const res = await fetch(`${server.url}/late/x`, { headers })
+    expect(await res.json()).toEqual({ status: 200, body: '{"late":true}' })
+    expect(res.headers.get('x-late-patch')).toBe('yes')
+  })
+
+  it('hides Accept-Encoding from downstream so no compressor encodes the inner body', async () => {
+    const res = await fetch(`${server.url}/encoding`, { headers: { ...headers, 'accept-encoding': 'gzip' } })
+    expect(await res.json()).toEqual({ status: 200, body: '{"acceptEncoding":null}' })
+  })
+})

@@ -40,6 +40,7 @@ describe('evotor-partner/koa', () => {
         ctx.body = Buffer.from('{"a":1}')
       }
       if (ctx.path === '/empty') ctx.status = 204
+      if (ctx.path === '/encoding') ctx.body = { acceptEncoding: ctx.get('accept-encoding') || null }
       if (ctx.path === '/tagged') {
         ctx.set('ETag', '"inner-v1"')
         ctx.set('Last-Modified', new Date(0).toUTCString())
@@ -100,6 +101,11 @@ describe('evotor-partner/koa', () => {
     expect(res.headers.get('last-modified')).toBeNull()
     const plain = await fetch(`${v2.url}/tagged`, { headers })
     expect(plain.headers.get('etag')).toBe('"inner-v1"')
+  })
+
+  it('ver. 1: hides Accept-Encoding from downstream so no compressor encodes the inner body', async () => {
+    const res = await fetch(`${v1.url}/encoding`, { headers: { ...headers, 'accept-encoding': 'gzip' } })
+    expect(await res.json()).toEqual({ status: 200, body: { acceptEncoding: null } })
   })
 
   it("ver. 2: other errors go to Koa's own error handling", async () => {
