@@ -40,8 +40,51 @@ export interface PartnerApp {
   readonly app: Koa
   readonly webhooks: EvotorWebhooks
   readonly tokens: PartnerTokens
+  /** Requests whose middleware chain is still running (also after their connection was cut). */
+  readonly inFlight: number
+  /**
+   * Resolves `true` once no request is in flight, or `false` after `timeoutMs` with requests
+   * still running. Await it before closing the database.
+   */
+  settled(timeoutMs: number): Promise<boolean>
   /** Drops in-memory caches; the caller closes the server and the database. */
   close(): void
+}
+
+function inFlightTracker() {
+  const pending = new Set<Promise<void>>()
+  return {
+    pending,
+    async middleware(_ctx: Context, next: Next): Promise<void> {
+      const done = next()
+      pending.add(done)
+      try {
+        await done
+      } finally {
+        pending.delete(done)
+      }
+    },
+    async settled(timeoutMs: number): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs
+      let timer: NodeJS.Timeout | undefined
+      try {
+        while (pending.size > 0) {
+          const left = deadline - Date.now()
+          if (left <= 0) return false
+          const timedOut = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), left)
+          })
+          if ((await Promise.race([Promise.allSettled([...pending]), timedOut])) === 'timeout') {
+            return pending.size === 0
+          }
+          clearTimeout(timer)
+        }
+        return true
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+  }
 }
 
 function requestLog(logger: Logger) {
@@ -147,6 +190,8 @@ export function createApp(deps: AppDeps): PartnerApp {
     userTokens: tokens.verifier,
     proxyVersion: deps.proxyVersion,
     bodyEncoding: 'string',
+    // Without it a failing token lookup (e.g. the database) would be a silent 500.
+    logger: { error: (message, fields) => logger.error(message, fields) },
   })
 
   const router = new Router()
@@ -169,7 +214,9 @@ export function createApp(deps: AppDeps): PartnerApp {
     trpcHandler(repos, now, logger),
   )
 
+  const tracker = inFlightTracker()
   const app = new Koa()
+  app.use(tracker.middleware)
   app.use(requestLog(logger))
   app.use(errorsAsJson(logger))
   app.use(evotorWebhooks(webhooks))
@@ -186,6 +233,10 @@ export function createApp(deps: AppDeps): PartnerApp {
     app,
     webhooks,
     tokens,
+    get inFlight() {
+      return tracker.pending.size
+    },
+    settled: (timeoutMs) => tracker.settled(timeoutMs),
     close() {
       tokens.verifier.clear()
     },

@@ -20,7 +20,9 @@ export interface PartnerTokensOptions {
 export interface PartnerTokens {
   /**
    * The user's token: the active one when there is one (a retried `user/create` gets the same
-   * token, protocol §11 A56), otherwise a new one, stored before it is returned.
+   * token, protocol §11 A56), otherwise a new one, stored before it is returned. Either way the
+   * token is recorded as handed out now, so an `ApplicationUninstalled` that happened earlier but
+   * arrives later leaves it active.
    */
   tokenFor(userId: string): Promise<string>
   /** The verifier for the webhooks dispatcher and the proxy middleware. */
@@ -31,7 +33,10 @@ export interface PartnerTokens {
  * User tokens are signed by the library's `createUserTokens` (≤ 128 chars of `[A-Za-z0-9_-]`,
  * protocol §4.3) and are ALSO stored: verification checks the signature first (no database hit
  * for garbage) and then that the token is still active in SQLite, so a revocation on
- * `ApplicationUninstalled` holds across restarts and across processes sharing the file.
+ * `ApplicationUninstalled` holds across restarts. Positive verifications are cached per
+ * process: the process that applied the uninstall forgets them at once, but another process
+ * sharing the file keeps accepting a revoked token from its cache for up to the cache TTL
+ * (60 s by default).
  *
  * @example
  * ```ts
@@ -61,7 +66,8 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
   })
   return {
     async tokenFor(userId) {
-      const active = userTokens.findActive(userId)
+      // Recorded as handed out now: a delayed uninstall older than this must not revoke it (§4.6).
+      const active = userTokens.deliverActive(userId)
       if (active !== undefined) return active.token
       return userTokens.saveIfNoneActive(userId, await signed.issue(userId)).token.token
     },

@@ -18,7 +18,7 @@ export interface BasicCredential {
 export interface Config {
   readonly port: number
   readonly host: string
-  /** Absolute path of the SQLite file. */
+  /** Absolute path of the SQLite file, or `:memory:` as given. */
   readonly databasePath: string
   /** `EVOTOR_APP_TOKEN`: the Bearer app credential typed into the developer portal. */
   readonly appToken: string | undefined
@@ -183,7 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: v.PORT ?? 3000,
     host: v.HOST ?? '127.0.0.1',
-    databasePath: v.DATABASE_PATH === undefined ? DEFAULT_DATABASE_PATH : resolve(v.DATABASE_PATH),
+    databasePath: resolveDatabasePath(v.DATABASE_PATH),
     appToken: v.EVOTOR_APP_TOKEN,
     appBasic: v.EVOTOR_APP_BASIC,
     userTokenSecrets: v.USER_TOKEN_SECRET ?? [],
@@ -203,8 +203,13 @@ export function loadConfig(env: Env = process.env): Config {
  * ```
  */
 export function databasePathFromEnv(env: Env = process.env): string {
-  const value = env.DATABASE_PATH?.trim()
-  return value ? resolve(value) : DEFAULT_DATABASE_PATH
+  return resolveDatabasePath(env.DATABASE_PATH?.trim() || undefined)
+}
+
+// `:memory:` is SQLite's in-memory database, not a file name to resolve against the cwd.
+function resolveDatabasePath(value: string | undefined): string {
+  if (value === undefined) return DEFAULT_DATABASE_PATH
+  return value === ':memory:' ? value : resolve(value)
 }
 
 /** Credentials the app runs with, after development defaults were filled in. */

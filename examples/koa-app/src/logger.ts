@@ -31,14 +31,28 @@ export interface LoggerOptions {
 }
 
 const REDACTED = '[redacted]'
-const SENSITIVE_KEY = /authorization|token|password|secret|cookie/i
+// Matched against the key in lower case without `-` and `_`, anchored: a key that IS a secret
+// (`token`, `accessToken`, `x-api-key`, `set-cookie`), not one that merely mentions one
+// (`tokenCount`, `revokedTokens: 2`).
+const SECRET_KEY =
+  /^(?:.*(?:authorization|token|secret|password|passwd|passphrase|apikey|privatekey|cookie)|credentials?|passwordhash)$/
+// Plural keys hold lists of secrets (`tokens`, `userTokenSecrets`) or counters (`revokedTokens: 2`).
+const SECRET_LIST_KEY = /(?:tokens|secrets|passwords|cookies|credentials)$/
+
+function isSecretField(key: string, value: unknown): boolean {
+  const normalized = key.toLowerCase().replace(/[-_]/g, '')
+  if (SECRET_KEY.test(normalized)) return true
+  return SECRET_LIST_KEY.test(normalized) && typeof value !== 'number'
+}
 const CREDENTIAL_IN_TEXT = /\b(Bearer|Basic)(\s+)[^\s"',;]+/gi
 const RESERVED = new Set(['level', 'time', 'msg'])
 const MAX_DEPTH = 8
 
 /**
- * Replaces secrets in a value: any property whose name contains `authorization`, `token`,
- * `password`, `secret` or `cookie` (any case, at any depth) becomes `"[redacted]"`, and
+ * Replaces secrets in a value: any property (any case, at any depth, `-` and `_` ignored) whose
+ * name ends with `authorization`, `token`, `secret`, `password`, `apiKey` or `cookie` becomes
+ * `"[redacted]"`, as does a plural one (`tokens`, `secrets`, …) unless its value is a number
+ * (a counter such as `revokedTokens` stays visible); and
  * `Bearer …` / `Basic …` credentials inside strings are masked. Errors become
  * `{ name, message, stack }`; cycles become `"[circular]"`.
  *
@@ -74,7 +88,7 @@ function redactValue(value: unknown, seen: WeakSet<object>, depth: number): unkn
     if (Array.isArray(value)) return value.map((item) => redactValue(item, seen, depth + 1))
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) {
-      out[key] = SENSITIVE_KEY.test(key) ? REDACTED : redactValue(item, seen, depth + 1)
+      out[key] = isSecretField(key, item) ? REDACTED : redactValue(item, seen, depth + 1)
     }
     return out
   } finally {
@@ -86,7 +100,7 @@ function redactError(error: Error, seen: WeakSet<object>, depth: number): Record
   const out: Record<string, unknown> = { name: error.name, message: redactString(error.message) }
   if (error.stack) out.stack = redactString(error.stack)
   for (const [key, item] of Object.entries(error)) {
-    out[key] = SENSITIVE_KEY.test(key) ? REDACTED : redactValue(item, seen, depth + 1)
+    out[key] = isSecretField(key, item) ? REDACTED : redactValue(item, seen, depth + 1)
   }
   if (error.cause !== undefined) out.cause = redactValue(error.cause, seen, depth + 1)
   return out

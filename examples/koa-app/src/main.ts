@@ -2,10 +2,11 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { createApp } from './app.js'
-import { type Config, ConfigError, loadConfig, resolveSecrets } from './config.js'
+import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
 import { type AppDatabase, openDatabase } from './db.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
 import { createLogger, type Logger } from './logger.js'
+import { verifyPassword } from './passwords.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
 import type { AppHooks } from './webhooks.js'
 
@@ -21,6 +22,11 @@ export interface StartServerOptions {
   print?: (line: string) => void
   /** How long a shutdown waits for in-flight requests before cutting them (default 10 s). */
   shutdownTimeoutMs?: number
+  /**
+   * How much longer a shutdown waits, after cutting the connections, for the handlers that are
+   * still running before it closes the database (default 5 s).
+   */
+  shutdownGraceMs?: number
   /** How long an early subscription event waits for its predecessor (default 5 s). */
   holdMs?: number
   hooks?: AppHooks
@@ -38,15 +44,39 @@ export interface RunningServer {
   readonly logger: Logger
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (cut after
-   * `shutdownTimeoutMs`), then closes the database. Safe to call twice.
+   * `shutdownTimeoutMs`), waits up to `shutdownGraceMs` more for handlers still running on the
+   * cut connections, then closes the database. Safe to call twice.
    */
   close(): Promise<void>
 }
 
 /**
+ * Whether the demo partner account (`demo` / `demo-password`) may be seeded: only in development
+ * mode (`NODE_ENV` unset or `development`) with a GENERATED app credential. As soon as a real
+ * app credential is configured, anyone who installs the app could log in with the well-known
+ * demo password through `user/verify`, so nothing is seeded then.
+ *
+ * @example
+ * ```ts
+ * if (shouldSeedDemoAccount(config, secrets)) await seedDemoAccount(repos.accounts)
+ * ```
+ */
+export function shouldSeedDemoAccount(
+  config: Pick<Config, 'nodeEnv' | 'production'>,
+  secrets: Pick<ResolvedSecrets, 'development'>,
+): boolean {
+  return !config.production && config.nodeEnv === 'development' && secrets.development.appToken !== undefined
+}
+
+async function hasDemoPassword(repos: Repositories): Promise<boolean> {
+  const account = repos.accounts.findByLogin(DEMO_ACCOUNT.login)
+  return account !== undefined && (await verifyPassword(DEMO_ACCOUNT.password, account.passwordHash))
+}
+
+/**
  * Loads the configuration, opens and migrates the database, fills in development secrets,
- * seeds the demo account (outside production) and starts listening. Throws {@link ConfigError}
- * on a bad environment.
+ * seeds the demo account (see {@link shouldSeedDemoAccount}) and starts listening. Throws
+ * {@link ConfigError} on a bad environment.
  *
  * @example
  * ```ts
@@ -68,7 +98,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     repos = createRepositories({ db: db.sqlite })
     const secrets = resolveSecrets(config, repos.settings)
-    if (!config.production) await seedDemoAccount(repos.accounts)
+    const seedDemo = shouldSeedDemoAccount(config, secrets)
+    if (seedDemo) await seedDemoAccount(repos.accounts)
+    else if (await hasDemoPassword(repos)) {
+      // Seeded by an earlier development run on this database: say so, loudly.
+      logger.warn(
+        'the demo account still has the well-known demo password: delete it or change its password',
+        {
+          login: DEMO_ACCOUNT.login,
+        },
+      )
+    }
     partner = createApp({
       sqlite: db.sqlite,
       repos,
@@ -87,7 +127,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           `  app credential (developer portal, curl): Authorization: Bearer ${secrets.development.appToken}`,
         )
       }
-      print(`  demo partner account for user/verify: ${DEMO_ACCOUNT.login} / ${DEMO_ACCOUNT.password}`)
+      if (seedDemo) {
+        print(`  demo partner account for user/verify: ${DEMO_ACCOUNT.login} / ${DEMO_ACCOUNT.password}`)
+      } else {
+        print(
+          '  demo partner account: not created (an app credential is configured); add accounts with add-account',
+        )
+      }
       print(`  database: ${db.path}`)
     }
   } catch (error) {
@@ -118,6 +164,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   if (!config.production) print(`  listening on ${url}`)
 
   const timeoutMs = options.shutdownTimeoutMs ?? 10_000
+  const graceMs = options.shutdownGraceMs ?? 5_000
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
@@ -130,8 +177,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         server.closeAllConnections()
       }, timeoutMs)
       force.unref()
-      server.close(() => {
+      const started = Date.now()
+      server.close(async () => {
         clearTimeout(force)
+        // Cut connections do not stop their handlers: closing the database under them would
+        // fail their writes, so wait for them too (bounded).
+        const left = Math.max(0, started + timeoutMs + graceMs - Date.now())
+        if (!(await partner.settled(left))) {
+          logger.warn('shutdown: handlers still running, closing the database anyway', {
+            inFlight: partner.inFlight,
+          })
+        }
         partner.close()
         db.close()
         logger.info('stopped')
@@ -165,7 +221,8 @@ export async function main(): Promise<void> {
     }
     throw error
   }
-  const timeoutMs = 10_000
+  // The defaults of startServer: 10 s to finish requests, 5 s more for cut handlers.
+  const timeoutMs = 10_000 + 5_000
   const stop = (signal: string): void => {
     server.logger.info('signal received', { signal })
     // A second signal, or a shutdown that hangs, ends the process anyway.

@@ -189,4 +189,10 @@ export const MIGRATIONS: readonly string[] = [
     last_handled INTEGER NOT NULL
   );
   `,
+  // When a token was last handed to Evotor: a late ApplicationUninstalled revokes only tokens
+  // handed out before the uninstall happened (protocol §4.6).
+  `
+  ALTER TABLE user_tokens ADD COLUMN delivered_at TEXT;
+  UPDATE user_tokens SET delivered_at = issued_at;
+  `,
 ]

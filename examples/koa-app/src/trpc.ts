@@ -61,9 +61,11 @@ export const appRouter = t.router({
 
   store: t.router({
     /**
-     * Number and total of today's receipts of the caller's store. "Today" is the calendar day in
-     * the terminal's time zone (`timezoneOffset` of the devices webhook, protocol §6.8), UTC when
-     * the terminal is not known yet; receipts are placed by their own `dateTime`.
+     * Today's sales of the caller's store: number of receipts and their total, where sales
+     * (`SELL`) are added and refunds to buyers (`PAYBACK`) subtracted; purchases from suppliers
+     * (`BUY`), their returns (`BUYBACK`) and other types are left out of both. "Today" is the
+     * calendar day in the terminal's time zone (`timezoneOffset` of the devices webhook, protocol
+     * §6.8), UTC when the terminal is not known yet; receipts are placed by their own `dateTime`.
      */
     summary: t.procedure.query(({ ctx }) => {
       const storeUuid = requireStore(ctx.evotor.storeUuid)

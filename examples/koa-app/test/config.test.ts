@@ -132,6 +132,8 @@ describe('loadConfig', () => {
 
   it('databasePathFromEnv resolves relative paths and defaults to the example data dir', () => {
     expect(databasePathFromEnv({})).toBe(DEFAULT_DATABASE_PATH)
+    expect(databasePathFromEnv({ DATABASE_PATH: ':memory:' })).toBe(':memory:')
+    expect(loadConfig({ DATABASE_PATH: ' :memory: ' }).databasePath).toBe(':memory:')
     expect(databasePathFromEnv({ DATABASE_PATH: 'rel/app.sqlite' })).toBe(`${process.cwd()}/rel/app.sqlite`)
   })
 })

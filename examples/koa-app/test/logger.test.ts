@@ -55,6 +55,41 @@ describe('logger', () => {
     })
   })
 
+  it('redacts keys that are secrets, not keys that merely mention one: counters stay visible', () => {
+    expect(
+      redact({
+        revokedTokens: 2,
+        tokenCount: 3,
+        tokenExpiresAt: '2024-05-01',
+        accessToken: 'a1',
+        user_token: 'u1',
+        'x-api-key': 'k1',
+        'Set-Cookie': 'sid=1',
+        'proxy-authorization': 'Basic eA==',
+        passwordHash: 'scrypt$…',
+        clientSecret: 's1',
+        tokens: ['t1', 't2'],
+        userTokenSecrets: ['s2'],
+      }),
+    ).toEqual({
+      revokedTokens: 2,
+      tokenCount: 3,
+      tokenExpiresAt: '2024-05-01',
+      accessToken: '[redacted]',
+      user_token: '[redacted]',
+      'x-api-key': '[redacted]',
+      'Set-Cookie': '[redacted]',
+      'proxy-authorization': '[redacted]',
+      passwordHash: '[redacted]',
+      clientSecret: '[redacted]',
+      tokens: '[redacted]',
+      userTokenSecrets: '[redacted]',
+    })
+    const { log, records } = capture()
+    log.info('installation event applied', { route: 'installationEvent', revokedTokens: 1 })
+    expect(records()[0]).toMatchObject({ revokedTokens: 1 })
+  })
+
   it('masks Bearer and Basic credentials inside strings, messages and errors', () => {
     const { log, lines } = capture()
     log.warn('rejected Bearer s3cr3t-token', {

@@ -15,6 +15,20 @@ describe('decimal helpers', () => {
     expect(toDecimalString(null)).toBeUndefined()
   })
 
+  it('caps the fraction digits (rounded half away from zero, on the digits) and the integer digits', () => {
+    expect(toDecimalString('0.123456789')).toBe('0.12345679')
+    expect(toDecimalString('0.123456784')).toBe('0.12345678')
+    expect(toDecimalString('-1.999999999')).toBe('-2.00000000')
+    expect(toDecimalString('-0.000000001')).toBe('0.00000000')
+    expect(toDecimalString(0.1234567891)).toBe('0.12345679')
+    expect(toDecimalString(`0.${'1'.repeat(100_000)}`)).toBe('0.11111111')
+    expect(toDecimalString('1.5')).toBe('1.5')
+    expect(toDecimalString('9'.repeat(18))).toBe('9'.repeat(18))
+    expect(toDecimalString('9'.repeat(19))).toBeUndefined()
+    expect(toDecimalString(`${'9'.repeat(18)}.999999999`)).toBeUndefined()
+    expect(sumDecimals([toDecimalString(`1.${'0'.repeat(50_000)}1`) ?? 'x', '1'])).toBe('2.00000000')
+  })
+
   it('sums exactly with at least two fraction digits', () => {
     expect(sumDecimals(['0.1', '0.2'])).toBe('0.30')
     expect(sumDecimals([])).toBe('0.00')

@@ -38,7 +38,7 @@ export type {
 export type { ProductInput, ProductRecord, ProductScope, ProductsRepository } from './products.js'
 export { productCodes } from './products.js'
 export type { ReceiptEventInput, ReceiptRecord, ReceiptSummary, ReceiptsRepository } from './receipts.js'
-export { REFUND_RECEIPT_TYPES } from './receipts.js'
+export { SALES_RECEIPT_SIGNS } from './receipts.js'
 export type { SettingsRepository } from './settings.js'
 export type {
   ApplySubscriptionEventResult,

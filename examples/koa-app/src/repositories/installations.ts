@@ -38,8 +38,9 @@ export interface ApplyInstallationEventResult {
 export interface InstallationsRepository {
   /**
    * Stores the event once (by `id`) and applies it unless a newer event for the same user and
-   * app was applied already. `ApplicationUninstalled` also revokes the user's tokens in the same
-   * transaction (protocol §4.6).
+   * app was applied already. `ApplicationUninstalled` also revokes, in the same transaction, the
+   * user's tokens handed out before the event's `timestamp` (now when it has none), so a late
+   * delivery leaves the token of a later reinstall active (protocol §4.6).
    */
   applyEvent(event: InstallationEventInput): ApplyInstallationEventResult
   get(userId: string, productId: string): Installation | undefined
@@ -149,7 +150,9 @@ export function createInstallationsRepository(
       updated_at: at,
     }
     upsert.run(row)
-    const revokedTokens = installed ? 0 : userTokens.revokeAll(userId)
+    // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
+    // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
+    const revokedTokens = installed ? 0 : userTokens.revokeAll(userId, eventTime ?? at)
     return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
   })
 

@@ -50,6 +50,8 @@ export interface EmployeeRecord {
 /**
  * Stores, terminals and employees mirrored from the cabinet. Every webhook delivers full
  * entities, so each call upserts (protocol §5.1); ids keep their case, lookups ignore it.
+ * A row belongs to the user who delivered it first: another user's entity with the same uuid
+ * leaves it unchanged and is not counted as written.
  */
 export interface InventoryRepository {
   /** Upserts all stores in one transaction; returns how many were written. */
@@ -106,22 +108,27 @@ function phoneText(entity: JsonObject): string | null {
 export function createInventoryRepository(ctx: RepositoryContext): InventoryRepository {
   const { db, now } = ctx
   // The stored uuid keeps the case of the first delivery; later ones only update the fields.
+  // A row belongs to the user who delivered it first: another user's delivery of the same uuid
+  // (a forged or misrouted webhook) must not take it over, so it is ignored.
   const upsertStore = db.prepare<[StoreRow]>(
     `INSERT INTO stores (uuid, user_id, name, address, raw, updated_at) VALUES (@uuid, @user_id, @name, @address, @raw, @updated_at)
      ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, address = excluded.address,
-       raw = excluded.raw, updated_at = excluded.updated_at`,
+       raw = excluded.raw, updated_at = excluded.updated_at
+     WHERE stores.user_id = excluded.user_id`,
   )
   const upsertDevice = db.prepare<[DeviceRow]>(
     `INSERT INTO devices (uuid, user_id, store_uuid, name, timezone_offset, raw, updated_at)
      VALUES (@uuid, @user_id, @store_uuid, @name, @timezone_offset, @raw, @updated_at)
      ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, store_uuid = excluded.store_uuid, name = excluded.name,
-       timezone_offset = excluded.timezone_offset, raw = excluded.raw, updated_at = excluded.updated_at`,
+       timezone_offset = excluded.timezone_offset, raw = excluded.raw, updated_at = excluded.updated_at
+     WHERE devices.user_id = excluded.user_id`,
   )
   const upsertEmployee = db.prepare<[EmployeeRow]>(
     `INSERT INTO employees (uuid, user_id, name, last_name, role, phone, raw, updated_at)
      VALUES (@uuid, @user_id, @name, @last_name, @role, @phone, @raw, @updated_at)
      ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, last_name = excluded.last_name,
-       role = excluded.role, phone = excluded.phone, raw = excluded.raw, updated_at = excluded.updated_at`,
+       role = excluded.role, phone = excluded.phone, raw = excluded.raw, updated_at = excluded.updated_at
+     WHERE employees.user_id = excluded.user_id`,
   )
   const store = db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE uuid = ?')
   const storesOf = db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE user_id = ? ORDER BY uuid')
@@ -130,24 +137,26 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
 
   const stores = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
     const at = now().toISOString()
+    let written = 0
     for (const [i, item] of items.entries()) {
       const o = asObject(item)
-      upsertStore.run({
+      written += upsertStore.run({
         uuid: requireId(item.uuid, `stores[${i}].uuid`),
         user_id: userId,
         name: stringField(o, 'name'),
         address: stringField(o, 'address'),
         raw: JSON.stringify(item),
         updated_at: at,
-      })
+      }).changes
     }
-    return items.length
+    return written
   })
   const devices = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
     const at = now().toISOString()
+    let written = 0
     for (const [i, item] of items.entries()) {
       const o = asObject(item)
-      upsertDevice.run({
+      written += upsertDevice.run({
         uuid: requireId(item.uuid, `devices[${i}].uuid`),
         user_id: userId,
         store_uuid: stringField(o, 'storeUuid'),
@@ -155,15 +164,16 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
         timezone_offset: numberField(o, 'timezoneOffset'),
         raw: JSON.stringify(item),
         updated_at: at,
-      })
+      }).changes
     }
-    return items.length
+    return written
   })
   const employees = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
     const at = now().toISOString()
+    let written = 0
     for (const [i, item] of items.entries()) {
       const o = asObject(item)
-      upsertEmployee.run({
+      written += upsertEmployee.run({
         uuid: requireId(item.uuid, `employees[${i}].uuid`),
         user_id: userId,
         name: stringField(o, 'name'),
@@ -172,9 +182,9 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
         phone: phoneText(o),
         raw: JSON.stringify(item),
         updated_at: at,
-      })
+      }).changes
     }
-    return items.length
+    return written
   })
 
   const toStore = (r: StoreRow): StoreRecord => ({

@@ -40,7 +40,10 @@ export interface ProductScope {
 
 /** Products per store, with their barcodes and EGAIS codes indexed for lookup. */
 export interface ProductsRepository {
-  /** Upserts products of one store in one transaction, replacing their codes; returns the count. */
+  /**
+   * Upserts products of one store in one transaction, replacing their codes; returns how many
+   * were written. Another user's product under the same (store, uuid) is left unchanged.
+   */
   upsert(userId: string, storeUuid: string, products: readonly ProductInput[]): number
   get(storeUuid: string, uuid: string): ProductRecord | undefined
   /** The most recently updated product with this barcode in the scope. */
@@ -101,7 +104,8 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
      VALUES (@store_uuid, @uuid, @user_id, @name, @is_group, @type, @measure_name, @price, @raw, @updated_at)
      ON CONFLICT (store_uuid, uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name,
        is_group = excluded.is_group, type = excluded.type, measure_name = excluded.measure_name,
-       price = excluded.price, raw = excluded.raw, updated_at = excluded.updated_at`,
+       price = excluded.price, raw = excluded.raw, updated_at = excluded.updated_at
+     WHERE products.user_id = excluded.user_id`,
   )
   const deleteCodes = db.prepare<[string, string]>(
     'DELETE FROM product_codes WHERE store_uuid = ? AND product_uuid = ?',
@@ -126,10 +130,12 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
 
   const upsert = db.transaction((userId: string, storeUuid: string, products: readonly ProductInput[]) => {
     const at = now().toISOString()
+    let written = 0
     for (const [i, product] of products.entries()) {
       const o = product as unknown as JsonObject
       const uuid = requireId(product.uuid, `products[${i}].uuid`)
-      upsertRow.run({
+      // Another user's product under the same (store, uuid) is left alone, codes included.
+      const changed = upsertRow.run({
         store_uuid: storeUuid,
         uuid,
         user_id: userId,
@@ -140,12 +146,14 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
         price: toDecimalString(o.price) ?? null,
         raw: JSON.stringify(product),
         updated_at: at,
-      })
+      }).changes
+      if (changed === 0) continue
+      written++
       deleteCodes.run(storeUuid, uuid)
       for (const code of productCodes(o, 'barcode')) insertCode.run(storeUuid, uuid, 'barcode', code)
       for (const code of productCodes(o, 'alcocode')) insertCode.run(storeUuid, uuid, 'alcocode', code)
     }
-    return products.length
+    return written
   })
 
   const toProduct = (row: ProductRow): ProductRecord => {

@@ -45,14 +45,19 @@ export interface ReceiptsRepository {
   insert(userId: string, events: readonly ReceiptEventInput[]): InsertCounts
   get(id: string): ReceiptRecord | undefined
   /**
-   * Count and total of a store's receipts with `dayStart <= dateTime < dayEnd`. Refunds
-   * (`PAYBACK`) are counted and subtracted. With `userId`, only that user's receipts count.
+   * Sales summary of a store's receipts with `dayStart <= dateTime < dayEnd`: sales (`SELL`) are
+   * added and refunds to buyers (`PAYBACK`) subtracted; other types (`BUY` and `BUYBACK`, purchases
+   * from a supplier and their returns, and anything unknown) are not sales and are left out of
+   * both the count and the total. With `userId`, only that user's receipts count.
    */
   storeSummary(storeUuid: string, dayStart: Date, dayEnd: Date, options?: { userId?: string }): ReceiptSummary
 }
 
-/** Receipt types whose amount is money paid back to the buyer. */
-export const REFUND_RECEIPT_TYPES: readonly string[] = ['PAYBACK']
+/**
+ * How each receipt type enters the sales summary: `1` added, `-1` subtracted. Types not listed
+ * (e.g. `BUY`, `BUYBACK`) are not sales and are left out.
+ */
+export const SALES_RECEIPT_SIGNS: Readonly<Record<string, 1 | -1>> = Object.freeze({ SELL: 1, PAYBACK: -1 })
 
 interface ReceiptRow {
   id: string
@@ -141,11 +146,14 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
         user: options.userId ?? null,
       })
       // Money is summed in JS with BigInt over the decimal strings, never as SQL floats.
-      const amounts = rows.map((r) => {
+      const amounts: string[] = []
+      for (const r of rows) {
+        const sign = r.type === null ? undefined : SALES_RECEIPT_SIGNS[r.type.toUpperCase()]
+        if (sign === undefined) continue
         const amount = r.total_amount ?? '0'
-        return r.type !== null && REFUND_RECEIPT_TYPES.includes(r.type) ? negateDecimal(amount) : amount
-      })
-      return { count: rows.length, total: sumDecimals(amounts) }
+        amounts.push(sign === -1 ? negateDecimal(amount) : amount)
+      }
+      return { count: amounts.length, total: sumDecimals(amounts) }
     },
   }
 }

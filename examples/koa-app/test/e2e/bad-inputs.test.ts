@@ -11,6 +11,7 @@ import {
   randomUuid,
 } from 'evotor-partner/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seedDemoAccount } from '../../src/dev-seed.js'
 import type { TempDir } from '../helpers.js'
 import {
   appAuth,
@@ -37,6 +38,8 @@ let otherToken = ''
 beforeAll(async () => {
   dir = createTestDir()
   t = await startTestApp(dir)
+  // Configured credentials seed no demo account: create it so a wrong password meets a real one.
+  await seedDemoAccount(t.server.repos.accounts)
   for (const [id, set] of [
     [userId, (v: string) => (token = v)],
     [otherUserId, (v: string) => (otherToken = v)],

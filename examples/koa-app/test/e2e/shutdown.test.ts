@@ -12,7 +12,7 @@ beforeEach(() => {
 afterEach(() => dir.cleanup())
 
 /** An app whose receipts handler waits at a gate, so a request is in flight when shutdown starts. */
-async function appWithGate(shutdownTimeoutMs: number) {
+async function appWithGate(shutdownTimeoutMs: number, shutdownGraceMs = 5_000) {
   let entered!: () => void
   let open!: () => void
   const reached = new Promise<void>((resolve) => {
@@ -23,6 +23,7 @@ async function appWithGate(shutdownTimeoutMs: number) {
   })
   const t: TestApp = await startTestApp(dir, {
     shutdownTimeoutMs,
+    shutdownGraceMs,
     hooks: {
       async beforeHandler(route) {
         if (route !== 'receipts') return
@@ -71,18 +72,44 @@ describe('graceful shutdown', () => {
     expect(storedReceipt(receipt.data.id)?.userId).toBe(receipt.userId)
   })
 
-  it('a request still running after the timeout is cut and the database is closed anyway', async () => {
+  it('a handler still running after the timeout: its connection is cut, the database stays open until it ends', async () => {
     const { t, token, receipt, reached, open } = await appWithGate(200)
     const inFlight = call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(token), body: receipt }).catch(
       (error: unknown) => error,
     )
     await reached
     const started = Date.now()
-    await t.close()
+    const closed = t.close()
+    // The connection is cut at the timeout…
+    expect(await inFlight).toBeInstanceOf(Error)
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+    expect(t.logs.map((l) => l.msg)).toContain('shutdown timeout: cutting open connections')
+    // …but the handler goes on, and the database must still be there for it.
+    expect(t.server.db.sqlite.open).toBe(true)
+    open()
+    await closed
+    expect(t.server.db.sqlite.open).toBe(false)
+    expect(JSON.stringify(t.logs)).not.toContain('The database connection is not open')
+    expect(t.logs.filter((l) => l.level === 'error')).toEqual([])
+    expect(storedReceipt(receipt.data.id)?.userId).toBe(receipt.userId)
+  })
+
+  it('a handler that never ends: the database is closed anyway after the grace period', async () => {
+    const { t, token, receipt, reached } = await appWithGate(100, 200)
+    const inFlight = call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(token), body: receipt }).catch(
+      (error: unknown) => error,
+    )
+    await reached
+    const started = Date.now()
+    await t.close()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
     expect(await inFlight).toBeInstanceOf(Error)
     expect(t.server.db.sqlite.open).toBe(false)
-    expect(t.logs.map((l) => l.msg)).toContain('shutdown timeout: cutting open connections')
-    open()
-  })
+    expect(t.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'shutdown: handlers still running, closing the database anyway',
+        inFlight: 1,
+      }),
+    )
+  }, 10_000)
 })

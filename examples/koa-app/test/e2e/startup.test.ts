@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { runConformance } from 'evotor-partner/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config.js'
@@ -31,6 +33,7 @@ describe('start-up', () => {
       const appToken = /Authorization: Bearer ([A-Za-z0-9_-]+)/.exec(banner)?.[1]
       expect(appToken).toBeDefined()
       expect(banner).toContain('demo / demo-password')
+      expect(server.repos.accounts.findByLogin('demo')).toBeDefined()
       const created = await call(server.url, 'POST', '/api/v1/user/create', {
         auth: `Bearer ${appToken}`,
         body: { userId: '01-000000000000001' },
@@ -50,6 +53,69 @@ describe('start-up', () => {
     })
     await restarted.close()
     expect(again.find((l) => l.includes('Bearer'))).toBe(printed.find((l) => l.includes('Bearer')))
+  })
+
+  it('with credentials configured and NODE_ENV unset, no demo account is seeded and the banner says so', async () => {
+    const printed: string[] = []
+    const server = await startServer({
+      env: {
+        DATABASE_PATH: dir.file('configured.sqlite'),
+        EVOTOR_APP_TOKEN: APP_TOKEN,
+        USER_TOKEN_SECRET: 'a-configured-user-token-secret-0123456789abcdef',
+        LOG_LEVEL: 'silent',
+      },
+      port: 0,
+      print: (line) => printed.push(line),
+    })
+    try {
+      expect(server.config.nodeEnv).toBe('development')
+      expect(server.repos.accounts.findByLogin('demo')).toBeUndefined()
+      const banner = printed.join('\n')
+      expect(banner).not.toContain('demo-password')
+      expect(banner).toMatch(/demo partner account: not created/)
+      const verify = await call(server.url, 'POST', '/api/v1/user/verify', {
+        auth: `Bearer ${APP_TOKEN}`,
+        body: { userId: '01-000000000000001', username: 'demo', password: 'demo-password' },
+      })
+      expect(verify.status).toBe(401)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('warns when a demo account seeded by an earlier development run is still there', async () => {
+    const path = dir.file('was-dev.sqlite')
+    const dev = await startServer({
+      env: { DATABASE_PATH: path, LOG_LEVEL: 'silent' },
+      port: 0,
+      print: () => {},
+    })
+    await dev.close()
+    const logs: string[] = []
+    const configured = await startServer({
+      env: { DATABASE_PATH: path, EVOTOR_APP_TOKEN: APP_TOKEN, LOG_LEVEL: 'warn' },
+      port: 0,
+      print: () => {},
+      logSink: (line) => logs.push(line),
+    })
+    await configured.close()
+    expect(logs.join('\n')).toMatch(/well-known demo password/)
+  })
+
+  it('DATABASE_PATH=:memory: is an in-memory database, not a file in the working directory', async () => {
+    const server = await startServer({
+      env: { DATABASE_PATH: ':memory:', EVOTOR_APP_TOKEN: APP_TOKEN, NODE_ENV: 'test', LOG_LEVEL: 'silent' },
+      port: 0,
+      print: () => {},
+    })
+    try {
+      expect(server.config.databasePath).toBe(':memory:')
+      expect(server.db.path).toBe(':memory:')
+      expect(existsSync(join(process.cwd(), ':memory:'))).toBe(false)
+      expect((await call(server.url, 'GET', '/health')).json).toEqual({ status: 'ok' })
+    } finally {
+      await server.close()
+    }
   })
 
   it('production without credentials fails with a clear ConfigError and no secret in it', async () => {

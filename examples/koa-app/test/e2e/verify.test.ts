@@ -1,6 +1,7 @@
 import { randomEvotorUuid, randomUserId } from 'evotor-partner/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAddAccount } from '../../src/cli/add-account.js'
+import { seedDemoAccount } from '../../src/dev-seed.js'
 import type { TempDir } from '../helpers.js'
 import {
   appAuth,
@@ -20,6 +21,8 @@ let t: TestApp
 beforeAll(async () => {
   dir = createTestDir()
   t = await startTestApp(dir)
+  // Configured credentials: the app seeds no demo account, the test creates it.
+  await seedDemoAccount(t.server.repos.accounts)
 })
 afterAll(async () => {
   await t.close()

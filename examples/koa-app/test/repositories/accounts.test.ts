@@ -106,6 +106,8 @@ describe('installations', () => {
   }
 
   it('marks installed, then uninstalled with the user tokens revoked in the same step', () => {
+    // Handed out before the uninstall happened (the fixture's events are of 2017-08-31).
+    t.clock.set('2017-08-31T08:30:00.000Z')
     t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
     const first = t.repos.installations.applyEvent(installed)
     expect(first).toMatchObject({
@@ -120,6 +122,38 @@ describe('installations', () => {
     expect(second).toMatchObject({ applied: true, revokedTokens: 1, installation: { installed: false } })
     expect(second.installation?.uninstalledAt).toBe('2017-08-31T08:38:20.000Z')
     expect(t.repos.installations.isInstalled(USER)).toBe(false)
+    expect(t.repos.userTokens.lookup('user-token')).toBeUndefined()
+  })
+
+  it('a late uninstall revokes only tokens handed out before it happened (§4.6)', () => {
+    t.clock.set('2017-08-31T08:30:00.000Z')
+    t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
+    // The user uninstalls at 08:38:20 but the delivery is late; the reinstall's user/create
+    // (08:40) gets the still-active token back.
+    t.clock.set('2017-08-31T08:40:00.000Z')
+    expect(t.repos.userTokens.deliverActive(USER)?.deliveredAt).toBe('2017-08-31T08:40:00.000Z')
+    t.clock.set('2017-08-31T09:00:00.000Z')
+    expect(t.repos.installations.applyEvent(uninstalled)).toMatchObject({ applied: true, revokedTokens: 0 })
+    expect(t.repos.userTokens.lookup('user-token')?.userId).toBe(USER)
+    // Handed out again by a retried create is just as protected.
+    expect(t.repos.userTokens.saveIfNoneActive(USER, 'other').token.deliveredAt).toBe(
+      '2017-08-31T09:00:00.000Z',
+    )
+    // A later uninstall does revoke it.
+    const later = {
+      ...uninstalled,
+      id: 'c99fbf70-6307-4acc-b61c-741ee9eef6c0',
+      timestamp: Date.parse('2017-08-31T09:30:00Z'),
+    }
+    expect(t.repos.installations.applyEvent(later)).toMatchObject({ applied: true, revokedTokens: 1 })
+    expect(t.repos.userTokens.lookup('user-token')).toBeUndefined()
+  })
+
+  it('an uninstall without a timestamp revokes every token handed out until now', () => {
+    t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
+    t.clock.advance(1000)
+    const { timestamp: _omitted, ...undated } = { ...uninstalled, id: 'd99fbf70-6307-4acc-b61c-741ee9eef6c0' }
+    expect(t.repos.installations.applyEvent(undated)).toMatchObject({ applied: true, revokedTokens: 1 })
     expect(t.repos.userTokens.lookup('user-token')).toBeUndefined()
   })
 

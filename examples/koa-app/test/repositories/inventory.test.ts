@@ -73,6 +73,29 @@ describe('stores, devices, employees', () => {
     expect(t.repos.inventory.listStores(USER)).toHaveLength(1)
   })
 
+  it("another user's delivery of the same uuid does not take over or change the row", () => {
+    const uuid = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
+    expect(t.repos.inventory.upsertStores(USER, [{ uuid, name: 'A' } as InventoryEntityInput])).toBe(1)
+    expect(t.repos.inventory.upsertDevices(USER, [{ uuid, name: 'kassa' } as InventoryEntityInput])).toBe(1)
+    expect(t.repos.inventory.upsertEmployees(USER, [{ uuid, name: 'Иван' } as InventoryEntityInput])).toBe(1)
+    t.clock.advance(1000)
+    const forged = { uuid: uuid.toLowerCase(), name: 'stolen' } as InventoryEntityInput
+    expect(t.repos.inventory.upsertStores(OTHER, [forged])).toBe(0)
+    expect(t.repos.inventory.upsertDevices(OTHER, [forged])).toBe(0)
+    expect(t.repos.inventory.upsertEmployees(OTHER, [forged])).toBe(0)
+    expect(t.repos.inventory.getStore(uuid)).toMatchObject({
+      userId: USER,
+      name: 'A',
+      updatedAt: '2024-05-01T10:00:00.000Z',
+    })
+    expect(t.repos.inventory.getDevice(uuid)).toMatchObject({ userId: USER, name: 'kassa' })
+    expect(t.repos.inventory.getEmployee(uuid)).toMatchObject({ userId: USER, name: 'Иван' })
+    expect(t.repos.inventory.listStores(OTHER)).toEqual([])
+    // The owner still updates it.
+    expect(t.repos.inventory.upsertStores(USER, [{ uuid, name: 'B' } as InventoryEntityInput])).toBe(1)
+    expect(t.repos.inventory.getStore(uuid)?.name).toBe('B')
+  })
+
   it('writes a batch atomically: one bad item writes nothing', () => {
     const bad = [
       { uuid: 'ok-1', name: 'a' },
@@ -126,6 +149,25 @@ describe('products', () => {
   })
 })
 
+describe('products of two users', () => {
+  it("another user's delivery of the same (store, uuid) changes neither the product nor its codes", () => {
+    const [first] = fixture<ProductInput[]>(
+      'spec/partner_v1_inventories_stores_storeUuid_products.POST.request.json',
+    )
+    if (!first) throw new Error('fixture')
+    expect(t.repos.products.upsert(USER, STORE, [first])).toBe(1)
+    const forged = { ...first, name: 'stolen', barCodes: ['4600000000099'] } as ProductInput
+    expect(t.repos.products.upsert(OTHER, STORE.toLowerCase(), [forged])).toBe(0)
+    expect(t.repos.products.get(STORE, first.uuid)).toMatchObject({
+      userId: USER,
+      name: 'Сидр',
+      barCodes: ['2000000000060'],
+    })
+    expect(t.repos.products.findByBarcode({ userId: OTHER }, '4600000000099')).toBeUndefined()
+    expect(t.repos.products.findByBarcode({ userId: USER }, '2000000000060')?.name).toBe('Сидр')
+  })
+})
+
 describe('documents', () => {
   it('stores each (store, uuid) once', () => {
     const docs = fixture<DocumentInput[]>(
@@ -170,6 +212,28 @@ describe('receipts', () => {
     expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 3, total: '0.25' })
     t.repos.receipts.insert(USER, [receipt('d', { totalAmount: 0.05 })])
     expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).total).toBe('0.30')
+  })
+
+  it('is a sales summary: SELL added, PAYBACK subtracted, purchases (BUY, BUYBACK) and unknown types left out', () => {
+    t.repos.receipts.insert(USER, [
+      receipt('sell', { totalAmount: '100.50' }),
+      receipt('payback', { totalAmount: 0.5, type: 'PAYBACK' }),
+      receipt('buy', { totalAmount: 1000, type: 'BUY' }),
+      receipt('buyback', { totalAmount: 300, type: 'BUYBACK' }),
+      receipt('unknown', { totalAmount: 7, type: 'SOMETHING_NEW' }),
+      receipt('untyped', { totalAmount: 9, type: null }),
+    ])
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 2, total: '100.00' })
+  })
+
+  it('stores amounts with at most 8 fraction digits, so a hostile scale cannot blow up the sum', () => {
+    t.repos.receipts.insert(USER, [
+      receipt('long', { totalAmount: `1.${'0'.repeat(100_000)}1` }),
+      receipt('round', { totalAmount: '0.123456789' }),
+    ])
+    expect(t.repos.receipts.get('long')?.totalAmount).toBe('1.00000000')
+    expect(t.repos.receipts.get('round')?.totalAmount).toBe('0.12345679')
+    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).total).toBe('1.12345679')
   })
 
   it('summarises one store and one day only, case-insensitively on the store id', () => {
