@@ -168,8 +168,8 @@ interface EnvelopeState {
   readonly proxy: EvotorProxy
   /** `res.writeHead`/`write`/`end` before the patch (another middleware's, or the prototype's). */
   readonly original: Writers
-  /** Which of them were own properties of `res` (to put back rather than delete). */
-  readonly own: ReadonlySet<keyof Writers>
+  /** Whether they were own properties of `res` (to put back rather than delete). */
+  readonly own: boolean
   /** The envelope is being sent: calls pass through to `original` (also via later patches). */
   sending: boolean
   chunks: (string | Buffer)[]
@@ -218,12 +218,16 @@ function passthrough(res: Enveloped): Writers {
 function restore(res: Enveloped, state: EnvelopeState): void {
   res[ENVELOPE] = undefined
   const patched = res as Partial<Writers>
-  const ours: Writers = { writeHead: envelopeWriteHead, write: envelopeWrite, end: envelopeEnd } as never
   for (const name of PATCHED) {
-    if (patched[name] !== ours[name]) continue
-    if (state.own.has(name)) (patched as Record<string, unknown>)[name] = state.original[name]
+    if (patched[name] !== OURS[name]) continue
+    if (state.own) (patched as Record<string, unknown>)[name] = state.original[name]
     else delete patched[name]
   }
+}
+
+/** Whether another middleware patched `res` after us (its methods wrap ours). */
+function patchedOver(res: Enveloped): boolean {
+  return res.end !== OURS.end || res.write !== OURS.write || res.writeHead !== OURS.writeHead
 }
 
 function envelopeWriteHead(this: Enveloped, status: number, ...rest: unknown[]): Enveloped {
@@ -277,13 +281,24 @@ function envelopeEnd(
   const body = framework ? {} : collected(state)
   const answer = state.proxy.envelope({ status: this.statusCode, body, contentType })
   for (const name of INNER_ONLY) this.removeHeader(name)
-  // Sent through `res` as it is now, so patches added after ours still see the answer.
-  state.sending = true
-  send(this, answer)
-  restore(this, state)
+  if (patchedOver(this)) {
+    // Sent through `res` as it is now, so the patches added after ours still see the answer.
+    state.sending = true
+    send(this, answer)
+    restore(this, state)
+  } else {
+    restore(this, state)
+    send(this, answer)
+  }
   if (done !== undefined) this.once('finish', done)
   return this
 }
+
+const OURS = {
+  writeHead: envelopeWriteHead,
+  write: envelopeWrite,
+  end: envelopeEnd,
+} as unknown as Writers
 
 /** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
 function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
@@ -292,14 +307,14 @@ function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
   res[ENVELOPE] = {
     proxy,
     original: { writeHead: res.writeHead, write: res.write, end: res.end },
-    own: new Set(PATCHED.filter((name) => Object.hasOwn(res, name))),
+    own: Object.hasOwn(res, 'end') || Object.hasOwn(res, 'write') || Object.hasOwn(res, 'writeHead'),
     sending: false,
     chunks: [],
     encodings: [],
   }
-  res.writeHead = envelopeWriteHead as ServerResponse['writeHead']
-  res.write = envelopeWrite as ServerResponse['write']
-  res.end = envelopeEnd as ServerResponse['end']
+  res.writeHead = OURS.writeHead
+  res.write = OURS.write
+  res.end = OURS.end
 }
 
 /**
