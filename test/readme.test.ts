@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo, Server } from 'node:net'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // Runs the README quick start as written: the block between the readme-example markers is written
@@ -81,6 +83,25 @@ describe('README example', () => {
     })
     expect(forged.status).toBe(401)
     expect(await forged.json()).toEqual({ errors: [{ code: 1002 }] })
+  })
+
+  it('type-checks as written (strict, against the built package)', async () => {
+    const config = new URL('./.readme-example.tmp.tsconfig.json', import.meta.url)
+    writeFileSync(
+      config,
+      JSON.stringify({ extends: '../tsconfig.json', include: ['./.readme-example.tmp.ts'] }),
+    )
+    try {
+      const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url)
+      const run = promisify(execFile)
+      const result = await run(process.execPath, [tsc.pathname, '--noEmit', '-p', config.pathname]).then(
+        () => '',
+        (error: { stdout?: string }) => error.stdout ?? 'tsc failed',
+      )
+      expect(result).toBe('')
+    } finally {
+      rmSync(config, { force: true })
+    }
   })
 
   it('documents the real length of an issued token', async () => {
