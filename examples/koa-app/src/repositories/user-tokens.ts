@@ -99,7 +99,7 @@ export function createUserTokensRepository(ctx: RepositoryContext): UserTokensRe
   )
   const revokeHandedOutBefore = db.prepare<[string, string, string]>(
     `UPDATE user_tokens SET revoked_at = ?
-     WHERE user_id = ? AND revoked_at IS NULL AND COALESCE(delivered_at, issued_at) < ?`,
+     WHERE user_id = ? AND revoked_at IS NULL AND COALESCE(delivered_at, issued_at) <= ?`,
   )
 
   const saveIfNoneActive = db.transaction((userId: string, token: string) => {
