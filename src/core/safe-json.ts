@@ -67,3 +67,36 @@ export function sanitizeParsedBody(value: unknown): unknown {
   stripDangerousKeys(value)
   return value
 }
+
+/**
+ * How deep a body may nest (design "Hostile bodies"). Evotor's deepest documented payload (a v1
+ * document) is 6 levels; `extras` carry app data of unknown shape, so this leaves ten times that.
+ * Deeper bodies are refused before any recursive code (schemas, hashing, logging) can overflow
+ * the stack, which happens at a few thousand levels.
+ */
+export const MAX_BODY_DEPTH = 64
+
+/**
+ * Whether `value` nests objects/arrays deeper than `limit` levels. Iterative, so it cannot
+ * overflow the stack whatever the depth.
+ *
+ * @internal
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const nodes: object[] = [value]
+  const depths: number[] = [1]
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object
+    const depth = depths.pop() as number
+    if (depth > limit) return true
+    const children = Array.isArray(node) ? node : Object.values(node)
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
