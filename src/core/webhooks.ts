@@ -28,7 +28,13 @@ import {
   userScopedKey,
 } from './idempotency.js'
 import { evotorErrorResponse, jsonResponse } from './responses.js'
-import { MAX_BODY_DEPTH, nestsDeeperThan, parseJsonBody, sanitizeParsedBody } from './safe-json.js'
+import {
+  bodyShapeProblem,
+  MAX_BODY_DEPTH,
+  MAX_INNER_ARRAY,
+  parseJsonBody,
+  sanitizeParsedBody,
+} from './safe-json.js'
 import { createSubscriptionSequencer, type SequenceStore } from './subscription-sequencer.js'
 import { requestUser } from './tenancy.js'
 
@@ -515,9 +521,17 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
 
   async function parseBody(route: CompiledRoute, raw: unknown): Promise<WebhookBody<RouteName>> {
     try {
-      if (route.source === 'body' && nestsDeeperThan(raw, MAX_BODY_DEPTH)) {
-        // Refused before any recursive code runs (design "Hostile bodies").
+      // Refused before any recursive or per-element code runs (design "Hostile bodies").
+      const problem = route.source === 'body' ? bodyShapeProblem(raw) : undefined
+      if (problem?.kind === 'depth')
         throw EvotorError.syntax(`body nests deeper than ${MAX_BODY_DEPTH} levels`)
+      if (problem?.kind === 'array') {
+        throw new EvotorError(2003, {
+          reason: 'incorrect',
+          subject: problem.subject,
+          value: null,
+          message: `Evotor error 2003: ${problem.subject} has ${problem.length} elements (at most ${MAX_INNER_ARRAY})`,
+        })
       }
       return (await parseIncomingAsync(
         route.request,
