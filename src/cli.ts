@@ -3,7 +3,9 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { RouteName } from './protocol/routes.js'
+import { runUrlsCommand } from './terminal/urls-command.js'
 import { type ConformanceOptions, runConformance } from './testing/conformance.js'
+import { runProxyCommand } from './testing/local-proxy-command.js'
 import { formatProgress, renderReport } from './testing/report.js'
 
 /**
@@ -32,6 +34,8 @@ export interface CliIO {
  * ```
  */
 export const CLI_USAGE = `Usage: evotor-partner simulate <baseUrl> [options]
+       evotor-partner urls <file>       check a terminal app's URLs against the portal's patterns (urls --help)
+       evotor-partner proxy [options]   a local stand-in for the Evotor cloud proxy (proxy --help)
 
 Plays the Evotor cloud against a running partner service and checks every answer against the
 protocol: user/create (or user/verify), user/token, subscription events (with a duplicate and an
@@ -194,6 +198,8 @@ function parseCli(argv: readonly string[]) {
  * ```
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  if (argv[0] === 'urls') return runUrlsCommand(argv.slice(1), io)
+  if (argv[0] === 'proxy') return runProxyCommand(argv.slice(1), { ...io, env: io.env ?? {} })
   let options: ConformanceOptions | 'help'
   try {
     options = parse(argv, io.env ?? {})
