@@ -106,7 +106,12 @@ function parseJsonFile(text: string): CheckAllowedUrlsInput {
   return { patterns: input.patterns, requests }
 }
 
-const show = (text: string): string => JSON.stringify(text).slice(1, -1)
+/** Verbatim, except that line breaks and other control characters are shown escaped. */
+const show = (text: string): string =>
+  text.replace(
+    /[\u0000-\u001f\u007f\u0085\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 
 /** The human-readable report. */
 export function renderUrlsReport(report: AllowedUrlsReport): string {
