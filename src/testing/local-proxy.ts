@@ -321,6 +321,13 @@ function unwrapV1(status: number, text: string): { status: number; body: string;
   return { status: envelope.status, body: JSON.stringify(envelope.body), type: JSON_TYPE }
 }
 
+function reachError(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause
+  if (typeof cause?.code === 'string') return cause.code
+  if (typeof cause?.message === 'string') return cause.message
+  return String(error)
+}
+
 async function relay(
   r: Resolved,
   req: IncomingMessage,
@@ -349,7 +356,7 @@ async function relay(
     exchange.problems.push(
       timeout
         ? `the service did not answer within ${r.timeoutMs} ms`
-        : `the service could not be reached: ${(error as { cause?: { code?: string } }).cause?.code ?? String(error)}`,
+        : `the service could not be reached: ${reachError(error)}`,
     )
     exchange.status = timeout ? 504 : 502
     refuse(res, exchange.status, timeout ? 'timeout' : 'unreachable', exchange.problems.at(-1)!)
