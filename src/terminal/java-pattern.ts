@@ -266,9 +266,9 @@ function parseQuantifier(p: Parser, atom: Node): Node {
       max = c === '?' ? 1 : Number.POSITIVE_INFINITY
       p.pos++
     } else if (c === '{') {
-      if (node !== atom) throw unsupported(p, start, 'a {n,m} quantifier after another quantifier')
       const m = /^\{(\d+)(,(\d*))?\}/.exec(String.fromCodePoint(...p.cps.slice(p.pos, p.pos + 40)))
       if (m === null) throw invalid(p, p.pos, 'Illegal repetition')
+      if (node !== atom) throw unsupported(p, start, 'a {n,m} quantifier after another quantifier')
       min = Number(m[1])
       max = m[2] === undefined ? min : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3])
       if (min > max) throw invalid(p, p.pos + m[0].length - 1, 'Illegal repetition range')

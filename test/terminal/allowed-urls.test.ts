@@ -98,6 +98,36 @@ describe('allowed-URL patterns: the Java 17 table', () => {
   })
 })
 
+describe('allowed-URL patterns: generated patterns with Java 17 answers', () => {
+  const generated = JSON.parse(
+    readFileSync(new URL('../fixtures/allowed-urls/java17-generated.json', import.meta.url), 'utf8'),
+  ) as { javaVersion: string; rows: JavaRow[] }
+
+  it('agrees with Java on every generated pattern and string', () => {
+    expect(generated.javaVersion).toMatch(/^17\./)
+    const disagreements: string[] = []
+    let matches = 0
+    for (const row of generated.rows) {
+      const compiled = compileAllowedUrlPattern(row.pattern)
+      if (row.javaError !== undefined) {
+        if (compiled.ok || compiled.error.kind !== 'invalid')
+          disagreements.push(`${row.pattern}: Java refuses it`)
+        continue
+      }
+      if (!compiled.ok) {
+        disagreements.push(`${row.pattern}: ${compiled.error.message}`)
+        continue
+      }
+      for (const { url, matches: java } of row.urls ?? []) {
+        if (compiled.regexp.test(url) !== java) disagreements.push(`${row.pattern} on ${JSON.stringify(url)}`)
+        if (java) matches++
+      }
+    }
+    expect(disagreements).toEqual([])
+    expect(matches).toBeGreaterThan(200)
+  })
+})
+
 describe('compileAllowedUrlPattern notes', () => {
   const kinds = (pattern: string) =>
     compileAllowedUrlPattern(pattern).notes.map((n) => `${n.kind}@${n.index}: ${n.message}`)
