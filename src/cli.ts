@@ -94,7 +94,7 @@ function parse(
   const { values, positionals } = parsed
   if (values.help === true) return 'help'
   const [command, baseUrl, ...rest] = positionals
-  if (command === undefined) throw new UsageError('missing command: simulate')
+  if (command === undefined) throw new UsageError('missing command: simulate, urls or proxy')
   if (command !== 'simulate') throw new UsageError(`unknown command "${command}"`)
   if (baseUrl === undefined) throw new UsageError('missing <baseUrl>')
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`)

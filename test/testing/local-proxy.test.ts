@@ -1,6 +1,7 @@
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli.js'
 import {
   createLocalProxy,
   formatLocalProxyExchange,
@@ -8,6 +9,7 @@ import {
   type LocalProxyExchange,
   type LocalProxyOptions,
 } from '../../src/testing/index.js'
+import { runProxyCommand } from '../../src/testing/local-proxy-command.js'
 
 const TOKEN = 'local-proxy-user-token-5f4e3d2c1b0a'
 const USER = {
@@ -294,5 +296,92 @@ describe('createLocalProxy', () => {
     } as LocalProxyOptions
     expect(() => createLocalProxy(options)).toThrow(TypeError)
     expect(() => createLocalProxy(options)).toThrow(message)
+  })
+})
+
+describe('evotor-partner proxy (in-process)', () => {
+  const io = () => {
+    const out = { stdout: '', stderr: '' }
+    return {
+      out,
+      io: {
+        stdout: { write: (chunk: string) => (out.stdout += chunk) },
+        stderr: { write: (chunk: string) => (out.stderr += chunk) },
+      },
+    }
+  }
+
+  it.each([
+    [[], /--target is required/],
+    [['--target', 'http://127.0.0.1:1', '--user-token', 't'], /give the allowed-URL patterns/],
+    [['--target', 'http://127.0.0.1:1', '--pattern', '.*'], /give --user-token \(or EVOTOR_USER_TOKEN\)/],
+    [
+      ['--target', 'http://127.0.0.1:1', '--pattern', '.*', '--user-token', 't', '--proxy-version', '3'],
+      /1 or 2/,
+    ],
+    [
+      ['--target', 'http://127.0.0.1:1', '--pattern', '.*', '--app-basic', 'nocolon'],
+      /--app-basic must be login:password/,
+    ],
+    [['--nope'], /Unknown option '--nope'/],
+  ])('exits 2 on a usage error %#', async (args, message) => {
+    const { out, io: streams } = io()
+    const code = await main(['proxy', ...args], streams)
+    expect(out.stderr).toMatch(message)
+    expect(out.stderr).toContain('Usage: evotor-partner proxy')
+    expect(code).toBe(2)
+  })
+
+  it('exits 2 on a pattern the portal would refuse, quoting Java', async () => {
+    const { out, io: streams } = io()
+    const code = await main(
+      ['proxy', '--target', 'http://127.0.0.1:1', '--pattern', 'a{', '--user-token', 't'],
+      streams,
+    )
+    expect(out.stderr).toMatch(/patterns: "a\{" at 1: Java rejects this pattern \(Illegal repetition\)/)
+    expect(code).toBe(2)
+  })
+
+  it('exits 2 when user/create gives no token, without printing the credential', async () => {
+    const target = await echoService()
+    const { out, io: streams } = io()
+    const code = await main(
+      ['proxy', '--target', target, '--pattern', '.*', '--user-create-path', '/user/create', '--port', '0'],
+      { ...streams, env: { EVOTOR_APP_TOKEN: 'wrong-app-secret' } },
+    )
+    expect(out.stderr).toMatch(/user\/create at .* answered 401 without a token/)
+    expect(out.stderr).not.toContain('wrong-app-secret')
+    expect(code).toBe(2)
+  })
+
+  it('serves until its signal is aborted, then exits 0', async () => {
+    const target = await echoService()
+    const { out, io: streams } = io()
+    const stop = new AbortController()
+    const done = runProxyCommand(
+      [
+        '--target',
+        target,
+        '--public-url',
+        PUBLIC,
+        '--pattern',
+        'https://partner\\.example\\.com/.*',
+        '--port',
+        '0',
+        '--json',
+      ],
+      { ...streams, env: { EVOTOR_USER_TOKEN: TOKEN }, signal: stop.signal },
+    )
+    const deadline = Date.now() + 5000
+    while (!out.stderr.includes('listening on') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
+    const url = /listening on (http:\/\/\S+),/.exec(out.stderr)?.[1]
+    expect(url).toBeDefined()
+    expect((await fetch(`${url}/x`)).status).toBe(200)
+    stop.abort()
+    expect(await done).toBe(0)
+    const logged = JSON.parse(out.stdout.trim()) as LocalProxyExchange
+    expect(logged).toMatchObject({ method: 'GET', url: `${PUBLIC}/x`, outcome: 'forwarded', status: 200 })
+    expect(out.stdout + out.stderr).not.toContain(TOKEN)
   })
 })
