@@ -385,7 +385,6 @@ function tenantKeysAndExactAmounts(db: SqliteDatabase): void {
   DROP TABLE employees_old;
   DROP TABLE documents_old;
 
-  CREATE INDEX subscriptions_user ON subscriptions (user_id, subscription_id);
   CREATE INDEX product_codes_lookup ON product_codes (user_id, kind, code);
   CREATE INDEX receipts_store_time ON receipts (user_id, store_id, date_time);
   `)

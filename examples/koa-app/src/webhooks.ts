@@ -325,8 +325,11 @@ export function createWebhookHandlers(
       logger.info('products upserted', { route: 'products', userId, storeUuid, count })
     },
 
-    async documents({ body, userId, storeUuid }) {
+    async documents({ body, userId, storeUuid, credential }) {
       if (storeUuid === undefined) throw EvotorError.missing('storeUuid')
+      for (const [i, document] of body.entries()) {
+        requireSameUser(userId, credential, [[`${i}.userId`, (document as { userId?: unknown }).userId]])
+      }
       await before('documents')
       const counts = await write(() => repos.documents.insert(userId, storeUuid, body))
       logger.info('documents stored', { route: 'documents', userId, storeUuid, ...counts })

@@ -53,6 +53,14 @@ describe('handlers refuse a body naming another user than the verified one', () 
     expect(t.repos.receipts.get(B, 'r1')).toBeUndefined()
   })
 
+  it('documents naming another user are refused and not stored', async () => {
+    const body = [{ uuid: 'd1', userId: B }]
+    const context = { route: 'documents', body, userId: A, storeUuid: 'store', request, credential: 'user' }
+    expect(await refusal(() => handlers.documents?.(context as never))).toEqual({ status: 401, code: 1002 })
+    expect(t.repos.documents.get(A, 'store', 'd1')).toBeUndefined()
+    expect(t.repos.documents.get(B, 'store', 'd1')).toBeUndefined()
+  })
+
   it('installation events act on the verified user only: an uninstall naming B does not touch B', async () => {
     t.repos.userTokens.saveIfNoneActive(B, 'token-of-b')
     const body = {
