@@ -1,6 +1,6 @@
 import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
-import { DEFAULT_BODY_LIMIT, type WebhookDispatcher, type WebhookResponse } from '../core/http-types.js'
+import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
 import {
   type EvotorProxy,
   type EvotorProxyContext,
@@ -8,6 +8,13 @@ import {
   resolveEvotorProxy,
 } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
+import {
+  bodyTimedOut,
+  LINGER,
+  refuseProxiedMethod,
+  resolveBodyLimit,
+  resolveBodyTimeout,
+} from './request-guards.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -26,6 +33,11 @@ export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export interface EvotorWebhooksHandlerOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
+  /**
+   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
+   * for the handler); a trickled or stalled body answers 408 with `Connection: close`.
+   */
+  bodyTimeoutMs?: number
 }
 
 /**
@@ -55,25 +67,67 @@ function toResponse(request: Request, answer: WebhookResponse, extra?: Headers):
   return new Response(empty ? null : bytes, { status: answer.status, headers })
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+const TIMED_OUT = Symbol('timed out')
+
+/** A promise of {@link TIMED_OUT} after `ms`, and how to stop its timer. */
+function deadline(ms: number): { expired: Promise<typeof TIMED_OUT>; clear(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT)
+  })
+  return { expired, clear: () => clearTimeout(timer) }
+}
+
+/**
+ * Reads and drops the rest of a refused body within the {@link LINGER} bounds, then cancels it. The
+ * socket is the runtime's here: a Node bridge closes it as soon as the answer is written, so a 413 waits
+ * for this (the client then reads the answer, not a reset); a 408 does not (that body is not coming).
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  const total = deadline(LINGER.totalMs)
+  try {
+    for (let seen = 0; seen <= LINGER.bytes; ) {
+      const idle = deadline(LINGER.idleMs)
+      const result = await Promise.race([reader.read(), idle.expired, total.expired]).finally(idle.clear)
+      if (result === TIMED_OUT || result.done) break
+      seen += result.value.byteLength
+    }
+  } catch {
+    // The client went away: nothing left to drop.
+  } finally {
+    total.clear()
+    await reader.cancel().catch(() => {})
+  }
+}
+
+async function readBody(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
   if (Number.isFinite(declared) && declared > limit) {
-    await request.body?.cancel().catch(() => {})
+    if (request.body !== null) await discardRest(request.body.getReader())
     throw EvotorError.payloadTooLarge(limit)
   }
   if (request.body === null) return new Uint8Array(0)
   const reader = request.body.getReader()
+  const clock = deadline(timeoutMs)
   const chunks: Uint8Array[] = []
   let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => {})
-      throw EvotorError.payloadTooLarge(limit)
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), clock.expired])
+      if (next === TIMED_OUT) {
+        void discardRest(reader)
+        throw bodyTimedOut(timeoutMs)
+      }
+      if (next.done) break
+      size += next.value.byteLength
+      if (size > limit) {
+        await discardRest(reader)
+        throw EvotorError.payloadTooLarge(limit)
+      }
+      chunks.push(next.value)
     }
-    chunks.push(value)
+  } finally {
+    clock.clear()
   }
   const bytes = new Uint8Array(size)
   let offset = 0
@@ -106,17 +160,15 @@ export function createEvotorWebhooksHandler(
       'createEvotorWebhooksHandler: webhooks must be the object createEvotorWebhooks() returns',
     )
   }
-  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
-  if (!Number.isSafeInteger(limit) || limit <= 0) {
-    throw new TypeError('createEvotorWebhooksHandler: bodyLimit must be a positive integer (bytes)')
-  }
+  const limit = resolveBodyLimit('createEvotorWebhooksHandler', options.bodyLimit)
+  const timeoutMs = resolveBodyTimeout('createEvotorWebhooksHandler', options.bodyTimeoutMs)
   return async function evotorWebhooksHandler(request: Request): Promise<Response> {
     const url = new URL(request.url)
     if (!webhooks.matches(url.pathname))
       return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
     let body: Uint8Array
     try {
-      body = await readBody(request, limit)
+      body = await readBody(request, limit, timeoutMs)
     } catch (error) {
       if (!isEvotorError(error)) throw error
       return toResponse(request, evotorErrorResponse(error))
@@ -144,7 +196,8 @@ const DROPPED = [
  * (also `getEvotorContext(request)`, for a tRPC `createContext`); answers 401/400 with the Evotor
  * error body otherwise. With `proxyVersion: 1` every outcome, thrown errors included, is wrapped in
  * the `{status, body}` envelope (protocol §7.4); ver. 2 returns the handler's response as is and
- * only renders thrown `EvotorError`s.
+ * only renders thrown `EvotorError`s. Methods other than GET, HEAD, POST, PUT, PATCH, DELETE and
+ * OPTIONS (TRACE, PROPFIND …) answer a plain 405 with `Allow` before the handler runs.
  *
  * @example
  * ```ts
@@ -162,6 +215,8 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyHandler(request: Request): Promise<Response> {
+    const refused = refuseProxiedMethod(request.method)
+    if (refused !== undefined) return toResponse(request, refused)
     let context: EvotorProxyContext
     try {
       context =
