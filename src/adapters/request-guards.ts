@@ -20,7 +20,7 @@ export const DEFAULT_BODY_TIMEOUT_MS = 5000
  * `idleMs`, or `totalMs` have gone by; only then is the connection closed. A client that writes its
  * whole body before reading gets the answer instead of a reset, and no client holds the socket longer.
  */
-export const LINGER = { bytes: 64 * 1024 * 1024, idleMs: 1000, totalMs: 5000 } as const
+export const LINGER = { bytes: 64 * 1024 * 1024, idleMs: 2000, totalMs: 10_000 } as const
 
 /** Methods proxied routes serve (protocol §2.2 lists GET, POST, PUT, DELETE; the rest are HTTP's usual ones). */
 const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
