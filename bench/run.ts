@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs'
 import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { type HostileResult, runHostile } from './hostile.js'
 import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
 import { type MemoryResult, runMemory } from './memory.js'
 import { type MicroResult, runMicro } from './micro.js'
@@ -26,7 +27,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : (args[i + 1] ?? '')
 }
 const quick = args.includes('--quick')
-const only = new Set((flag('--only') ?? 'http,micro,memory').split(','))
+const only = new Set((flag('--only') ?? 'http,micro,memory,hostile').split(','))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const HTTP = quick
@@ -244,8 +245,31 @@ async function main(): Promise<void> {
     log('HTTP benchmarks…')
     http = await runHttp({ ...HTTP, log })
   }
+  let hostile: HostileResult[] = []
+  if (only.has('hostile')) {
+    log('hostile bodies…')
+    hostile = await runHostile(quick ? 1 : 5, log)
+  }
   const goals = targets(http, micro, memory)
   console.log(render(http, micro, memory, goals))
+  if (hostile.length > 0) {
+    console.log(
+      '\nHostile bodies (median of rounds): time to refuse, and the longest wait of a GET sent every 2 ms meanwhile',
+    )
+    console.log(
+      table(
+        ['body', 'MB', 'status', 'answer bytes', 'refused in ms', 'worst concurrent wait ms'],
+        hostile.map((h) => [
+          h.body,
+          fixed(h.bytes / 1e6, 1),
+          String(h.status),
+          int(h.answerBytes),
+          ms(h.refuseMs),
+          ms(h.worstStallMs),
+        ]),
+      ),
+    )
+  }
   const cpu = cpus()
   const results = {
     date: new Date().toISOString(),
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
     http,
     micro,
     memory,
+    hostile,
     targets: goals,
   }
   const out = fileURLToPath(new URL('./results.json', import.meta.url))

@@ -14,7 +14,7 @@ const BODY = JSON.stringify({ userId: USER })
 function head(headers: Record<string, string>): string {
   const lines = Object.entries({
     host: '127.0.0.1',
-    authorization: 'Bearer app-secret',
+    authorization: 'Bearer app-secret-0123456789',
     'content-type': 'application/json',
     ...headers,
   }).map(([name, value]) => `${name}: ${value}`)
