@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { EvotorError } from '../core/evotor-error.js'
 import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from './request-guards.js'
 
-/** The socket's own `destroySoon` while a lingering close is armed on it. */
+/** Sockets whose `destroySoon` is replaced by {@link lingerAfterAnswer} (armed once per socket). */
 const ARMED = new WeakSet<Socket>()
 
 /** Reads and drops the rest of the upload within the {@link LINGER} bounds, then destroys the socket. */
@@ -16,7 +16,7 @@ function linger(socket: Socket, req: IncomingMessage): void {
     req.off('end', close)
     socket.off('close', close)
     // Node's own: destroys once the answer is flushed (the override is already gone).
-    socket.destroySoon()
+    if (!socket.destroyed) socket.destroySoon()
   }
   const onData = (chunk: Buffer | string): void => {
     seen += chunk.length
