@@ -34,6 +34,8 @@ export interface InstanceOptions {
   /** How long the receipts and subscription handlers take, in ms. */
   handlerMs?: number
   holdMs?: number
+  /** The dispatcher's lease on a claimed delivery, in ms. */
+  leaseMs?: number
   commandTimeoutMs?: number
 }
 
@@ -53,6 +55,7 @@ export function createInstance(options: InstanceOptions): Instance {
   const webhooks = createEvotorWebhooks({
     appCredential: { bearer: [APP_TOKEN] },
     userTokens: tokens,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     idempotency: createRedisIdempotencyStore(common),
     ordering: { store: createRedisSequenceStore(common), holdMs: options.holdMs ?? 3_000 },
     handlers: {

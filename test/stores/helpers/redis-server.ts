@@ -74,7 +74,18 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
 
   const start = async (): Promise<void> => {
     if (child !== undefined) return
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--enable-debug-command',
+      'local',
+    ]
     const started = spawn('redis-server', [...args, '--dir', dir], { stdio: 'ignore' })
     child = started
     started.once('exit', () => {
