@@ -146,8 +146,8 @@ export async function disposeSharedRedis(): Promise<void> {
 }
 
 /** A client as an application would make one; closed by `closeAll`. */
-export function connect(url: string, options: RedisOptions = {}): Redis {
-  const client = new Redis(url, { ...options })
+export function connect(url: string, options: Pick<RedisOptions, 'lazyConnect'> = {}): Redis {
+  const client = new Redis(url, options.lazyConnect === true ? { lazyConnect: true } : {})
   // An application listens for errors; the stores never add listeners to the client they are given.
   client.on('error', () => {})
   opened.add(client)
