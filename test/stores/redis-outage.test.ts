@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   buildInstallationEvent,
+  buildProxyHeaders,
   buildReceipt,
   buildSubscriptionEvent,
   randomEvotorUuid,
@@ -92,6 +93,14 @@ describe('Redis stopped mid-test', () => {
         userId,
       })
       const uninstall = buildInstallationEvent('ApplicationUninstalled', { userId: randomUserId() })
+      // A proxied terminal request with a token this instance has not verified yet: the
+      // revocation mark cannot be read, so it fails closed.
+      const unseen = await instance.tokens.issue(userId)
+      const terminal = buildProxyHeaders({ token: unseen, userId, storeUuid, deviceUuid })
+      const proxied = await fetch(`${server.url}/terminal/whoami`, { headers: terminal })
+      expect(proxied.status).toBe(503)
+      expect(proxied.headers.get('retry-after')).toBe('60')
+      expect(await proxied.text()).not.toMatch(/redis|ECONN|127\.0\.0\.1/i)
       const answers = await Promise.all([
         post(server.url, '/api/v2/receipts', during, user), // user token: revocation check or claim
         post(server.url, '/api/v2/receipts', during, app.replace(APP_TOKEN, 'wrong')), // still 401
@@ -115,6 +124,9 @@ describe('Redis stopped mid-test', () => {
       await deliverUntilOk(() => post(server.url, '/api/v1/subscription/event', event, app))
       await deliverUntilOk(() => post(server.url, '/api/v2/installation/event', uninstall, app))
       expect((await post(server.url, '/api/v2/receipts', during, user)).status).toBe(200)
+      const whoami = await fetch(`${server.url}/terminal/whoami`, { headers: terminal })
+      expect(whoami.status).toBe(200)
+      expect(await whoami.json()).toEqual({ userId })
       expect(log.filter((entry) => entry === `receipt:${during.id}`)).toHaveLength(1)
       expect(log.filter((entry) => entry.startsWith('subscription:'))).toHaveLength(1)
       expect(log.filter((entry) => entry.startsWith('installation:'))).toHaveLength(1)

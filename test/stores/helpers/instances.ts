@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Redis } from 'ioredis'
 import Koa from 'koa'
-import { evotorWebhooks } from '../../../src/adapters/koa.js'
+import { evotorProxy, evotorWebhooks } from '../../../src/adapters/koa.js'
 import { createUserTokens, type UserTokens } from '../../../src/core/auth/user-tokens.js'
 import { createEvotorWebhooks, type EvotorWebhooks } from '../../../src/core/webhooks.js'
 import {
@@ -88,11 +88,18 @@ export async function closeInstances(): Promise<void> {
   created.clear()
 }
 
-/** A Koa server in front of an instance's dispatcher, on a free port. */
+/** A Koa server in front of an instance's dispatcher (and `GET /terminal/whoami` behind the proxy middleware), on a free port. */
 export async function serveWithKoa(instance: Instance): Promise<{ url: string; close(): Promise<void> }> {
   const app = new Koa()
   app.silent = true
   app.use(evotorWebhooks(instance.webhooks))
+  const proxy = evotorProxy({ userTokens: instance.tokens })
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/terminal/whoami') return next()
+    await proxy(ctx, async () => {
+      ctx.body = { userId: (ctx.state.evotor as { userId: string }).userId }
+    })
+  })
   const server = createServer(app.callback())
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
