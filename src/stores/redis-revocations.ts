@@ -25,6 +25,7 @@ return 1`)
  * ```
  */
 export interface RevocableVerifier {
+  /** Drops the cached verifications of one user (called when any instance revokes them). */
   revokeUser(userId: string): void
   /** Called after a lost subscription comes back: messages may have been missed meanwhile. */
   clear?(): void
