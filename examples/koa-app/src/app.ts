@@ -7,18 +7,19 @@ import Koa, { type Context, type Next } from 'koa'
 import { koaBody } from 'koa-body'
 import { createPartnerTokens, type PartnerTokens } from './auth.js'
 import type { BasicCredential } from './config.js'
-import type { SqliteDatabase } from './db.js'
+import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
 import type { Repositories } from './repositories/index.js'
 import { createSqliteIdempotencyStore, createSqliteSequenceStore, retryingStores } from './sqlite-stores.js'
+import { createDatabaseStores } from './pg-stores.js'
 import { appRouter } from './trpc.js'
 import type { BusyRetryOptions } from './util/busy.js'
 import { type AppHooks, createAppWebhooks } from './webhooks.js'
 
 /** What {@link createApp} needs. */
 export interface AppDeps {
-  /** The open, migrated database. */
-  sqlite: SqliteDatabase
+  /** The open, migrated database (SQLite or PostgreSQL). */
+  data: AppDb
   repos: Repositories
   /** The partner app credential(s) typed into the developer portal. */
   appCredential: { bearer: readonly string[]; basic: readonly BasicCredential[] }
@@ -174,7 +175,7 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
  *
  * @example
  * ```ts
- * const { app } = createApp({ sqlite: db.sqlite, repos, appCredential, userTokenSecrets, proxyVersion: 2, logger })
+ * const { app } = createApp({ data, repos, appCredential, userTokenSecrets, proxyVersion: 2, logger })
  * app.listen(3000)
  * ```
  */
@@ -187,13 +188,17 @@ export function createApp(deps: AppDeps): PartnerApp {
     userTokens: repos.userTokens,
     busyRetry,
   })
-  const stores = retryingStores(
-    {
-      idempotency: createSqliteIdempotencyStore({ db: deps.sqlite }),
-      sequences: createSqliteSequenceStore({ db: deps.sqlite }),
-    },
-    busyRetry,
-  )
+  const { sqlite } = deps.data
+  const stores =
+    sqlite === undefined
+      ? createDatabaseStores({ data: deps.data, busyRetry })
+      : retryingStores(
+          {
+            idempotency: createSqliteIdempotencyStore({ db: sqlite }),
+            sequences: createSqliteSequenceStore({ db: sqlite }),
+          },
+          busyRetry,
+        )
   const webhooks = createAppWebhooks({
     repos,
     tokens,
@@ -217,7 +222,7 @@ export function createApp(deps: AppDeps): PartnerApp {
   // No write and no table read on this path: it answers at once even while another process
   // holds the database's write lock.
   router.get('/health', (ctx) => {
-    if (deps.sqlite.open) ctx.body = { status: 'ok' }
+    if (deps.data.open) ctx.body = { status: 'ok' }
     else {
       ctx.status = 503
       ctx.body = { status: 'database closed' }

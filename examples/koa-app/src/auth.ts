@@ -62,7 +62,7 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
       } catch {
         return null
       }
-      return userTokens.lookup(token)?.userId ?? null
+      return (await userTokens.lookup(token))?.userId ?? null
     },
     // Negative answers are not cached: a token saved a moment ago must verify at once.
     cache: { ...options.cache, negativeTtl: 0 },

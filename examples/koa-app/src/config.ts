@@ -20,6 +20,11 @@ export interface Config {
   readonly host: string
   /** Absolute path of the SQLite file, or `:memory:` as given. */
   readonly databasePath: string
+  /**
+   * `DATABASE_URL`: a `postgres://` URL runs the app on PostgreSQL (then `databasePath` is not
+   * used); unset means SQLite at `databasePath`.
+   */
+  readonly databaseUrl: string | undefined
   /** `EVOTOR_APP_TOKEN`: the Bearer app credential typed into the developer portal. */
   readonly appToken: string | undefined
   /** `EVOTOR_APP_BASIC`: the Basic app credential, split at the first colon. */
@@ -74,6 +79,7 @@ const HINTS: Readonly<Record<string, string>> = {
   PORT: 'must be an integer from 1 to 65535 (default 3000)',
   HOST: 'must be a host name or IP address without spaces (default 127.0.0.1)',
   DATABASE_PATH: 'must be a file path',
+  DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
   EVOTOR_APP_TOKEN: 'must be printable ASCII without spaces (the token typed into the developer portal)',
   EVOTOR_APP_BASIC: 'must be "login:password" with a non-empty login and password',
   USER_TOKEN_SECRET: `must be one or more comma-separated secrets, each at least ${MIN_SECRET_LENGTH} characters`,
@@ -94,6 +100,10 @@ const schema = z.object({
     .regex(/^[^\s]+$/)
     .optional(),
   DATABASE_PATH: z.string().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/i)
+    .optional(),
   EVOTOR_APP_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]+$/)
@@ -184,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: v.PORT ?? 3000,
     host: v.HOST ?? '127.0.0.1',
     databasePath: resolveDatabasePath(v.DATABASE_PATH),
+    databaseUrl: v.DATABASE_URL,
     appToken: v.EVOTOR_APP_TOKEN,
     appBasic: v.EVOTOR_APP_BASIC,
     userTokenSecrets: v.USER_TOKEN_SECRET ?? [],
@@ -243,21 +254,21 @@ function randomSecret(bytes: number): string {
  *
  * @example
  * ```ts
- * const secrets = resolveSecrets(config, repos.settings)
+ * const secrets = await resolveSecrets(config, repos.settings)
  * if (secrets.development.appToken) console.log(`App token for the portal: ${secrets.development.appToken}`)
  * ```
  */
-export function resolveSecrets(
+export async function resolveSecrets(
   config: Config,
   settings: Pick<SettingsRepository, 'getOrInsert'>,
-): ResolvedSecrets {
+): Promise<ResolvedSecrets> {
   const bearer = config.appToken === undefined ? [] : [config.appToken]
   const basic = config.appBasic === undefined ? [] : [config.appBasic]
   let devAppToken: string | undefined
   if (bearer.length === 0 && basic.length === 0) {
     if (config.production) throw new ConfigError([{ variable: 'EVOTOR_APP_TOKEN', message: 'is required' }])
     // base64url fits the documented header alphabet [A-Za-z0-9_=-] (protocol §4.3).
-    devAppToken = settings.getOrInsert(DEV_SETTINGS.appToken, randomSecret(32))
+    devAppToken = await settings.getOrInsert(DEV_SETTINGS.appToken, randomSecret(32))
     bearer.push(devAppToken)
   }
   const [first, ...rest] = config.userTokenSecrets
@@ -271,7 +282,7 @@ export function resolveSecrets(
   if (config.production) throw new ConfigError([{ variable: 'USER_TOKEN_SECRET', message: 'is required' }])
   return {
     appCredential: { bearer, basic },
-    userTokenSecrets: [settings.getOrInsert(DEV_SETTINGS.userTokenSecret, randomSecret(48))],
+    userTokenSecrets: [await settings.getOrInsert(DEV_SETTINGS.userTokenSecret, randomSecret(48))],
     development: { appToken: devAppToken, userTokenSecret: true },
   }
 }

@@ -17,7 +17,7 @@ export async function seedDemoAccount(
   accounts: Pick<AccountsRepository, 'create' | 'findByLogin'>,
   account: { login: string; password: string } = DEMO_ACCOUNT,
 ): Promise<boolean> {
-  if (accounts.findByLogin(account.login)) return false
-  const result = accounts.create({ login: account.login, passwordHash: await hashPassword(account.password) })
+  if (await accounts.findByLogin(account.login)) return false
+  const result = await accounts.create({ login: account.login, passwordHash: await hashPassword(account.password) })
   return result.ok
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { createApp } from './app.js'
 import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
-import { type AppDatabase, openDatabase } from './db.js'
+import { type AppDb, openAppDb } from './database/index.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
 import { createLogger, type Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
@@ -39,7 +39,8 @@ export interface RunningServer {
   readonly url: string
   readonly port: number
   readonly config: Config
-  readonly db: AppDatabase
+  /** The database (SQLite or PostgreSQL). */
+  readonly data: AppDb
   readonly repos: Repositories
   readonly logger: Logger
   /**
@@ -69,7 +70,7 @@ export function shouldSeedDemoAccount(
 }
 
 async function hasDemoPassword(repos: Repositories): Promise<boolean> {
-  const account = repos.accounts.findByLogin(DEMO_ACCOUNT.login)
+  const account = await repos.accounts.findByLogin(DEMO_ACCOUNT.login)
   return account !== undefined && (await verifyPassword(DEMO_ACCOUNT.password, account.passwordHash))
 }
 
@@ -92,12 +93,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.logSink === undefined ? {} : { sink: options.logSink }),
   })
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const db = openDatabase({ path: config.databasePath })
+  const data = await openAppDb({ url: config.databaseUrl, path: config.databasePath })
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
   try {
-    repos = createRepositories({ db: db.sqlite })
-    const secrets = resolveSecrets(config, repos.settings)
+    repos = createRepositories({ data })
+    const secrets = await resolveSecrets(config, repos.settings)
     const seedDemo = shouldSeedDemoAccount(config, secrets)
     if (seedDemo) await seedDemoAccount(repos.accounts)
     else if (await hasDemoPassword(repos)) {
@@ -110,7 +111,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       )
     }
     partner = createApp({
-      sqlite: db.sqlite,
+      data,
       repos,
       appCredential: secrets.appCredential,
       userTokenSecrets: secrets.userTokenSecrets,
@@ -134,10 +135,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           '  demo partner account: not created (an app credential is configured); add accounts with add-account',
         )
       }
-      print(`  database: ${db.path}`)
+      print(`  database: ${data.location}`)
     }
   } catch (error) {
-    db.close()
+    await data.close()
     throw error
   }
 
@@ -189,7 +190,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           })
         }
         partner.close()
-        db.close()
+        await data.close()
         logger.info('stopped')
         resolve()
       })
@@ -198,7 +199,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     return closing
   }
 
-  return { url, port, config, db, repos, logger, close }
+  return { url, port, config, data, repos, logger, close }
 }
 
 /**

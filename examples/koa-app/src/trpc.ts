@@ -67,16 +67,16 @@ export const appRouter = t.router({
      * calendar day in the terminal's time zone (`timezoneOffset` of the devices webhook, protocol
      * §6.8), UTC when the terminal is not known yet; receipts are placed by their own `dateTime`.
      */
-    summary: t.procedure.query(({ ctx }) => {
+    summary: t.procedure.query(async ({ ctx }) => {
       const storeUuid = requireStore(ctx.evotor.storeUuid)
       const device =
         ctx.evotor.deviceUuid === undefined
           ? undefined
-          : ctx.repos.inventory.getDevice(ctx.evotor.userId, ctx.evotor.deviceUuid)
+          : await ctx.repos.inventory.getDevice(ctx.evotor.userId, ctx.evotor.deviceUuid)
       const offsetMs = device?.timezoneOffset ?? 0
       const day = dayRange(ctx.now(), offsetMs)
       // Only the verified user's receipts: another user's receipts in a store with the same id never count.
-      const summary = ctx.repos.receipts.storeSummary(ctx.evotor.userId, storeUuid, day.start, day.end)
+      const summary = await ctx.repos.receipts.storeSummary(ctx.evotor.userId, storeUuid, day.start, day.end)
       return {
         storeUuid,
         date: day.date,
@@ -91,9 +91,9 @@ export const appRouter = t.router({
     /** A product of the caller's store by barcode (products webhook, protocol §6.10). */
     lookup: t.procedure
       .input(z.object({ barcode: z.string().trim().min(1).max(64) }))
-      .query(({ ctx, input }) => {
+      .query(async ({ ctx, input }) => {
         const storeUuid = requireStore(ctx.evotor.storeUuid)
-        const product = ctx.repos.products.findByBarcode(
+        const product = await ctx.repos.products.findByBarcode(
           { userId: ctx.evotor.userId, storeUuid },
           input.barcode,
         )
@@ -116,10 +116,10 @@ export const appRouter = t.router({
      * The caller's installation and subscriptions, as the webhooks left them (the simulator's
      * `--state-path`: a duplicate event must not change this answer).
      */
-    state: t.procedure.query(({ ctx }) => ({
+    state: t.procedure.query(async ({ ctx }) => ({
       userId: ctx.evotor.userId,
-      installed: ctx.repos.installations.isInstalled(ctx.evotor.userId),
-      subscriptions: ctx.repos.subscriptions.listForUser(ctx.evotor.userId).map((s) => ({
+      installed: await ctx.repos.installations.isInstalled(ctx.evotor.userId),
+      subscriptions: (await ctx.repos.subscriptions.listForUser(ctx.evotor.userId)).map((s) => ({
         subscriptionId: s.subscriptionId,
         state: s.state,
         terminationRequested: s.terminationRequested,

@@ -160,7 +160,7 @@ export function createWebhookHandlers(
     async userVerify({ body }) {
       await before('userVerify')
       const login = typeof body.username === 'string' ? body.username : ''
-      const account = login.trim() === '' ? undefined : repos.accounts.findByLogin(login)
+      const account = login.trim() === '' ? undefined : await write(() => repos.accounts.findByLogin(login))
       // verifyPassword hashes a dummy when the account is missing: no timing hint about logins.
       const valid = await verifyPassword(body.password ?? '', account?.passwordHash)
       if (account === undefined || !valid) throw EvotorError.wrongCredentials()
@@ -182,10 +182,11 @@ export function createWebhookHandlers(
       await before('commodities')
       // With the app credential the cloud does not say whose catalogue it means (protocol §11 A5).
       if (userId === undefined) throw EvotorError.notFound()
+      const { alcCode } = body
       const product =
-        repos.products.findByBarcode({ userId }, body.scanCode) ??
-        (typeof body.alcCode === 'string'
-          ? repos.products.findByAlcoCode({ userId }, body.alcCode)
+        (await write(() => repos.products.findByBarcode({ userId }, body.scanCode))) ??
+        (typeof alcCode === 'string'
+          ? await write(() => repos.products.findByAlcoCode({ userId }, alcCode))
           : undefined)
       if (product === undefined) throw EvotorError.notFound()
       return toCommodity(product)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { databasePathFromEnv } from '../config.js'
-import { openDatabase } from '../db.js'
+import { openAppDb } from '../database/index.js'
 import { hashPassword } from '../passwords.js'
 import { createRepositories } from '../repositories/index.js'
 
@@ -52,20 +52,25 @@ export async function runAddAccount(argv: readonly string[], io: AddAccountIo = 
   // for one INSERT (milliseconds), never while hashing, so a running server is not held up.
   const passwordHash = await hashPassword(password)
   // A command may wait for a lock held by the server (its writes last milliseconds).
-  const db = openDatabase({ path: databasePathFromEnv(io.env ?? process.env), busyTimeoutMs: 5000 })
+  const env = io.env ?? process.env
+  const data = await openAppDb({
+    url: env.DATABASE_URL?.trim() || undefined,
+    path: databasePathFromEnv(env),
+    busyTimeoutMs: 5000,
+  })
   try {
-    const repos = createRepositories({ db: db.sqlite })
-    const result = repos.accounts.create({ login, passwordHash, hasBilling: flags.includes('--has-billing') })
+    const repos = createRepositories({ data })
+    const result = await repos.accounts.create({ login, passwordHash, hasBilling: flags.includes('--has-billing') })
     if (!result.ok) {
       err(`add-account: the login ${JSON.stringify(login.trim())} is already taken`)
       return 1
     }
     out(
-      `Created partner account ${JSON.stringify(result.account.login)} (id ${result.account.id}) in ${db.path}`,
+      `Created partner account ${JSON.stringify(result.account.login)} (id ${result.account.id}) in ${data.location}`,
     )
     return 0
   } finally {
-    db.close()
+    await data.close()
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely'
+import type { Schema } from '../database/index.js'
 import { type JsonObject, parseJsonObject, type RepositoryContext } from './context.js'
 
 /** A partner account (the business owner's account in the partner service). */
@@ -43,18 +45,21 @@ export type LinkAccountResult =
 /** Partner accounts. */
 export interface AccountsRepository {
   /** Creates an account with a login (the `add-account` command, the demo seed). */
-  create(input: NewPartnerAccount): CreateAccountResult
+  create(input: NewPartnerAccount): Promise<CreateAccountResult>
   /**
    * `user/create`: returns the account linked to `userId`, creating it on first call.
    * A retried create finds the same account (protocol §11 A56).
    */
-  ensureForEvotorUser(userId: string, profile?: JsonObject): { account: PartnerAccount; created: boolean }
-  findById(id: number): PartnerAccount | undefined
-  findByLogin(login: string): PartnerAccount | undefined
-  findByEvotorUserId(userId: string): PartnerAccount | undefined
+  ensureForEvotorUser(
+    userId: string,
+    profile?: JsonObject,
+  ): Promise<{ account: PartnerAccount; created: boolean }>
+  findById(id: number): Promise<PartnerAccount | undefined>
+  findByLogin(login: string): Promise<PartnerAccount | undefined>
+  findByEvotorUserId(userId: string): Promise<PartnerAccount | undefined>
   /** `user/verify`: links the account to `userId`. */
-  linkToEvotorUser(accountId: number, userId: string): LinkAccountResult
-  setPasswordHash(accountId: number, passwordHash: string): void
+  linkToEvotorUser(accountId: number, userId: string): Promise<LinkAccountResult>
+  setPasswordHash(accountId: number, passwordHash: string): Promise<void>
 }
 
 interface AccountRow {
@@ -98,83 +103,114 @@ export function normalizeLogin(login: string): string {
  *
  * @example
  * ```ts
- * const accounts = createAccountsRepository({ db: db.sqlite, now: () => new Date() })
- * const { account } = accounts.ensureForEvotorUser('01-000000000000001')
+ * const accounts = createAccountsRepository({ data, db: data.db, now: () => new Date() })
+ * const { account } = await accounts.ensureForEvotorUser('01-000000000000001')
  * ```
  */
 export function createAccountsRepository(ctx: RepositoryContext): AccountsRepository {
-  const { db, now } = ctx
-  const columns = 'id, login, password_hash, evotor_user_id, has_billing, profile, created_at, updated_at'
-  const byId = db.prepare<[number], AccountRow>(`SELECT ${columns} FROM partner_accounts WHERE id = ?`)
-  const byLogin = db.prepare<[string], AccountRow>(`SELECT ${columns} FROM partner_accounts WHERE login = ?`)
-  const byUser = db.prepare<[string], AccountRow>(
-    `SELECT ${columns} FROM partner_accounts WHERE evotor_user_id = ?`,
-  )
-  const insertLogin = db.prepare<[string, string, number, string, string]>(
-    'INSERT OR IGNORE INTO partner_accounts (login, password_hash, has_billing, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-  )
-  const insertForUser = db.prepare<[string, string | null, string, string]>(
-    'INSERT OR IGNORE INTO partner_accounts (evotor_user_id, profile, created_at, updated_at) VALUES (?, ?, ?, ?)',
-  )
-  const setUser = db.prepare<[string | null, string, number]>(
-    'UPDATE partner_accounts SET evotor_user_id = ?, updated_at = ? WHERE id = ?',
-  )
-  const setHash = db.prepare<[string, string, number]>(
-    'UPDATE partner_accounts SET password_hash = ?, updated_at = ? WHERE id = ?',
-  )
-
-  const ensureForEvotorUser = db.transaction((userId: string, profile: JsonObject | undefined) => {
-    const at = now().toISOString()
-    const created =
-      insertForUser.run(userId, profile === undefined ? null : JSON.stringify(profile), at, at).changes === 1
-    const row = byUser.get(userId)
-    if (!row) throw new Error('account for the Evotor user vanished inside a transaction')
-    return { account: toAccount(row), created }
-  })
-
-  const linkToEvotorUser = db.transaction((accountId: number, userId: string): LinkAccountResult => {
-    const row = byId.get(accountId)
-    if (!row) return { outcome: 'not-found' }
-    if (row.evotor_user_id === userId) return { outcome: 'already-linked', account: toAccount(row) }
-    if (row.evotor_user_id !== null) return { outcome: 'linked-to-other-user' }
-    const at = now().toISOString()
-    // The Evotor user proved ownership of this account with its password: the link moves here.
-    const previous = byUser.get(userId)
-    if (previous) setUser.run(null, at, previous.id)
-    setUser.run(userId, at, accountId)
-    const account = toAccount({ ...row, evotor_user_id: userId, updated_at: at })
-    return previous
-      ? { outcome: 'linked', account, previousAccountId: previous.id }
-      : { outcome: 'linked', account }
-  })
+  const { data, db, now } = ctx
+  const columns = [
+    'id',
+    'login',
+    'password_hash',
+    'evotor_user_id',
+    'has_billing',
+    'profile',
+    'created_at',
+    'updated_at',
+  ] as const
+  const byId = (q: Kysely<Schema>, id: number): Promise<AccountRow | undefined> =>
+    q.selectFrom('partner_accounts').select(columns).where('id', '=', id).executeTakeFirst()
+  const byUser = (q: Kysely<Schema>, userId: string): Promise<AccountRow | undefined> =>
+    q.selectFrom('partner_accounts').select(columns).where('evotor_user_id', '=', userId).executeTakeFirst()
+  const setUser = (q: Kysely<Schema>, userId: string | null, at: string, id: number) =>
+    q.updateTable('partner_accounts').set({ evotor_user_id: userId, updated_at: at }).where('id', '=', id).execute()
 
   return {
-    create(input) {
+    async create(input) {
       const login = normalizeLogin(input.login)
       if (login === '') throw new TypeError('accounts.create: "login" must not be empty')
       const at = now().toISOString()
-      const result = insertLogin.run(login, input.passwordHash, input.hasBilling ? 1 : 0, at, at)
-      if (result.changes === 0) return { ok: false, reason: 'login-taken' }
-      const row = byId.get(Number(result.lastInsertRowid))
+      const inserted = await db
+        .insertInto('partner_accounts')
+        .values({
+          login,
+          password_hash: input.passwordHash,
+          has_billing: input.hasBilling ? 1 : 0,
+          created_at: at,
+          updated_at: at,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (inserted === undefined) return { ok: false, reason: 'login-taken' }
+      const row = await byId(db, inserted.id)
       if (!row) throw new Error('inserted account not found')
       return { ok: true, account: toAccount(row) }
     },
-    ensureForEvotorUser: (userId, profile) => ensureForEvotorUser.immediate(userId, profile),
-    findById: (id) => {
-      const row = byId.get(id)
+    ensureForEvotorUser: (userId, profile) =>
+      data.transaction(async (trx) => {
+        const at = now().toISOString()
+        const inserted = await trx
+          .insertInto('partner_accounts')
+          .values({
+            evotor_user_id: userId,
+            has_billing: 0,
+            profile: profile === undefined ? null : JSON.stringify(profile),
+            created_at: at,
+            updated_at: at,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst()
+        const row = await byUser(trx, userId)
+        if (!row) throw new Error('account for the Evotor user vanished inside a transaction')
+        return { account: toAccount(row), created: (inserted.numInsertedOrUpdatedRows ?? 0n) === 1n }
+      }),
+    findById: async (id) => {
+      const row = await byId(db, id)
       return row && toAccount(row)
     },
-    findByLogin: (login) => {
-      const row = byLogin.get(normalizeLogin(login))
+    findByLogin: async (login) => {
+      const row = await db
+        .selectFrom('partner_accounts')
+        .select(columns)
+        .where('login', '=', normalizeLogin(login))
+        .executeTakeFirst()
       return row && toAccount(row)
     },
-    findByEvotorUserId: (userId) => {
-      const row = byUser.get(userId)
+    findByEvotorUserId: async (userId) => {
+      const row = await byUser(db, userId)
       return row && toAccount(row)
     },
-    linkToEvotorUser: (accountId, userId) => linkToEvotorUser.immediate(accountId, userId),
-    setPasswordHash: (accountId, passwordHash) => {
-      setHash.run(passwordHash, now().toISOString(), accountId)
+    linkToEvotorUser: (accountId, userId) =>
+      data.transaction(async (trx): Promise<LinkAccountResult> => {
+        await data.lock(trx, `account-link:${userId}`)
+        const row = await trx
+          .selectFrom('partner_accounts')
+          .select(columns)
+          .where('id', '=', accountId)
+          // SQLite has no FOR UPDATE (its write transaction is exclusive anyway).
+          .$if(data.kind === 'postgres', (qb) => qb.forUpdate())
+          .executeTakeFirst()
+        if (!row) return { outcome: 'not-found' }
+        if (row.evotor_user_id === userId) return { outcome: 'already-linked', account: toAccount(row) }
+        if (row.evotor_user_id !== null) return { outcome: 'linked-to-other-user' }
+        const at = now().toISOString()
+        // The Evotor user proved ownership of this account with its password: the link moves here.
+        const previous = await byUser(trx, userId)
+        if (previous) await setUser(trx, null, at, previous.id)
+        await setUser(trx, userId, at, accountId)
+        const account = toAccount({ ...row, evotor_user_id: userId, updated_at: at })
+        return previous
+          ? { outcome: 'linked', account, previousAccountId: previous.id }
+          : { outcome: 'linked', account }
+      }),
+    setPasswordHash: async (accountId, passwordHash) => {
+      await db
+        .updateTable('partner_accounts')
+        .set({ password_hash: passwordHash, updated_at: now().toISOString() })
+        .where('id', '=', accountId)
+        .execute()
     },
   }
 }

@@ -1,8 +1,12 @@
-import type { SqliteDatabase } from '../db.js'
+import type { Kysely } from 'kysely'
+import type { AppDb, Schema } from '../database/index.js'
 
 /** What every repository factory receives. */
 export interface RepositoryContext {
-  readonly db: SqliteDatabase
+  /** The database (transactions, locks). */
+  readonly data: AppDb
+  /** Its query builder (`data.db`). */
+  readonly db: Kysely<Schema>
   /** Clock; injectable for tests. */
   readonly now: () => Date
 }

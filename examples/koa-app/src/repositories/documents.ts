@@ -34,8 +34,8 @@ export interface InsertCounts {
 /** Terminal documents, stored once per (user, store, uuid): users never share a row. */
 export interface DocumentsRepository {
   /** Inserts new documents in one transaction; already stored ones are left untouched. */
-  insert(userId: string, storeUuid: string, documents: readonly DocumentInput[]): InsertCounts
-  get(userId: string, storeUuid: string, uuid: string): DocumentRecord | undefined
+  insert(userId: string, storeUuid: string, documents: readonly DocumentInput[]): Promise<InsertCounts>
+  get(userId: string, storeUuid: string, uuid: string): Promise<DocumentRecord | undefined>
 }
 
 interface DocumentRow {
@@ -54,45 +54,53 @@ interface DocumentRow {
  *
  * @example
  * ```ts
- * const documents = createDocumentsRepository({ db: db.sqlite, now: () => new Date() })
+ * const documents = createDocumentsRepository({ data, db: data.db, now: () => new Date() })
  * documents.insert(userId, storeUuid, body) // { inserted: 1, duplicates: 0 }
  * ```
  */
 export function createDocumentsRepository(ctx: RepositoryContext): DocumentsRepository {
-  const { db, now } = ctx
-  const insertRow = db.prepare<[DocumentRow]>(
-    `INSERT OR IGNORE INTO documents (store_uuid, uuid, user_id, type, device_uuid, close_date, raw, received_at)
-     VALUES (@store_uuid, @uuid, @user_id, @type, @device_uuid, @close_date, @raw, @received_at)`,
-  )
-  const select = db.prepare<[string, string, string], DocumentRow>(
-    'SELECT * FROM documents WHERE user_id = ? AND store_uuid = ? AND uuid = ?',
-  )
-
-  const insert = db.transaction((userId: string, storeUuid: string, documents: readonly DocumentInput[]) => {
-    const at = now().toISOString()
-    let inserted = 0
-    for (const [i, document] of documents.entries()) {
-      const o = document as unknown as JsonObject
-      const row: DocumentRow = {
-        store_uuid: storeUuid,
-        uuid: requireId(document.uuid, `documents[${i}].uuid`),
-        user_id: userId,
-        type: stringField(o, 'type'),
-        device_uuid: stringField(o, 'deviceUuid'),
-        close_date: toIsoUtc(o.closeDate) ?? null,
-        raw: JSON.stringify(document),
-        received_at: at,
-      }
-      inserted += insertRow.run(row).changes
-    }
-    return { inserted, duplicates: documents.length - inserted }
-  })
-
+  const { data, db, now } = ctx
   return {
-    insert: (userId, storeUuid, documents) =>
-      insert.immediate(requireId(userId, 'userId'), requireId(storeUuid, 'storeUuid'), documents),
-    get: (userId, storeUuid, uuid) => {
-      const row = select.get(userId, storeUuid, uuid)
+    async insert(userId, storeUuid, documents) {
+      requireId(userId, 'userId')
+      requireId(storeUuid, 'storeUuid')
+      const at = now().toISOString()
+      const rows = documents.map((document, i): DocumentRow => {
+        const o = document as unknown as JsonObject
+        return {
+          store_uuid: storeUuid,
+          uuid: requireId(document.uuid, `documents[${i}].uuid`),
+          user_id: userId,
+          type: stringField(o, 'type'),
+          device_uuid: stringField(o, 'deviceUuid'),
+          close_date: toIsoUtc(o.closeDate) ?? null,
+          raw: JSON.stringify(document),
+          received_at: at,
+        }
+      })
+      if (rows.length === 0) return { inserted: 0, duplicates: 0 }
+      const inserted = await data.transaction(async (trx) => {
+        let count = 0
+        for (const row of rows) {
+          const result = await trx
+            .insertInto('documents')
+            .values(row)
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst()
+          count += Number(result.numInsertedOrUpdatedRows ?? 0n)
+        }
+        return count
+      })
+      return { inserted, duplicates: documents.length - inserted }
+    },
+    async get(userId, storeUuid, uuid) {
+      const row = await db
+        .selectFrom('documents')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('store_uuid', '=', storeUuid)
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
       return (
         row && {
           storeUuid: row.store_uuid,

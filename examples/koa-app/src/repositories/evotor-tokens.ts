@@ -10,8 +10,8 @@ export interface EvotorCloudToken {
 /** Evotor cloud tokens received on `user/token`. */
 export interface EvotorTokensRepository {
   /** Upsert: the latest delivery wins (protocol §4.5). Returns whether the value changed. */
-  save(userId: string, token: string): boolean
-  get(userId: string): EvotorCloudToken | undefined
+  save(userId: string, token: string): Promise<boolean>
+  get(userId: string): Promise<EvotorCloudToken | undefined>
 }
 
 /**
@@ -19,24 +19,33 @@ export interface EvotorTokensRepository {
  *
  * @example
  * ```ts
- * const evotorTokens = createEvotorTokensRepository({ db: db.sqlite, now: () => new Date() })
- * evotorTokens.save(body.userId, body.token)
+ * const evotorTokens = createEvotorTokensRepository({ data, db: data.db, now: () => new Date() })
+ * await evotorTokens.save(body.userId, body.token)
  * ```
  */
 export function createEvotorTokensRepository(ctx: RepositoryContext): EvotorTokensRepository {
   const { db, now } = ctx
-  const upsert = db.prepare<[string, string, string]>(
-    `INSERT INTO evotor_tokens (user_id, token, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (user_id) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at
-     WHERE evotor_tokens.token IS NOT excluded.token`,
-  )
-  const select = db.prepare<[string], { user_id: string; token: string; updated_at: string }>(
-    'SELECT user_id, token, updated_at FROM evotor_tokens WHERE user_id = ?',
-  )
   return {
-    save: (userId, token) => upsert.run(userId, token, now().toISOString()).changes > 0,
-    get: (userId) => {
-      const row = select.get(userId)
+    async save(userId, token) {
+      const updated_at = now().toISOString()
+      const result = await db
+        .insertInto('evotor_tokens')
+        .values({ user_id: userId, token, updated_at })
+        .onConflict((oc) =>
+          oc
+            .column('user_id')
+            .doUpdateSet({ token, updated_at })
+            .where('evotor_tokens.token', '<>', token),
+        )
+        .executeTakeFirst()
+      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
+    },
+    async get(userId) {
+      const row = await db
+        .selectFrom('evotor_tokens')
+        .select(['user_id', 'token', 'updated_at'])
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
       return row && { userId: row.user_id, token: row.token, updatedAt: row.updated_at }
     },
   }

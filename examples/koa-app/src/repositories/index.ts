@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../db.js'
+import type { AppDb } from '../database/index.js'
 import { type AccountsRepository, createAccountsRepository } from './accounts.js'
 import { createDocumentsRepository, type DocumentsRepository } from './documents.js'
 import { createEvotorTokensRepository, type EvotorTokensRepository } from './evotor-tokens.js'
@@ -52,7 +52,7 @@ export type {
 export { normalizeSubscriptionEventType, SUBSCRIPTION_EVENT_TYPES } from './subscriptions.js'
 export type { IssuedUserToken, UserTokensRepository } from './user-tokens.js'
 
-/** Every repository of the app, over one SQLite connection. */
+/** Every repository of the app, over one database (SQLite or PostgreSQL). */
 export interface Repositories {
   readonly settings: SettingsRepository
   readonly accounts: AccountsRepository
@@ -68,27 +68,27 @@ export interface Repositories {
 
 /** Options of {@link createRepositories}. */
 export interface RepositoriesOptions {
-  /** A migrated database (see `openDatabase`). */
-  db: SqliteDatabase
+  /** An open, migrated database (see `openAppDb`): SQLite or PostgreSQL. */
+  data: AppDb
   /** Clock; default `() => new Date()`. */
   now?: () => Date
 }
 
 /**
- * Creates all repositories over one connection (statements are prepared once, here).
+ * Creates all repositories over one database.
  *
  * @example
  * ```ts
- * const db = openDatabase({ path: config.databasePath })
- * const repos = createRepositories({ db: db.sqlite })
- * repos.receipts.storeSummary(storeUuid, dayStart, dayEnd)
+ * const data = await openAppDb({ url: config.databaseUrl, path: config.databasePath })
+ * const repos = createRepositories({ data })
+ * await repos.receipts.storeSummary(userId, storeUuid, dayStart, dayEnd)
  * ```
  */
 export function createRepositories(options: RepositoriesOptions): Repositories {
-  if (!options || typeof options.db?.prepare !== 'function') {
-    throw new TypeError('createRepositories: option "db" must be an open better-sqlite3 database')
+  if (!options || typeof options.data?.transaction !== 'function') {
+    throw new TypeError('createRepositories: option "data" must be an open database (openAppDb)')
   }
-  const ctx = { db: options.db, now: options.now ?? (() => new Date()) }
+  const ctx = { data: options.data, db: options.data.db, now: options.now ?? (() => new Date()) }
   const userTokens = createUserTokensRepository(ctx)
   return {
     settings: createSettingsRepository(ctx),

@@ -1,6 +1,6 @@
 import { toIsoUtc } from '../util/time.js'
 import { type RepositoryContext, requireId } from './context.js'
-import type { UserTokensRepository } from './user-tokens.js'
+import { revokeAllIn, type UserTokensRepository } from './user-tokens.js'
 
 /** An installation event as received (protocol §6.6). */
 export interface InstallationEventInput {
@@ -43,10 +43,10 @@ export interface InstallationsRepository {
    * user's tokens handed out before the event's `timestamp` (now when it has none), so a late
    * delivery leaves the token of a later reinstall active (protocol §4.6).
    */
-  applyEvent(userId: string, event: InstallationEventInput): ApplyInstallationEventResult
-  get(userId: string, productId: string): Installation | undefined
+  applyEvent(userId: string, event: InstallationEventInput): Promise<ApplyInstallationEventResult>
+  get(userId: string, productId: string): Promise<Installation | undefined>
   /** Whether the app is installed for the user (any product id). */
-  isInstalled(userId: string): boolean
+  isInstalled(userId: string): Promise<boolean>
 }
 
 interface InstallationRow {
@@ -93,84 +93,115 @@ export function normalizeInstallationEventType(
  *
  * @example
  * ```ts
- * const installations = createInstallationsRepository({ db: db.sqlite, now: () => new Date() }, userTokens)
- * installations.applyEvent(event) // ApplicationUninstalled -> tokens revoked
+ * const installations = createInstallationsRepository({ data, db: data.db, now: () => new Date() }, userTokens)
+ * await installations.applyEvent(userId, event) // ApplicationUninstalled -> tokens revoked
  * ```
  */
 export function createInstallationsRepository(
   ctx: RepositoryContext,
-  userTokens: UserTokensRepository,
+  // Kept for the signature: revocation runs inside this repository's transaction.
+  _userTokens: UserTokensRepository,
 ): InstallationsRepository {
-  const { db, now } = ctx
-  const insertEvent = db.prepare<[string, string, string, string, string | null, string, string]>(
-    'INSERT OR IGNORE INTO installation_events (id, user_id, product_id, type, event_time, raw, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  )
-  const columns =
-    'user_id, product_id, installed, last_event_id, last_event_time, installed_at, uninstalled_at, updated_at'
-  const select = db.prepare<[string, string], InstallationRow>(
-    `SELECT ${columns} FROM installations WHERE user_id = ? AND product_id = ?`,
-  )
-  const anyInstalled = db
-    .prepare<[string], number>(
-      'SELECT EXISTS (SELECT 1 FROM installations WHERE user_id = ? AND installed = 1)',
-    )
-    .pluck()
-  const upsert = db.prepare<[InstallationRow]>(
-    `INSERT INTO installations (${columns}) VALUES (@user_id, @product_id, @installed, @last_event_id, @last_event_time,
-       @installed_at, @uninstalled_at, @updated_at)
-     ON CONFLICT (user_id, product_id) DO UPDATE SET installed = excluded.installed,
-       last_event_id = excluded.last_event_id, last_event_time = excluded.last_event_time,
-       installed_at = excluded.installed_at, uninstalled_at = excluded.uninstalled_at, updated_at = excluded.updated_at`,
-  )
-
-  const apply = db.transaction(
-    (userId: string, event: InstallationEventInput): ApplyInstallationEventResult => {
-      const { productId } = event.data
-      const type = normalizeInstallationEventType(event.type)
-      const eventTime = toIsoUtc(event.timestamp) ?? null
-      const at = now().toISOString()
-      const inserted =
-        insertEvent.run(event.id, userId, productId, event.type, eventTime, JSON.stringify(event), at)
-          .changes === 1
-      const existing = select.get(userId, productId)
-      const current = existing && toInstallation(existing)
-      if (!inserted) return { duplicate: true, applied: false, revokedTokens: 0, installation: current }
-      // Deliveries are retried for days and may overtake each other: an older event never wins.
-      const stale =
-        existing?.last_event_time != null && eventTime !== null && eventTime < existing.last_event_time
-      if (type === undefined || stale)
-        return { duplicate: false, applied: false, revokedTokens: 0, installation: current }
-      const installed = type === 'ApplicationInstalled'
-      const row: InstallationRow = {
-        user_id: userId,
-        product_id: existing?.product_id ?? productId,
-        installed: installed ? 1 : 0,
-        last_event_id: event.id,
-        last_event_time: eventTime ?? existing?.last_event_time ?? null,
-        installed_at: installed ? (eventTime ?? at) : (existing?.installed_at ?? null),
-        uninstalled_at: installed ? (existing?.uninstalled_at ?? null) : (eventTime ?? at),
-        updated_at: at,
-      }
-      upsert.run(row)
-      // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
-      // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
-      const revokedTokens = installed ? 0 : userTokens.revokeAll(userId, eventTime ?? at)
-      return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
-    },
-  )
+  const { data, db, now } = ctx
+  const columns = [
+    'user_id',
+    'product_id',
+    'installed',
+    'last_event_id',
+    'last_event_time',
+    'installed_at',
+    'uninstalled_at',
+    'updated_at',
+  ] as const
 
   return {
-    applyEvent: (userId, event) => {
+    async applyEvent(userId, event) {
       requireId(userId, 'userId')
       requireId(event.id, 'id')
       requireId(event.type, 'type')
       requireId(event.data?.productId, 'data.productId')
-      return apply.immediate(userId, event)
+      return data.transaction(async (trx): Promise<ApplyInstallationEventResult> => {
+        await data.lock(trx, `installation:${userId}`)
+        const { productId } = event.data
+        const type = normalizeInstallationEventType(event.type)
+        const eventTime = toIsoUtc(event.timestamp) ?? null
+        const at = now().toISOString()
+        const result = await trx
+          .insertInto('installation_events')
+          .values({
+            id: event.id,
+            user_id: userId,
+            product_id: productId,
+            type: event.type,
+            event_time: eventTime,
+            raw: JSON.stringify(event),
+            received_at: at,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst()
+        const inserted = (result.numInsertedOrUpdatedRows ?? 0n) === 1n
+        const existing = await trx
+          .selectFrom('installations')
+          .select(columns)
+          .where('user_id', '=', userId)
+          .where('product_id', '=', productId)
+          .executeTakeFirst()
+        const current = existing && toInstallation(existing)
+        if (!inserted) return { duplicate: true, applied: false, revokedTokens: 0, installation: current }
+        // Deliveries are retried for days and may overtake each other: an older event never wins.
+        const stale =
+          existing?.last_event_time != null && eventTime !== null && eventTime < existing.last_event_time
+        if (type === undefined || stale)
+          return { duplicate: false, applied: false, revokedTokens: 0, installation: current }
+        const installed = type === 'ApplicationInstalled'
+        const row: InstallationRow = {
+          user_id: userId,
+          product_id: existing?.product_id ?? productId,
+          installed: installed ? 1 : 0,
+          last_event_id: event.id,
+          last_event_time: eventTime ?? existing?.last_event_time ?? null,
+          installed_at: installed ? (eventTime ?? at) : (existing?.installed_at ?? null),
+          uninstalled_at: installed ? (existing?.uninstalled_at ?? null) : (eventTime ?? at),
+          updated_at: at,
+        }
+        await trx
+          .insertInto('installations')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'product_id']).doUpdateSet((eb) => ({
+              installed: eb.ref('excluded.installed'),
+              last_event_id: eb.ref('excluded.last_event_id'),
+              last_event_time: eb.ref('excluded.last_event_time'),
+              installed_at: eb.ref('excluded.installed_at'),
+              uninstalled_at: eb.ref('excluded.uninstalled_at'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute()
+        // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
+        // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
+        const revokedTokens = installed ? 0 : await revokeAllIn(trx, now, userId, eventTime ?? at)
+        return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
+      })
     },
-    get: (userId, productId) => {
-      const row = select.get(userId, productId)
+    async get(userId, productId) {
+      const row = await db
+        .selectFrom('installations')
+        .select(columns)
+        .where('user_id', '=', userId)
+        .where('product_id', '=', productId)
+        .executeTakeFirst()
       return row && toInstallation(row)
     },
-    isInstalled: (userId) => anyInstalled.get(userId) === 1,
+    async isInstalled(userId) {
+      const row = await db
+        .selectFrom('installations')
+        .select('user_id')
+        .where('user_id', '=', userId)
+        .where('installed', '=', 1)
+        .limit(1)
+        .executeTakeFirst()
+      return row !== undefined
+    },
   }
 }

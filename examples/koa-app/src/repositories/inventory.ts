@@ -55,13 +55,13 @@ export interface EmployeeRecord {
  */
 export interface InventoryRepository {
   /** Upserts all stores in one transaction; returns how many were written. */
-  upsertStores(userId: string, stores: readonly InventoryEntityInput[]): number
-  upsertDevices(userId: string, devices: readonly InventoryEntityInput[]): number
-  upsertEmployees(userId: string, employees: readonly InventoryEntityInput[]): number
-  getStore(userId: string, uuid: string): StoreRecord | undefined
-  getDevice(userId: string, uuid: string): DeviceRecord | undefined
-  getEmployee(userId: string, uuid: string): EmployeeRecord | undefined
-  listStores(userId: string): StoreRecord[]
+  upsertStores(userId: string, stores: readonly InventoryEntityInput[]): Promise<number>
+  upsertDevices(userId: string, devices: readonly InventoryEntityInput[]): Promise<number>
+  upsertEmployees(userId: string, employees: readonly InventoryEntityInput[]): Promise<number>
+  getStore(userId: string, uuid: string): Promise<StoreRecord | undefined>
+  getDevice(userId: string, uuid: string): Promise<DeviceRecord | undefined>
+  getEmployee(userId: string, uuid: string): Promise<EmployeeRecord | undefined>
+  listStores(userId: string): Promise<StoreRecord[]>
 }
 
 interface BaseRow {
@@ -101,92 +101,40 @@ function phoneText(entity: JsonObject): string | null {
  *
  * @example
  * ```ts
- * const inventory = createInventoryRepository({ db: db.sqlite, now: () => new Date() })
+ * const inventory = createInventoryRepository({ data, db: data.db, now: () => new Date() })
  * inventory.upsertStores(userId, body)
  * ```
  */
 export function createInventoryRepository(ctx: RepositoryContext): InventoryRepository {
-  const { db, now } = ctx
+  const { data, db, now } = ctx
   // The stored uuid keeps the case of the first delivery; later ones only update the fields.
   // The conflict key includes the user: an upsert never touches another user's row, and the
   // owner column is never updated.
-  const upsertStore = db.prepare<[StoreRow]>(
-    `INSERT INTO stores (uuid, user_id, name, address, raw, updated_at) VALUES (@uuid, @user_id, @name, @address, @raw, @updated_at)
-     ON CONFLICT (user_id, uuid) DO UPDATE SET name = excluded.name, address = excluded.address,
-       raw = excluded.raw, updated_at = excluded.updated_at`,
-  )
-  const upsertDevice = db.prepare<[DeviceRow]>(
-    `INSERT INTO devices (uuid, user_id, store_uuid, name, timezone_offset, raw, updated_at)
-     VALUES (@uuid, @user_id, @store_uuid, @name, @timezone_offset, @raw, @updated_at)
-     ON CONFLICT (user_id, uuid) DO UPDATE SET store_uuid = excluded.store_uuid, name = excluded.name,
-       timezone_offset = excluded.timezone_offset, raw = excluded.raw, updated_at = excluded.updated_at`,
-  )
-  const upsertEmployee = db.prepare<[EmployeeRow]>(
-    `INSERT INTO employees (uuid, user_id, name, last_name, role, phone, raw, updated_at)
-     VALUES (@uuid, @user_id, @name, @last_name, @role, @phone, @raw, @updated_at)
-     ON CONFLICT (user_id, uuid) DO UPDATE SET name = excluded.name, last_name = excluded.last_name,
-       role = excluded.role, phone = excluded.phone, raw = excluded.raw, updated_at = excluded.updated_at`,
-  )
-  const store = db.prepare<[string, string], StoreRow>('SELECT * FROM stores WHERE user_id = ? AND uuid = ?')
-  const storesOf = db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE user_id = ? ORDER BY uuid')
-  const device = db.prepare<[string, string], DeviceRow>(
-    'SELECT * FROM devices WHERE user_id = ? AND uuid = ?',
-  )
-  const employee = db.prepare<[string, string], EmployeeRow>(
-    'SELECT * FROM employees WHERE user_id = ? AND uuid = ?',
-  )
-
-  const stores = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
-    const at = now().toISOString()
-    let written = 0
-    for (const [i, item] of items.entries()) {
-      const o = asObject(item)
-      written += upsertStore.run({
-        uuid: requireId(item.uuid, `stores[${i}].uuid`),
-        user_id: userId,
-        name: stringField(o, 'name'),
-        address: stringField(o, 'address'),
-        raw: JSON.stringify(item),
-        updated_at: at,
-      }).changes
-    }
-    return written
-  })
-  const devices = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
-    const at = now().toISOString()
-    let written = 0
-    for (const [i, item] of items.entries()) {
-      const o = asObject(item)
-      written += upsertDevice.run({
-        uuid: requireId(item.uuid, `devices[${i}].uuid`),
-        user_id: userId,
-        store_uuid: stringField(o, 'storeUuid'),
-        name: stringField(o, 'name'),
-        timezone_offset: numberField(o, 'timezoneOffset'),
-        raw: JSON.stringify(item),
-        updated_at: at,
-      }).changes
-    }
-    return written
-  })
-  const employees = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
-    const at = now().toISOString()
-    let written = 0
-    for (const [i, item] of items.entries()) {
-      const o = asObject(item)
-      written += upsertEmployee.run({
-        uuid: requireId(item.uuid, `employees[${i}].uuid`),
-        user_id: userId,
-        name: stringField(o, 'name'),
-        last_name: stringField(o, 'lastName'),
-        role: stringField(o, 'role'),
-        phone: phoneText(o),
-        raw: JSON.stringify(item),
-        updated_at: at,
-      }).changes
-    }
-    return written
-  })
+  const upsertAll = async <T extends 'stores' | 'devices' | 'employees'>(
+    table: T,
+    rows: ReadonlyArray<StoreRow | DeviceRow | EmployeeRow>,
+    updated: readonly string[],
+  ): Promise<number> => {
+    if (rows.length === 0) return 0
+    return data.transaction(async (trx) => {
+      let written = 0
+      for (const row of rows) {
+        const result = await trx
+          .insertInto(table as 'stores')
+          .values(row as StoreRow)
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'uuid']).doUpdateSet((eb) => {
+              const set: Record<string, unknown> = {}
+              for (const column of updated) set[column] = eb.ref(`excluded.${column}` as 'excluded.name')
+              return set
+            }),
+          )
+          .executeTakeFirst()
+        written += Number(result.numInsertedOrUpdatedRows ?? 0n)
+      }
+      return written
+    })
+  }
 
   const toStore = (r: StoreRow): StoreRecord => ({
     uuid: r.uuid,
@@ -198,15 +146,73 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
   })
 
   return {
-    upsertStores: (userId, items) => stores.immediate(requireId(userId, 'userId'), items),
-    upsertDevices: (userId, items) => devices.immediate(requireId(userId, 'userId'), items),
-    upsertEmployees: (userId, items) => employees.immediate(requireId(userId, 'userId'), items),
-    getStore: (userId, uuid) => {
-      const r = store.get(userId, uuid)
+    upsertStores(userId, items) {
+      requireId(userId, 'userId')
+      const at = now().toISOString()
+      const rows = items.map((item, i): StoreRow => {
+        const o = asObject(item)
+        return {
+          uuid: requireId(item.uuid, `stores[${i}].uuid`),
+          user_id: userId,
+          name: stringField(o, 'name'),
+          address: stringField(o, 'address'),
+          raw: JSON.stringify(item),
+          updated_at: at,
+        }
+      })
+      return upsertAll('stores', rows, ['name', 'address', 'raw', 'updated_at'])
+    },
+    upsertDevices(userId, items) {
+      requireId(userId, 'userId')
+      const at = now().toISOString()
+      const rows = items.map((item, i): DeviceRow => {
+        const o = asObject(item)
+        return {
+          uuid: requireId(item.uuid, `devices[${i}].uuid`),
+          user_id: userId,
+          store_uuid: stringField(o, 'storeUuid'),
+          name: stringField(o, 'name'),
+          timezone_offset: numberField(o, 'timezoneOffset'),
+          raw: JSON.stringify(item),
+          updated_at: at,
+        }
+      })
+      return upsertAll('devices', rows, ['store_uuid', 'name', 'timezone_offset', 'raw', 'updated_at'])
+    },
+    upsertEmployees(userId, items) {
+      requireId(userId, 'userId')
+      const at = now().toISOString()
+      const rows = items.map((item, i): EmployeeRow => {
+        const o = asObject(item)
+        return {
+          uuid: requireId(item.uuid, `employees[${i}].uuid`),
+          user_id: userId,
+          name: stringField(o, 'name'),
+          last_name: stringField(o, 'lastName'),
+          role: stringField(o, 'role'),
+          phone: phoneText(o),
+          raw: JSON.stringify(item),
+          updated_at: at,
+        }
+      })
+      return upsertAll('employees', rows, ['name', 'last_name', 'role', 'phone', 'raw', 'updated_at'])
+    },
+    async getStore(userId, uuid) {
+      const r = await db
+        .selectFrom('stores')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
       return r && toStore(r)
     },
-    getDevice: (userId, uuid) => {
-      const r = device.get(userId, uuid)
+    async getDevice(userId, uuid) {
+      const r = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
       return (
         r && {
           uuid: r.uuid,
@@ -219,8 +225,13 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
         }
       )
     },
-    getEmployee: (userId, uuid) => {
-      const r = employee.get(userId, uuid)
+    async getEmployee(userId, uuid) {
+      const r = await db
+        .selectFrom('employees')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
       return (
         r && {
           uuid: r.uuid,
@@ -234,6 +245,9 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
         }
       )
     },
-    listStores: (userId) => storesOf.all(userId).map(toStore),
+    async listStores(userId) {
+      const rows = await db.selectFrom('stores').selectAll().where('user_id', '=', userId).orderBy('uuid').execute()
+      return rows.map(toStore)
+    },
   }
 }

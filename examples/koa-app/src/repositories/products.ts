@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { toDecimalString } from '../util/decimal.js'
 import {
   type JsonObject,
@@ -45,12 +46,12 @@ export interface ProductsRepository {
    * were written. Rows are keyed by (user, store, uuid): another user's product under the same
    * (store, uuid) is a different row and is never touched.
    */
-  upsert(userId: string, storeUuid: string, products: readonly ProductInput[]): number
-  get(userId: string, storeUuid: string, uuid: string): ProductRecord | undefined
+  upsert(userId: string, storeUuid: string, products: readonly ProductInput[]): Promise<number>
+  get(userId: string, storeUuid: string, uuid: string): Promise<ProductRecord | undefined>
   /** The most recently updated product with this barcode in the scope. */
-  findByBarcode(scope: ProductScope, barcode: string): ProductRecord | undefined
+  findByBarcode(scope: ProductScope, barcode: string): Promise<ProductRecord | undefined>
   /** The most recently updated product with this EGAIS alcohol code in the scope. */
-  findByAlcoCode(scope: ProductScope, alcoCode: string): ProductRecord | undefined
+  findByAlcoCode(scope: ProductScope, alcoCode: string): Promise<ProductRecord | undefined>
 }
 
 interface ProductRow {
@@ -93,73 +94,25 @@ export function productCodes(product: JsonObject, kind: CodeKind): string[] {
  *
  * @example
  * ```ts
- * const products = createProductsRepository({ db: db.sqlite, now: () => new Date() })
+ * const products = createProductsRepository({ data, db: data.db, now: () => new Date() })
  * products.upsert(userId, storeUuid, body)
  * products.findByBarcode({ userId, storeUuid }, '2000000000060')?.name // 'Сидр'
  * ```
  */
 export function createProductsRepository(ctx: RepositoryContext): ProductsRepository {
-  const { db, now } = ctx
-  const upsertRow = db.prepare<[ProductRow]>(
-    `INSERT INTO products (store_uuid, uuid, user_id, name, is_group, type, measure_name, price, raw, updated_at)
-     VALUES (@store_uuid, @uuid, @user_id, @name, @is_group, @type, @measure_name, @price, @raw, @updated_at)
-     ON CONFLICT (user_id, store_uuid, uuid) DO UPDATE SET name = excluded.name,
-       is_group = excluded.is_group, type = excluded.type, measure_name = excluded.measure_name,
-       price = excluded.price, raw = excluded.raw, updated_at = excluded.updated_at`,
-  )
-  const deleteCodes = db.prepare<[string, string, string]>(
-    'DELETE FROM product_codes WHERE user_id = ? AND store_uuid = ? AND product_uuid = ?',
-  )
-  const insertCode = db.prepare<[string, string, string, CodeKind, string]>(
-    'INSERT OR IGNORE INTO product_codes (user_id, store_uuid, product_uuid, kind, code) VALUES (?, ?, ?, ?, ?)',
-  )
-  const select = db.prepare<[string, string, string], ProductRow>(
-    'SELECT * FROM products WHERE user_id = ? AND store_uuid = ? AND uuid = ?',
-  )
-  const codesOf = db.prepare<[string, string, string], { kind: CodeKind; code: string }>(
-    'SELECT kind, code FROM product_codes WHERE user_id = ? AND store_uuid = ? AND product_uuid = ? ORDER BY rowid',
-  )
-  const byCode = db.prepare<
-    [{ kind: CodeKind; code: string; user: string; store: string | null }],
-    ProductRow
-  >(
-    `SELECT p.* FROM product_codes c
-       JOIN products p ON p.user_id = c.user_id AND p.store_uuid = c.store_uuid AND p.uuid = c.product_uuid
-     WHERE c.user_id = @user AND c.kind = @kind AND c.code = @code AND (@store IS NULL OR c.store_uuid = @store)
-     ORDER BY p.updated_at DESC, p.rowid DESC LIMIT 1`,
-  )
+  const { data, db, now } = ctx
+  // Insertion order: SQLite's rowid, PostgreSQL's identity column `seq`.
+  const order = (alias?: string) => sql.raw(`${alias ? `${alias}.` : ''}${data.kind === 'sqlite' ? 'rowid' : 'seq'}`)
 
-  const upsert = db.transaction((userId: string, storeUuid: string, products: readonly ProductInput[]) => {
-    const at = now().toISOString()
-    let written = 0
-    for (const [i, product] of products.entries()) {
-      const o = product as unknown as JsonObject
-      const uuid = requireId(product.uuid, `products[${i}].uuid`)
-      // Keyed by the user too: another user's product under the same (store, uuid) is never touched.
-      const changed = upsertRow.run({
-        store_uuid: storeUuid,
-        uuid,
-        user_id: userId,
-        name: stringField(o, 'name'),
-        is_group: o.group === true ? 1 : 0,
-        type: stringField(o, 'type'),
-        measure_name: stringField(o, 'measureName'),
-        price: toDecimalString(o.price) ?? null,
-        raw: JSON.stringify(product),
-        updated_at: at,
-      }).changes
-      if (changed === 0) continue
-      written++
-      deleteCodes.run(userId, storeUuid, uuid)
-      for (const code of productCodes(o, 'barcode')) insertCode.run(userId, storeUuid, uuid, 'barcode', code)
-      for (const code of productCodes(o, 'alcocode'))
-        insertCode.run(userId, storeUuid, uuid, 'alcocode', code)
-    }
-    return written
-  })
-
-  const toProduct = (row: ProductRow): ProductRecord => {
-    const codes = codesOf.all(row.user_id, row.store_uuid, row.uuid)
+  const toProduct = async (row: ProductRow): Promise<ProductRecord> => {
+    const codes = await db
+      .selectFrom('product_codes')
+      .select(['kind', 'code'])
+      .where('user_id', '=', row.user_id)
+      .where('store_uuid', '=', row.store_uuid)
+      .where('product_uuid', '=', row.uuid)
+      .orderBy(order())
+      .execute()
     return {
       storeUuid: row.store_uuid,
       uuid: row.uuid,
@@ -176,16 +129,103 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
     }
   }
 
-  const findByCode = (kind: CodeKind, scope: ProductScope, code: string): ProductRecord | undefined => {
-    const row = byCode.get({ kind, code: code.trim(), user: scope.userId, store: scope.storeUuid ?? null })
+  const findByCode = async (
+    kind: CodeKind,
+    scope: ProductScope,
+    code: string,
+  ): Promise<ProductRecord | undefined> => {
+    const row = await db
+      .selectFrom('product_codes as c')
+      .innerJoin('products as p', (join) =>
+        join
+          .onRef('p.user_id', '=', 'c.user_id')
+          .onRef('p.store_uuid', '=', 'c.store_uuid')
+          .onRef('p.uuid', '=', 'c.product_uuid'),
+      )
+      .selectAll('p')
+      .where('c.user_id', '=', scope.userId)
+      .where('c.kind', '=', kind)
+      .where('c.code', '=', code.trim())
+      .$if(scope.storeUuid !== undefined, (qb) => qb.where('c.store_uuid', '=', scope.storeUuid as string))
+      .orderBy('p.updated_at', 'desc')
+      .orderBy(sql`${order('p')} desc`)
+      .limit(1)
+      .executeTakeFirst()
     return row && toProduct(row)
   }
 
   return {
-    upsert: (userId, storeUuid, products) =>
-      upsert.immediate(requireId(userId, 'userId'), requireId(storeUuid, 'storeUuid'), products),
-    get: (userId, storeUuid, uuid) => {
-      const row = select.get(userId, storeUuid, uuid)
+    async upsert(userId, storeUuid, products) {
+      requireId(userId, 'userId')
+      requireId(storeUuid, 'storeUuid')
+      const at = now().toISOString()
+      const rows = products.map((product, i) => {
+        const o = product as unknown as JsonObject
+        const row: ProductRow = {
+          store_uuid: storeUuid,
+          uuid: requireId(product.uuid, `products[${i}].uuid`),
+          user_id: userId,
+          name: stringField(o, 'name'),
+          is_group: o.group === true ? 1 : 0,
+          type: stringField(o, 'type'),
+          measure_name: stringField(o, 'measureName'),
+          price: toDecimalString(o.price) ?? null,
+          raw: JSON.stringify(product),
+          updated_at: at,
+        }
+        return { row, barcodes: productCodes(o, 'barcode'), alcocodes: productCodes(o, 'alcocode') }
+      })
+      if (rows.length === 0) return 0
+      return data.transaction(async (trx) => {
+        let written = 0
+        for (const { row, barcodes, alcocodes } of rows) {
+          // Keyed by the user too: another user's product under the same (store, uuid) is never touched.
+          const result = await trx
+            .insertInto('products')
+            .values(row)
+            .onConflict((oc) =>
+              oc.columns(['user_id', 'store_uuid', 'uuid']).doUpdateSet((eb) => ({
+                name: eb.ref('excluded.name'),
+                is_group: eb.ref('excluded.is_group'),
+                type: eb.ref('excluded.type'),
+                measure_name: eb.ref('excluded.measure_name'),
+                price: eb.ref('excluded.price'),
+                raw: eb.ref('excluded.raw'),
+                updated_at: eb.ref('excluded.updated_at'),
+              })),
+            )
+            .executeTakeFirst()
+          if ((result.numInsertedOrUpdatedRows ?? 0n) === 0n) continue
+          written++
+          await trx
+            .deleteFrom('product_codes')
+            .where('user_id', '=', userId)
+            .where('store_uuid', '=', storeUuid)
+            .where('product_uuid', '=', row.uuid)
+            .execute()
+          const codes = [
+            ...barcodes.map((code) => ({ kind: 'barcode' as const, code })),
+            ...alcocodes.map((code) => ({ kind: 'alcocode' as const, code })),
+          ]
+          for (const { kind, code } of codes) {
+            await trx
+              .insertInto('product_codes')
+              .values({ user_id: userId, store_uuid: storeUuid, product_uuid: row.uuid, kind, code })
+              .onConflict((oc) => oc.doNothing())
+              .execute()
+          }
+        }
+        return written
+      })
+    },
+    async get(userId, storeUuid, uuid) {
+      const row = await db
+        .selectFrom('products')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('store_uuid', '=', storeUuid)
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
       return row && toProduct(row)
     },
     findByBarcode: (scope, barcode) => findByCode('barcode', scope, barcode),

@@ -46,15 +46,15 @@ export interface ReceiptsRepository {
    * ignored. Throws a `RangeError` naming the receipt when its amount cannot be kept exactly
    * (see {@link receiptAmount}); nothing is stored then.
    */
-  insert(userId: string, events: readonly ReceiptEventInput[]): InsertCounts
-  get(userId: string, id: string): ReceiptRecord | undefined
+  insert(userId: string, events: readonly ReceiptEventInput[]): Promise<InsertCounts>
+  get(userId: string, id: string): Promise<ReceiptRecord | undefined>
   /**
    * Sales summary of one user's receipts in a store with `dayStart <= dateTime < dayEnd`: sales
    * (`SELL`) are added and refunds to buyers (`PAYBACK`) subtracted, exactly; other types (`BUY`
    * and `BUYBACK`, purchases from a supplier and their returns, and anything unknown) are not
    * sales and are left out of both the count and the total.
    */
-  storeSummary(userId: string, storeUuid: string, dayStart: Date, dayEnd: Date): ReceiptSummary
+  storeSummary(userId: string, storeUuid: string, dayStart: Date, dayEnd: Date): Promise<ReceiptSummary>
 }
 
 /**
@@ -107,58 +107,61 @@ interface ReceiptRow {
  *
  * @example
  * ```ts
- * const receipts = createReceiptsRepository({ db: db.sqlite, now: () => new Date() })
- * receipts.insert(userId, Array.isArray(body) ? body : [body])
- * receipts.storeSummary(storeUuid, startOfDay, endOfDay) // { count: 1, total: '123.12' }
+ * const receipts = createReceiptsRepository({ data, db: data.db, now: () => new Date() })
+ * await receipts.insert(userId, Array.isArray(body) ? body : [body])
+ * await receipts.storeSummary(userId, storeUuid, startOfDay, endOfDay) // { count: 1, total: '123.12' }
  * ```
  */
 export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsRepository {
-  const { db, now } = ctx
-  const insertRow = db.prepare<[ReceiptRow]>(
-    `INSERT OR IGNORE INTO receipts (id, event_id, user_id, store_id, device_id, type, date_time, total_amount, raw, received_at)
-     VALUES (@id, @event_id, @user_id, @store_id, @device_id, @type, @date_time, @total_amount, @raw, @received_at)`,
-  )
-  const select = db.prepare<[string, string], ReceiptRow>(
-    'SELECT * FROM receipts WHERE user_id = ? AND id = ?',
-  )
-  const inRange = db.prepare<
-    [{ store: string; from: string; to: string; user: string }],
-    { type: string | null; total_amount: string }
-  >(
-    `SELECT type, total_amount FROM receipts
-     WHERE user_id = @user AND store_id = @store AND date_time >= @from AND date_time < @to`,
-  )
-
-  const insert = db.transaction((userId: string, events: readonly ReceiptEventInput[]) => {
-    const at = now().toISOString()
-    let inserted = 0
-    for (const [i, event] of events.entries()) {
-      const data = event.data as unknown as JsonObject
-      const amount = receiptAmount(data)
-      if (amount === undefined) {
-        throw new RangeError(`receipts[${i}].data.totalAmount is not a decimal that can be kept exactly`)
-      }
-      const row: ReceiptRow = {
-        id: requireId(event.data?.id, `receipts[${i}].data.id`),
-        event_id: typeof event.id === 'string' ? event.id : null,
-        user_id: userId,
-        store_id: stringField(data, 'storeId'),
-        device_id: stringField(data, 'deviceId'),
-        type: stringField(data, 'type'),
-        date_time: toIsoUtc(data.dateTime) ?? null,
-        total_amount: amount,
-        raw: JSON.stringify(event),
-        received_at: at,
-      }
-      inserted += insertRow.run(row).changes
-    }
-    return { inserted, duplicates: events.length - inserted }
-  })
+  const { data, db, now } = ctx
 
   return {
-    insert: (userId, events) => insert.immediate(requireId(userId, 'userId'), events),
-    get: (userId, id) => {
-      const row = select.get(userId, id)
+    async insert(userId, events) {
+      requireId(userId, 'userId')
+      const at = now().toISOString()
+      // Validated and built before the transaction: the write lock is held for the inserts only.
+      const rows = events.map((event, i): ReceiptRow => {
+        const payload = event.data as unknown as JsonObject
+        const amount = receiptAmount(payload)
+        if (amount === undefined) {
+          throw new RangeError(`receipts[${i}].data.totalAmount is not a decimal that can be kept exactly`)
+        }
+        return {
+          id: requireId(event.data?.id, `receipts[${i}].data.id`),
+          event_id: typeof event.id === 'string' ? event.id : null,
+          user_id: userId,
+          store_id: stringField(payload, 'storeId'),
+          device_id: stringField(payload, 'deviceId'),
+          type: stringField(payload, 'type'),
+          date_time: toIsoUtc(payload.dateTime) ?? null,
+          total_amount: amount,
+          raw: JSON.stringify(event),
+          received_at: at,
+        }
+      })
+      if (rows.length === 0) return { inserted: 0, duplicates: 0 }
+      const inserted = await data.transaction(async (trx) => {
+        let count = 0
+        // One by one: a batch may repeat a receipt id, and the first copy wins.
+        for (const row of rows) {
+          const result = await trx
+            .insertInto('receipts')
+            .values(row)
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst()
+          count += Number(result.numInsertedOrUpdatedRows ?? 0n)
+        }
+        return count
+      })
+      return { inserted, duplicates: events.length - inserted }
+    },
+    async get(userId, id) {
+      const row = await db
+        .selectFrom('receipts')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .executeTakeFirst()
       return (
         row && {
           id: row.id,
@@ -174,13 +177,15 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
         }
       )
     },
-    storeSummary: (userId, storeUuid, dayStart, dayEnd) => {
-      const rows = inRange.all({
-        user: requireId(userId, 'userId'),
-        store: storeUuid,
-        from: dayStart.toISOString(),
-        to: dayEnd.toISOString(),
-      })
+    async storeSummary(userId, storeUuid, dayStart, dayEnd) {
+      const rows = await db
+        .selectFrom('receipts')
+        .select(['type', 'total_amount'])
+        .where('user_id', '=', requireId(userId, 'userId'))
+        .where('store_id', '=', storeUuid)
+        .where('date_time', '>=', dayStart.toISOString())
+        .where('date_time', '<', dayEnd.toISOString())
+        .execute()
       // Money is summed in JS with BigInt over the decimal strings, never as SQL floats.
       const amounts: string[] = []
       for (const r of rows) {

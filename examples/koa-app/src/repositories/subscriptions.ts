@@ -70,9 +70,9 @@ export interface SubscriptionsRepository {
    * same state as in-order delivery. Another user's subscription with the same id is never read
    * or changed.
    */
-  applyEvent(userId: string, event: SubscriptionEventInput): ApplySubscriptionEventResult
-  get(userId: string, subscriptionId: string): Subscription | undefined
-  listForUser(userId: string): Subscription[]
+  applyEvent(userId: string, event: SubscriptionEventInput): Promise<ApplySubscriptionEventResult>
+  get(userId: string, subscriptionId: string): Promise<Subscription | undefined>
+  listForUser(userId: string): Promise<Subscription[]>
 }
 
 /** The event types of protocol §6.5, PascalCase. */
@@ -174,7 +174,7 @@ interface SubscriptionRow {
   plan_id: string | null
   device_number: number | null
   trial_period_duration: string | null
-  state: SubscriptionState
+  state: string
   termination_requested: number
   next_billing_date: string | null
   addons: string | null
@@ -191,7 +191,7 @@ function toSubscription(row: SubscriptionRow): Subscription {
     planId: row.plan_id,
     deviceNumber: row.device_number,
     trialPeriodDuration: row.trial_period_duration,
-    state: row.state,
+    state: row.state as SubscriptionState,
     terminationRequested: row.termination_requested === 1,
     nextBillingDate: row.next_billing_date,
     addons: row.addons === null ? null : (JSON.parse(row.addons) as SubscriptionAddon[]),
@@ -206,96 +206,136 @@ function toSubscription(row: SubscriptionRow): Subscription {
  *
  * @example
  * ```ts
- * const subscriptions = createSubscriptionsRepository({ db: db.sqlite, now: () => new Date() })
- * const { subscription } = subscriptions.applyEvent(event)
+ * const subscriptions = createSubscriptionsRepository({ data, db: data.db, now: () => new Date() })
+ * const { subscription } = await subscriptions.applyEvent(userId, event)
  * subscription.state // 'CREATED'
  * ```
  */
 export function createSubscriptionsRepository(ctx: RepositoryContext): SubscriptionsRepository {
-  const { db, now } = ctx
-  const insertEvent = db.prepare<[string, string, number, string, string, string]>(
-    'INSERT OR IGNORE INTO subscription_events (user_id, subscription_id, sequence_number, type, raw, received_at) VALUES (?, ?, ?, ?, ?, ?)',
-  )
-  const events = db
-    .prepare<[string, string], string>(
-      'SELECT raw FROM subscription_events WHERE user_id = ? AND subscription_id = ? ORDER BY sequence_number',
-    )
-    .pluck()
-  const columns =
-    'subscription_id, user_id, product_id, plan_id, device_number, trial_period_duration, state, termination_requested, next_billing_date, addons, last_sequence_number, raw, updated_at'
-  const select = db.prepare<[string, string], SubscriptionRow>(
-    `SELECT ${columns} FROM subscriptions WHERE user_id = ? AND subscription_id = ?`,
-  )
-  const byUser = db.prepare<[string], SubscriptionRow>(
-    `SELECT ${columns} FROM subscriptions WHERE user_id = ? ORDER BY subscription_id`,
-  )
-  const upsert = db.prepare<[SubscriptionRow]>(
-    `INSERT INTO subscriptions (${columns}) VALUES (@subscription_id, @user_id, @product_id, @plan_id, @device_number,
-       @trial_period_duration, @state, @termination_requested, @next_billing_date, @addons, @last_sequence_number, @raw, @updated_at)
-     ON CONFLICT (user_id, subscription_id) DO UPDATE SET product_id = excluded.product_id,
-       plan_id = excluded.plan_id, device_number = excluded.device_number,
-       trial_period_duration = excluded.trial_period_duration, state = excluded.state,
-       termination_requested = excluded.termination_requested, next_billing_date = excluded.next_billing_date,
-       addons = excluded.addons, last_sequence_number = excluded.last_sequence_number, raw = excluded.raw,
-       updated_at = excluded.updated_at`,
-  )
-
-  const apply = db.transaction(
-    (userId: string, event: SubscriptionEventInput): ApplySubscriptionEventResult => {
-      const known = normalizeSubscriptionEventType(event.type) !== undefined
-      const raw = JSON.stringify(event)
-      const at = now().toISOString()
-      const inserted =
-        insertEvent.run(userId, event.subscriptionId, event.sequenceNumber, event.type, raw, at).changes === 1
-      const existing = select.get(userId, event.subscriptionId)
-      if (!inserted && existing) return { duplicate: true, known, subscription: toSubscription(existing) }
-      const history = events.all(userId, event.subscriptionId).map(parseJsonObject)
-      const folded: Folded = {
-        productId: null,
-        planId: null,
-        deviceNumber: null,
-        trialPeriodDuration: null,
-        state: 'UNKNOWN',
-        terminationRequested: false,
-        nextBillingDate: null,
-        addons: null,
-      }
-      for (const item of history) step(folded, item)
-      const last = history.at(-1) ?? parseJsonObject(raw)
-      const row: SubscriptionRow = {
-        subscription_id: existing?.subscription_id ?? event.subscriptionId,
-        user_id: userId,
-        product_id: folded.productId,
-        plan_id: folded.planId,
-        device_number: folded.deviceNumber,
-        trial_period_duration: folded.trialPeriodDuration,
-        state: folded.state,
-        termination_requested: folded.terminationRequested ? 1 : 0,
-        next_billing_date: folded.nextBillingDate,
-        addons: folded.addons === null ? null : JSON.stringify(folded.addons),
-        last_sequence_number: numberField(last, 'sequenceNumber') ?? event.sequenceNumber,
-        raw: JSON.stringify(last),
-        updated_at: at,
-      }
-      upsert.run(row)
-      return { duplicate: !inserted, known, subscription: toSubscription(row) }
-    },
-  )
+  const { data, db, now } = ctx
+  const columns = [
+    'subscription_id',
+    'user_id',
+    'product_id',
+    'plan_id',
+    'device_number',
+    'trial_period_duration',
+    'state',
+    'termination_requested',
+    'next_billing_date',
+    'addons',
+    'last_sequence_number',
+    'raw',
+    'updated_at',
+  ] as const
+  const select = (q: typeof db, userId: string, subscriptionId: string) =>
+    q
+      .selectFrom('subscriptions')
+      .select(columns)
+      .where('user_id', '=', userId)
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirst()
 
   return {
-    applyEvent: (userId, event) => {
+    async applyEvent(userId, event) {
       requireId(userId, 'userId')
       requireId(event.subscriptionId, 'subscriptionId')
       requireId(event.type, 'type')
       if (!Number.isSafeInteger(event.sequenceNumber)) {
         throw new TypeError('subscriptions.applyEvent: "sequenceNumber" must be an integer')
       }
-      return apply.immediate(userId, event)
+      return data.transaction(async (trx): Promise<ApplySubscriptionEventResult> => {
+        // Events of one subscription are folded one transaction at a time, whichever instance
+        // receives them (ids compare without case, so the lock key is lower-cased).
+        await data.lock(trx, `subscription:${userId}:${event.subscriptionId.toLowerCase()}`)
+        const known = normalizeSubscriptionEventType(event.type) !== undefined
+        const raw = JSON.stringify(event)
+        const at = now().toISOString()
+        const result = await trx
+          .insertInto('subscription_events')
+          .values({
+            user_id: userId,
+            subscription_id: event.subscriptionId,
+            sequence_number: event.sequenceNumber,
+            type: event.type,
+            raw,
+            received_at: at,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst()
+        const inserted = (result.numInsertedOrUpdatedRows ?? 0n) === 1n
+        const existing = await select(trx, userId, event.subscriptionId)
+        if (!inserted && existing) return { duplicate: true, known, subscription: toSubscription(existing) }
+        const history = (
+          await trx
+            .selectFrom('subscription_events')
+            .select('raw')
+            .where('user_id', '=', userId)
+            .where('subscription_id', '=', event.subscriptionId)
+            .orderBy('sequence_number')
+            .execute()
+        ).map((r) => parseJsonObject(r.raw))
+        const folded: Folded = {
+          productId: null,
+          planId: null,
+          deviceNumber: null,
+          trialPeriodDuration: null,
+          state: 'UNKNOWN',
+          terminationRequested: false,
+          nextBillingDate: null,
+          addons: null,
+        }
+        for (const item of history) step(folded, item)
+        const last = history.at(-1) ?? parseJsonObject(raw)
+        const row: SubscriptionRow = {
+          subscription_id: existing?.subscription_id ?? event.subscriptionId,
+          user_id: userId,
+          product_id: folded.productId,
+          plan_id: folded.planId,
+          device_number: folded.deviceNumber,
+          trial_period_duration: folded.trialPeriodDuration,
+          state: folded.state,
+          termination_requested: folded.terminationRequested ? 1 : 0,
+          next_billing_date: folded.nextBillingDate,
+          addons: folded.addons === null ? null : JSON.stringify(folded.addons),
+          last_sequence_number: numberField(last, 'sequenceNumber') ?? event.sequenceNumber,
+          raw: JSON.stringify(last),
+          updated_at: at,
+        }
+        await trx
+          .insertInto('subscriptions')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'subscription_id']).doUpdateSet((eb) => ({
+              product_id: eb.ref('excluded.product_id'),
+              plan_id: eb.ref('excluded.plan_id'),
+              device_number: eb.ref('excluded.device_number'),
+              trial_period_duration: eb.ref('excluded.trial_period_duration'),
+              state: eb.ref('excluded.state'),
+              termination_requested: eb.ref('excluded.termination_requested'),
+              next_billing_date: eb.ref('excluded.next_billing_date'),
+              addons: eb.ref('excluded.addons'),
+              last_sequence_number: eb.ref('excluded.last_sequence_number'),
+              raw: eb.ref('excluded.raw'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute()
+        return { duplicate: !inserted, known, subscription: toSubscription(row) }
+      })
     },
-    get: (userId, subscriptionId) => {
-      const row = select.get(userId, subscriptionId)
+    async get(userId, subscriptionId) {
+      const row = await select(db, userId, subscriptionId)
       return row && toSubscription(row)
     },
-    listForUser: (userId) => byUser.all(userId).map(toSubscription),
+    async listForUser(userId) {
+      const rows = await db
+        .selectFrom('subscriptions')
+        .select(columns)
+        .where('user_id', '=', userId)
+        .orderBy('subscription_id')
+        .execute()
+      return rows.map(toSubscription)
+    },
   }
 }

@@ -29,7 +29,60 @@ export const DEFAULT_BUSY_RETRY_MS = 1500
  */
 export function isBusyError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  if (typeof code !== 'string') return false
+  return (
+    code.startsWith('SQLITE_BUSY') ||
+    code.startsWith('SQLITE_LOCKED') ||
+    // PostgreSQL: serialization failure, deadlock (the transaction is re-run whole).
+    code === '40001' ||
+    code === '40P01'
+  )
+}
+
+/**
+ * Whether `error` says PostgreSQL cannot be reached or is going away (refused or reset
+ * connection, connection timeout, admin shutdown, too many connections, connection class `08`).
+ * Such a request is answered 503 with `Retry-After`: the cloud re-sends it later.
+ *
+ * @param error - anything thrown by pg or the pool
+ * @returns `true` when the database is unavailable
+ * @example
+ * ```ts
+ * isUnavailableError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) // true
+ * ```
+ */
+export function isUnavailableError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null
+  const code = e?.code
+  if (typeof code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) return true
+    if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300')
+      return true
+  }
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+    message,
+  )
+}
+
+/**
+ * The answer when the database cannot be reached: 503 with `Retry-After`.
+ *
+ * @param retryAfterSeconds - the `Retry-After` value
+ * @returns the error to throw from a handler
+ * @example
+ * ```ts
+ * throw databaseUnavailableError(5)
+ * ```
+ */
+export function databaseUnavailableError(retryAfterSeconds = 5): EvotorError {
+  return new EvotorError(undefined, {
+    status: 503,
+    reason: 'unavailable',
+    subject: 'database',
+    message: 'the database is unavailable; retry later',
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  })
 }
 
 /**
@@ -70,14 +123,18 @@ export function databaseBusyError(retryAfterSeconds = 5): EvotorError {
  * const counts = await retryWhileBusy(() => repos.receipts.insert(userId, body))
  * ```
  */
-export async function retryWhileBusy<T>(fn: () => T, options: BusyRetryOptions = {}): Promise<T> {
+export async function retryWhileBusy<T>(
+  fn: () => T | Promise<T>,
+  options: BusyRetryOptions = {},
+): Promise<T> {
   const budgetMs = options.budgetMs ?? DEFAULT_BUSY_RETRY_MS
   const deadline = Date.now() + budgetMs
   let delay = 10
   for (;;) {
     try {
-      return fn()
+      return await fn()
     } catch (error) {
+      if (isUnavailableError(error)) throw databaseUnavailableError(options.retryAfterSeconds)
       if (!isBusyError(error)) throw error
       if (Date.now() + delay > deadline) throw databaseBusyError(options.retryAfterSeconds)
     }

@@ -1,0 +1,226 @@
+import {
+  type Kysely as KyselyType,
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+} from 'kysely'
+import pg from 'pg'
+import { openDatabase, type SqliteDatabase } from '../db.js'
+import { POSTGRES_SCHEMA } from './postgres-schema.js'
+import type { Schema } from './schema.js'
+
+export type { Schema } from './schema.js'
+
+/** Which server holds the data. */
+export type DatabaseKind = 'sqlite' | 'postgres'
+
+/** The app's database behind one typed query builder. */
+export interface AppDb {
+  readonly kind: DatabaseKind
+  readonly db: KyselyType<Schema>
+  /** The better-sqlite3 connection on SQLite (`undefined` on PostgreSQL). */
+  readonly sqlite: SqliteDatabase | undefined
+  /** The pg pool on PostgreSQL (`undefined` on SQLite). */
+  readonly pool: pg.Pool | undefined
+  /** Where the data is, without credentials: a file path or `postgres://host:port/db`. */
+  readonly location: string
+  /**
+   * Runs `fn` in one write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken at
+   * once, so a busy database fails fast and is retried whole), `READ COMMITTED` on PostgreSQL
+   * (rows a concurrent transaction needs are serialised with {@link AppDb.lock}).
+   */
+  transaction<T>(fn: (trx: KyselyType<Schema>) => Promise<T>): Promise<T>
+  /**
+   * Inside a transaction: waits for, then holds until commit, a lock on `key` (a PostgreSQL
+   * transaction advisory lock; nothing on SQLite, whose write transaction is already exclusive).
+   */
+  lock(trx: KyselyType<Schema>, key: string): Promise<void>
+  /** Whether {@link AppDb.close} has not been called. */
+  readonly open: boolean
+  /** Closes the connection(s); safe to call twice. */
+  close(): Promise<void>
+}
+
+/** Options of {@link openAppDb}. */
+export interface OpenAppDbOptions {
+  /** A `postgres://` or `postgresql://` URL: PostgreSQL. Otherwise SQLite at {@link path}. */
+  url?: string | undefined
+  /** SQLite file path or `':memory:'` (used when `url` is not set). */
+  path?: string
+  /** SQLite `busy_timeout` in ms (see `openDatabase`); a command-line tool may pass seconds. */
+  busyTimeoutMs?: number
+  /** Maximum connections of the PostgreSQL pool (default 10). */
+  poolSize?: number
+  /** PostgreSQL: milliseconds to wait for a connection before failing (default 5000). */
+  connectTimeoutMs?: number
+}
+
+/**
+ * Whether `url` names a PostgreSQL database.
+ *
+ * @example
+ * ```ts
+ * isPostgresUrl('postgres://127.0.0.1:5432/app') // true
+ * ```
+ */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return typeof url === 'string' && /^postgres(ql)?:\/\//i.test(url)
+}
+
+/**
+ * A URL without its password, for logs and banners.
+ *
+ * @example
+ * ```ts
+ * redactUrl('postgres://app:secret@db:5432/app') // 'postgres://app@db:5432/app'
+ * ```
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    parsed.password = ''
+    return parsed.toString()
+  } catch {
+    return 'postgres://(unparsable url)'
+  }
+}
+
+/** Kysely migrations shared by both databases, applied in name order after the base schema. */
+function migrationsFor(kind: DatabaseKind): Record<string, Migration> {
+  return {
+    // SQLite reaches the same schema through its own numbered steps (`MIGRATIONS`, kept so that
+    // existing installs are migrated, not recreated); PostgreSQL starts from it directly.
+    '0001_base_schema': {
+      async up(db) {
+        if (kind === 'postgres') await sql.raw(POSTGRES_SCHEMA).execute(db)
+      },
+    },
+  }
+}
+
+/** Runs the Kysely migrations. PostgreSQL's migrator takes a lock: instances may start together. */
+async function migrateToLatest(db: KyselyType<Schema>, kind: DatabaseKind): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(kind) }
+  const migrator = new Migrator({ db, provider })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`)
+  }
+}
+
+// BIGINT (OID 20) as a JS number: the app's BIGINTs are millisecond clocks and sequence numbers.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value)
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads
+    return (pg.types.getTypeParser as any)(oid, format)
+  },
+}
+
+/**
+ * Opens (creating the schema if needed) the app's database: SQLite (default; numbered steps for
+ * existing files, then the Kysely migrator) or PostgreSQL when `url` is a `postgres://` URL.
+ *
+ * @param options - where the data is
+ * @returns the open, migrated database
+ * @throws Error when PostgreSQL cannot be reached or a migration fails
+ * @example
+ * ```ts
+ * const data = await openAppDb({ url: process.env.DATABASE_URL, path: 'data/app.sqlite' })
+ * await data.db.selectFrom('receipts').selectAll().execute()
+ * await data.close()
+ * ```
+ */
+export async function openAppDb(options: OpenAppDbOptions): Promise<AppDb> {
+  if (isPostgresUrl(options.url)) return openPostgres(options.url, options)
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new TypeError('openAppDb: option "path" must be a non-empty string when "url" is not a postgres URL')
+  }
+  const file = openDatabase({
+    path: options.path,
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  })
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: file.sqlite }) })
+  let open = true
+  const data: AppDb = {
+    kind: 'sqlite',
+    db,
+    sqlite: file.sqlite,
+    pool: undefined,
+    location: file.path,
+    async transaction(fn) {
+      return db.connection().execute(async (conn) => {
+        await sql`BEGIN IMMEDIATE`.execute(conn)
+        try {
+          const result = await fn(conn)
+          await sql`COMMIT`.execute(conn)
+          return result
+        } catch (error) {
+          if (file.sqlite.inTransaction) await sql`ROLLBACK`.execute(conn)
+          throw error
+        }
+      })
+    },
+    async lock() {},
+    get open() {
+      return open && file.sqlite.open
+    },
+    async close() {
+      if (!open) return
+      open = false
+      await db.destroy()
+      file.close()
+    },
+  }
+  try {
+    await migrateToLatest(db, 'sqlite')
+  } catch (error) {
+    await data.close()
+    throw error
+  }
+  return data
+}
+
+async function openPostgres(url: string, options: OpenAppDbOptions): Promise<AppDb> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    types: pgTypes,
+  })
+  // An idle client losing its server must not crash the process: the next query reports it.
+  pool.on('error', () => {})
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
+  let open = true
+  const data: AppDb = {
+    kind: 'postgres',
+    db,
+    sqlite: undefined,
+    pool,
+    location: redactUrl(url),
+    transaction: (fn) => db.transaction().execute(fn),
+    async lock(trx, key) {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+    },
+    get open() {
+      return open
+    },
+    async close() {
+      if (!open) return
+      open = false
+      await db.destroy()
+    },
+  }
+  try {
+    await migrateToLatest(db, 'postgres')
+  } catch (error) {
+    await data.close()
+    throw error
+  }
+  return data
+}
