@@ -18,6 +18,9 @@ export async function seedDemoAccount(
   account: { login: string; password: string } = DEMO_ACCOUNT,
 ): Promise<boolean> {
   if (await accounts.findByLogin(account.login)) return false
-  const result = await accounts.create({ login: account.login, passwordHash: await hashPassword(account.password) })
+  const result = await accounts.create({
+    login: account.login,
+    passwordHash: await hashPassword(account.password),
+  })
   return result.ok
 }

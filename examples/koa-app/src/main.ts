@@ -41,6 +41,8 @@ export interface RunningServer {
   readonly config: Config
   /** The database (SQLite or PostgreSQL). */
   readonly data: AppDb
+  /** The same as {@link RunningServer.data} (kept for existing callers). */
+  readonly db: AppDb
   readonly repos: Repositories
   readonly logger: Logger
   /**
@@ -199,7 +201,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     return closing
   }
 
-  return { url, port, config, data, repos, logger, close }
+  return { url, port, config, data, db: data, repos, logger, close }
 }
 
 /**

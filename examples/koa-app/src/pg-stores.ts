@@ -102,7 +102,11 @@ export function createDatabaseStores(options: DatabaseStoresOptions): {
         }),
       release: (key) =>
         retry(async () => {
-          await db.deleteFrom('idempotency_keys').where('key', '=', key).where('state', '=', 'claimed').execute()
+          await db
+            .deleteFrom('idempotency_keys')
+            .where('key', '=', key)
+            .where('state', '=', 'claimed')
+            .execute()
         }),
     },
     sequences: {

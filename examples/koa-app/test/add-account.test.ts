@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runAddAccount } from '../src/cli/add-account.js'
-import { openDatabase } from '../src/db.js'
+import { openAppDb } from '../src/database/index.js'
 import { seedDemoAccount } from '../src/dev-seed.js'
 import { verifyPassword } from '../src/passwords.js'
 import { createRepositories } from '../src/repositories/index.js'
 import { createTempDir, type TempDir } from './helpers.js'
 
 let dir: TempDir
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTempDir()
 })
 afterEach(() => dir.cleanup())
@@ -24,12 +24,12 @@ function run(argv: string[], stdin?: string) {
   return runAddAccount(argv, io).then((code) => ({ code, out, err }))
 }
 
-function account(login: string) {
-  const db = openDatabase({ path: dir.file('data/app.sqlite') })
+async function account(login: string) {
+  const db = await openAppDb({ path: dir.file('data/app.sqlite') })
   try {
-    return createRepositories({ db: db.sqlite }).accounts.findByLogin(login)
+    return await createRepositories({ data: db }).accounts.findByLogin(login)
   } finally {
-    db.close()
+    await db.close()
   }
 }
 
@@ -39,7 +39,7 @@ describe('add-account command', () => {
     expect(code).toBe(0)
     expect(out.join('\n')).toContain('"ivanov"')
     expect(out.join('\n')).not.toContain('superpassword')
-    const stored = account('ivanov')
+    const stored = await account('ivanov')
     expect(stored?.passwordHash).toMatch(/^scrypt\$/)
     expect(stored?.hasBilling).toBe(false)
     expect(await verifyPassword('superpassword', stored?.passwordHash)).toBe(true)
@@ -47,7 +47,7 @@ describe('add-account command', () => {
 
   it('reads the password from stdin with "-" and honours --has-billing', async () => {
     expect((await run(['petrov', '-', '--has-billing'], 'from-stdin\n')).code).toBe(0)
-    const stored = account('petrov')
+    const stored = await account('petrov')
     expect(stored?.hasBilling).toBe(true)
     expect(await verifyPassword('from-stdin', stored?.passwordHash)).toBe(true)
   })
@@ -64,14 +64,14 @@ describe('add-account command', () => {
 
 describe('seedDemoAccount', () => {
   it('creates the demo account once', async () => {
-    const db = openDatabase({ path: dir.file('app.sqlite') })
+    const db = await openAppDb({ path: dir.file('app.sqlite') })
     try {
-      const repos = createRepositories({ db: db.sqlite })
+      const repos = createRepositories({ data: db })
       expect(await seedDemoAccount(repos.accounts, { login: 'demo', password: 'demo-password' })).toBe(true)
       expect(await seedDemoAccount(repos.accounts, { login: 'demo', password: 'other' })).toBe(false)
-      expect(await verifyPassword('demo-password', repos.accounts.findByLogin('demo')?.passwordHash)).toBe(
-        true,
-      )
+      expect(
+        await verifyPassword('demo-password', (await repos.accounts.findByLogin('demo'))?.passwordHash),
+      ).toBe(true)
     } finally {
       db.close()
     }

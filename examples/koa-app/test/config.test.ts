@@ -23,7 +23,7 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('starts in development mode with defaults when no variable is set', () => {
+  it('starts in development mode with defaults when no variable is set', async () => {
     const config = loadConfig({})
     expect(config).toMatchObject({
       port: 3000,
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(DEFAULT_DATABASE_PATH).toMatch(/examples[/\\]koa-app[/\\]data[/\\]app\.sqlite$/)
   })
 
-  it('reads every variable', () => {
+  it('reads every variable', async () => {
     const config = loadConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
@@ -66,14 +66,14 @@ describe('loadConfig', () => {
     })
   })
 
-  it('treats empty variables as unset', () => {
+  it('treats empty variables as unset', async () => {
     expect(loadConfig({ PORT: '', EVOTOR_APP_TOKEN: '  ' })).toMatchObject({
       port: 3000,
       appToken: undefined,
     })
   })
 
-  it('requires an app credential and USER_TOKEN_SECRET in production', () => {
+  it('requires an app credential and USER_TOKEN_SECRET in production', async () => {
     const error = configError({ NODE_ENV: 'production' })
     expect(error.problems.map((p) => p.variable)).toEqual([
       'EVOTOR_APP_TOKEN / EVOTOR_APP_BASIC',
@@ -85,7 +85,7 @@ describe('loadConfig', () => {
     ).not.toThrow()
   })
 
-  it('names every bad variable on its own line, with non-secret values shown', () => {
+  it('names every bad variable on its own line, with non-secret values shown', async () => {
     const error = configError({
       PORT: '70000',
       EVOTOR_PROXY_VERSION: '3',
@@ -105,7 +105,7 @@ describe('loadConfig', () => {
     expect(error.message).toContain('EVOTOR_PROXY_VERSION: must be 2 (default) or 1 (got "3")')
   })
 
-  it('rejects bad secrets without ever echoing them', () => {
+  it('rejects bad secrets without ever echoing them', async () => {
     const shortSecret = 'short-secret-value'
     const error = configError({
       USER_TOKEN_SECRET: `${SECRET_A},${shortSecret}`,
@@ -124,13 +124,13 @@ describe('loadConfig', () => {
     expect(configError({ EVOTOR_APP_BASIC: 'login:' }).problems[0]?.variable).toBe('EVOTOR_APP_BASIC')
   })
 
-  it('rejects a non-numeric port', () => {
+  it('rejects a non-numeric port', async () => {
     expect(configError({ PORT: '30a0' }).problems).toEqual([
       { variable: 'PORT', message: 'must be an integer from 1 to 65535 (default 3000) (got "30a0")' },
     ])
   })
 
-  it('databasePathFromEnv resolves relative paths and defaults to the example data dir', () => {
+  it('databasePathFromEnv resolves relative paths and defaults to the example data dir', async () => {
     expect(databasePathFromEnv({})).toBe(DEFAULT_DATABASE_PATH)
     expect(databasePathFromEnv({ DATABASE_PATH: ':memory:' })).toBe(':memory:')
     expect(loadConfig({ DATABASE_PATH: ' :memory: ' }).databasePath).toBe(':memory:')
@@ -139,36 +139,36 @@ describe('loadConfig', () => {
 })
 
 describe('resolveSecrets', () => {
-  it('generates, persists and reuses development secrets across restarts', () => {
-    const t = createTestDb()
+  it('generates, persists and reuses development secrets across restarts', async () => {
+    const t = await createTestDb()
     try {
-      const first = resolveSecrets(loadConfig({}), t.repos.settings)
+      const first = await resolveSecrets(loadConfig({}), t.repos.settings)
       expect(first.development.appToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
       expect(first.development.userTokenSecret).toBe(true)
       expect(first.appCredential.bearer).toEqual([first.development.appToken])
       expect(first.userTokenSecrets[0].length).toBeGreaterThanOrEqual(32)
-      t.reopen()
-      const second = resolveSecrets(loadConfig({}), t.repos.settings)
+      await t.reopen()
+      const second = await resolveSecrets(loadConfig({}), t.repos.settings)
       expect(second.development.appToken).toBe(first.development.appToken)
       expect(second.userTokenSecrets).toEqual(first.userTokenSecrets)
-      expect(t.repos.settings.get(DEV_SETTINGS.appToken)).toBe(first.development.appToken)
+      expect(await t.repos.settings.get(DEV_SETTINGS.appToken)).toBe(first.development.appToken)
     } finally {
       t.cleanup()
     }
   })
 
-  it('uses configured credentials and generates nothing for them', () => {
-    const t = createTestDb()
+  it('uses configured credentials and generates nothing for them', async () => {
+    const t = await createTestDb()
     try {
-      const secrets = resolveSecrets(
+      const secrets = await resolveSecrets(
         loadConfig({ EVOTOR_APP_BASIC: 'login:pw', USER_TOKEN_SECRET: `${SECRET_A},${SECRET_B}` }),
         t.repos.settings,
       )
       expect(secrets.appCredential).toEqual({ bearer: [], basic: [{ username: 'login', password: 'pw' }] })
       expect(secrets.userTokenSecrets).toEqual([SECRET_A, SECRET_B])
       expect(secrets.development).toEqual({ appToken: undefined, userTokenSecret: false })
-      expect(t.repos.settings.get(DEV_SETTINGS.appToken)).toBeUndefined()
-      expect(t.repos.settings.get(DEV_SETTINGS.userTokenSecret)).toBeUndefined()
+      expect(await t.repos.settings.get(DEV_SETTINGS.appToken)).toBeUndefined()
+      expect(await t.repos.settings.get(DEV_SETTINGS.userTokenSecret)).toBeUndefined()
     } finally {
       t.cleanup()
     }

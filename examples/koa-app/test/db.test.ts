@@ -8,7 +8,7 @@ let dir: TempDir | undefined
 afterEach(() => dir?.cleanup())
 
 describe('openDatabase', () => {
-  it('creates the parent directory, enables WAL, foreign keys and a busy timeout, and migrates', () => {
+  it('creates the parent directory, enables WAL, foreign keys and a busy timeout, and migrates', async () => {
     dir = createTempDir()
     const path = dir.file('a/b/app.sqlite')
     const db = openDatabase({ path, busyTimeoutMs: 1234 })
@@ -22,7 +22,7 @@ describe('openDatabase', () => {
     expect(db.sqlite.open).toBe(false)
   })
 
-  it('is idempotent on restart and applies only new migrations', () => {
+  it('is idempotent on restart and applies only new migrations', async () => {
     dir = createTempDir()
     const path = dir.file('app.sqlite')
     openDatabase({ path, migrations: ['CREATE TABLE t1 (x INTEGER)'] }).close()
@@ -39,7 +39,7 @@ describe('openDatabase', () => {
     db.close()
   })
 
-  it('rolls a failing migration back completely', () => {
+  it('rolls a failing migration back completely', async () => {
     dir = createTempDir()
     const path = dir.file('app.sqlite')
     expect(() =>
@@ -51,14 +51,14 @@ describe('openDatabase', () => {
     db.close()
   })
 
-  it('refuses a database newer than the app', () => {
+  it('refuses a database newer than the app', async () => {
     dir = createTempDir()
     const path = dir.file('app.sqlite')
     openDatabase({ path, migrations: ['SELECT 1', 'SELECT 2'] }).close()
     expect(() => openDatabase({ path, migrations: ['SELECT 1'] })).toThrow(/newer/)
   })
 
-  it('rejects a missing path', () => {
+  it('rejects a missing path', async () => {
     expect(() => openDatabase({ path: '' })).toThrow(TypeError)
   })
 })

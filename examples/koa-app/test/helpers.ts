@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type AppDatabase, openDatabase } from '../src/db.js'
+import { type AppDb, openAppDb } from '../src/database/index.js'
 import { createRepositories, type Repositories } from '../src/repositories/index.js'
 
 /** A temporary directory removed by `cleanup()`. */
@@ -44,31 +44,31 @@ export function createClock(start = '2024-05-01T10:00:00.000Z'): ManualClock {
 export interface TestDb {
   readonly dir: TempDir
   readonly path: string
-  db: AppDatabase
+  db: AppDb
   repos: Repositories
   readonly clock: ManualClock
-  reopen(): void
-  cleanup(): void
+  reopen(): Promise<void>
+  cleanup(): Promise<void>
 }
 
-export function createTestDb(): TestDb {
+export async function createTestDb(): Promise<TestDb> {
   const dir = createTempDir()
   const path = dir.file('nested/app.sqlite')
   const clock = createClock()
-  const db = openDatabase({ path })
+  const db = await openAppDb({ path })
   const t: TestDb = {
     dir,
     path,
     clock,
     db,
-    repos: createRepositories({ db: db.sqlite, now: clock.now }),
-    reopen() {
-      t.db.close()
-      t.db = openDatabase({ path })
-      t.repos = createRepositories({ db: t.db.sqlite, now: clock.now })
+    repos: createRepositories({ data: db, now: clock.now }),
+    async reopen() {
+      await t.db.close()
+      t.db = await openAppDb({ path })
+      t.repos = createRepositories({ data: t.db, now: clock.now })
     },
-    cleanup() {
-      t.db.close()
+    async cleanup() {
+      await t.db.close()
       dir.cleanup()
     },
   }

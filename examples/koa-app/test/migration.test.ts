@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openAppDb } from '../src/database/index.js'
 import { openDatabase } from '../src/db.js'
 import { MIGRATIONS } from '../src/migrations.js'
 import {
@@ -117,7 +118,7 @@ function seedVersion2(path: string): void {
 
 let dir: TempDir
 let path: string
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTempDir()
   path = dir.file('app.sqlite')
   seedVersion2(path)
@@ -125,47 +126,58 @@ beforeEach(() => {
 afterEach(() => dir.cleanup())
 
 describe('migration 3: ids unique per user, exact amounts', () => {
-  it('keeps every row of a version-2 database under its owner and re-reads the amounts exactly', () => {
+  it('keeps every row of a version-2 database under its owner and re-reads the amounts exactly', async () => {
+    let data: Awaited<ReturnType<typeof openAppDb>> | undefined
     const db = openDatabase({ path })
     try {
       expect(db.version).toBe(MIGRATIONS.length)
       expect(db.sqlite.pragma('foreign_key_check')).toEqual([])
       expect(db.sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
-      const repos = createRepositories({ db: db.sqlite })
-      expect(repos.subscriptions.get(USER, SUB)).toMatchObject({ state: 'ACTIVATED', lastSequenceNumber: 2 })
+      data = await openAppDb({ path })
+      const repos = createRepositories({ data })
+      expect(await repos.subscriptions.get(USER, SUB)).toMatchObject({
+        state: 'ACTIVATED',
+        lastSequenceNumber: 2,
+      })
       // The events moved with their user: a redelivery is still a duplicate.
       expect(
-        repos.subscriptions.applyEvent(USER, {
-          subscriptionId: SUB,
-          userId: USER,
-          sequenceNumber: 2,
-          type: 'SubscriptionActivated',
-        }).duplicate,
+        (
+          await repos.subscriptions.applyEvent(USER, {
+            subscriptionId: SUB,
+            userId: USER,
+            sequenceNumber: 2,
+            type: 'SubscriptionActivated',
+          })
+        ).duplicate,
       ).toBe(true)
-      expect(repos.installations.get(USER, 'app')?.installed).toBe(true)
+      expect((await repos.installations.get(USER, 'app'))?.installed).toBe(true)
       expect(
-        repos.installations.applyEvent(USER, {
-          id: 'ev-1',
-          type: 'ApplicationInstalled',
-          data: { productId: 'app', userId: USER },
-        }).duplicate,
+        (
+          await repos.installations.applyEvent(USER, {
+            id: 'ev-1',
+            type: 'ApplicationInstalled',
+            data: { productId: 'app', userId: USER },
+          })
+        ).duplicate,
       ).toBe(true)
-      expect(repos.inventory.getStore(USER, STORE)?.name).toBe('Магазин')
-      expect(repos.inventory.getDevice(USER, 'dev-1')?.timezoneOffset).toBe(10800000)
-      expect(repos.inventory.getEmployee(USER, 'emp-1')?.name).toBe('Иван')
-      expect(repos.products.findByBarcode({ userId: USER, storeUuid: STORE }, '2000000000060')).toMatchObject(
-        {
-          uuid: 'prod-1',
-          price: '0.123456789',
-        },
-      )
-      expect(repos.documents.get(USER, STORE, 'doc-1')?.type).toBe('SELL')
-      expect(repos.receipts.get(USER, 'huge')?.totalAmount).toBe('12345678901234567890.123456789')
-      expect(repos.receipts.get(USER, 'rounded')?.totalAmount).toBe('0.123456789')
-      expect(repos.receipts.get(USER, 'plain')?.totalAmount).toBe('10.50')
-      expect(repos.receipts.insert(USER, [{ data: { id: 'plain' } } as ReceiptEventInput]).duplicates).toBe(1)
+      expect((await repos.inventory.getStore(USER, STORE))?.name).toBe('Магазин')
+      expect((await repos.inventory.getDevice(USER, 'dev-1'))?.timezoneOffset).toBe(10800000)
+      expect((await repos.inventory.getEmployee(USER, 'emp-1'))?.name).toBe('Иван')
       expect(
-        repos.receipts.storeSummary(
+        await repos.products.findByBarcode({ userId: USER, storeUuid: STORE }, '2000000000060'),
+      ).toMatchObject({
+        uuid: 'prod-1',
+        price: '0.123456789',
+      })
+      expect((await repos.documents.get(USER, STORE, 'doc-1'))?.type).toBe('SELL')
+      expect((await repos.receipts.get(USER, 'huge'))?.totalAmount).toBe('12345678901234567890.123456789')
+      expect((await repos.receipts.get(USER, 'rounded'))?.totalAmount).toBe('0.123456789')
+      expect((await repos.receipts.get(USER, 'plain'))?.totalAmount).toBe('10.50')
+      expect(
+        (await repos.receipts.insert(USER, [{ data: { id: 'plain' } } as ReceiptEventInput])).duplicates,
+      ).toBe(1)
+      expect(
+        await repos.receipts.storeSummary(
           USER,
           STORE,
           new Date('2024-05-01T00:00:00Z'),
@@ -181,37 +193,43 @@ describe('migration 3: ids unique per user, exact amounts', () => {
       ])
     } finally {
       db.close()
+      await data?.close()
     }
   })
 
-  it('after the migration another user can own the same ids without touching the first user’s rows', () => {
+  it('after the migration another user can own the same ids without touching the first user’s rows', async () => {
+    let data: Awaited<ReturnType<typeof openAppDb>> | undefined
     const db = openDatabase({ path })
     try {
-      const repos = createRepositories({ db: db.sqlite })
+      data = await openAppDb({ path })
+      const repos = createRepositories({ data })
       expect(
-        repos.subscriptions.applyEvent(OTHER, {
-          subscriptionId: SUB,
-          userId: OTHER,
-          sequenceNumber: 2,
-          type: 'SubscriptionTerminated',
-        }).duplicate,
+        (
+          await repos.subscriptions.applyEvent(OTHER, {
+            subscriptionId: SUB,
+            userId: OTHER,
+            sequenceNumber: 2,
+            type: 'SubscriptionTerminated',
+          })
+        ).duplicate,
       ).toBe(false)
-      expect(repos.subscriptions.get(USER, SUB)).toMatchObject({ userId: USER, state: 'ACTIVATED' })
-      expect(repos.subscriptions.get(OTHER, SUB)).toMatchObject({ userId: OTHER, state: 'TERMINATED' })
+      expect(await repos.subscriptions.get(USER, SUB)).toMatchObject({ userId: USER, state: 'ACTIVATED' })
+      expect(await repos.subscriptions.get(OTHER, SUB)).toMatchObject({ userId: OTHER, state: 'TERMINATED' })
       expect(
-        repos.inventory.upsertStores(OTHER, [{ uuid: STORE, name: 'other' } as InventoryEntityInput]),
+        await repos.inventory.upsertStores(OTHER, [{ uuid: STORE, name: 'other' } as InventoryEntityInput]),
       ).toBe(1)
-      expect(repos.inventory.getStore(USER, STORE)?.name).toBe('Магазин')
+      expect((await repos.inventory.getStore(USER, STORE))?.name).toBe('Магазин')
       expect(
-        repos.receipts.insert(OTHER, [{ data: { id: 'huge', totalAmount: 1 } } as ReceiptEventInput]),
+        await repos.receipts.insert(OTHER, [{ data: { id: 'huge', totalAmount: 1 } } as ReceiptEventInput]),
       ).toEqual({
         inserted: 1,
         duplicates: 0,
       })
-      expect(repos.receipts.get(USER, 'huge')?.totalAmount).toBe('12345678901234567890.123456789')
-      expect(repos.receipts.get(OTHER, 'huge')?.totalAmount).toBe('1')
+      expect((await repos.receipts.get(USER, 'huge'))?.totalAmount).toBe('12345678901234567890.123456789')
+      expect((await repos.receipts.get(OTHER, 'huge'))?.totalAmount).toBe('1')
     } finally {
       db.close()
+      await data?.close()
     }
   })
 })

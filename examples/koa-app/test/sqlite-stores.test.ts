@@ -6,14 +6,16 @@ import { createTestDb, type TestDb } from './helpers.js'
 const DAY = 24 * 60 * 60 * 1000
 
 let t: TestDb
-beforeEach(() => {
-  t = createTestDb()
+beforeEach(async () => {
+  t = await createTestDb()
 })
-afterEach(() => t.cleanup())
+afterEach(async () => {
+  await t.cleanup()
+})
 
 describe('createSqliteIdempotencyStore', () => {
   it('claims once; a live lease is in-progress; completion makes it done', () => {
-    const store = createSqliteIdempotencyStore({ db: t.db.sqlite, now: t.clock.now })
+    const store = createSqliteIdempotencyStore({ db: t.db.sqliteFile, now: t.clock.now })
     expect(store.claim('k', 30_000)).toBe('claimed')
     expect(store.claim('k', 30_000)).toBe('in-progress')
     store.complete('k')
@@ -21,7 +23,7 @@ describe('createSqliteIdempotencyStore', () => {
   })
 
   it('re-claims after the lease expires or after release', () => {
-    const store = createSqliteIdempotencyStore({ db: t.db.sqlite, now: t.clock.now })
+    const store = createSqliteIdempotencyStore({ db: t.db.sqliteFile, now: t.clock.now })
     expect(store.claim('k', 1000)).toBe('claimed')
     t.clock.advance(999)
     expect(store.claim('k', 1000)).toBe('in-progress')
@@ -37,7 +39,7 @@ describe('createSqliteIdempotencyStore', () => {
   it('is atomic across two connections to the same file: exactly one claim wins', () => {
     const second = openDatabase({ path: t.path })
     try {
-      const a = createSqliteIdempotencyStore({ db: t.db.sqlite, now: t.clock.now })
+      const a = createSqliteIdempotencyStore({ db: t.db.sqliteFile, now: t.clock.now })
       const b = createSqliteIdempotencyStore({ db: second.sqlite, now: t.clock.now })
       const results = Array.from({ length: 20 }, (_, i) => [a, b][i % 2]?.claim('shared', 60_000))
       expect(results.filter((r) => r === 'claimed')).toHaveLength(1)
@@ -50,12 +52,12 @@ describe('createSqliteIdempotencyStore', () => {
   })
 
   it('keeps done keys across a restart and prunes them after the retention', () => {
-    const before = createSqliteIdempotencyStore({ db: t.db.sqlite, now: t.clock.now })
+    const before = createSqliteIdempotencyStore({ db: t.db.sqliteFile, now: t.clock.now })
     before.claim('event-1', 1000)
     before.complete('event-1')
     before.claim('abandoned', 1000)
     t.reopen()
-    const after = createSqliteIdempotencyStore({ db: t.db.sqlite, now: t.clock.now })
+    const after = createSqliteIdempotencyStore({ db: t.db.sqliteFile, now: t.clock.now })
     expect(after.claim('event-1', 1000)).toBe('done')
     t.clock.advance(7 * DAY - 1)
     expect(after.prune()).toBe(0)
@@ -68,7 +70,7 @@ describe('createSqliteIdempotencyStore', () => {
 
   it('prunes automatically from claim at most once per interval', () => {
     const store = createSqliteIdempotencyStore({
-      db: t.db.sqlite,
+      db: t.db.sqliteFile,
       now: t.clock.now,
       retentionMs: 1000,
       pruneIntervalMs: 5000,
@@ -84,8 +86,8 @@ describe('createSqliteIdempotencyStore', () => {
   })
 
   it('validates options and arguments', () => {
-    expect(() => createSqliteIdempotencyStore({ db: t.db.sqlite, retentionMs: 0 })).toThrow(/retentionMs/)
-    const store = createSqliteIdempotencyStore({ db: t.db.sqlite })
+    expect(() => createSqliteIdempotencyStore({ db: t.db.sqliteFile, retentionMs: 0 })).toThrow(/retentionMs/)
+    const store = createSqliteIdempotencyStore({ db: t.db.sqliteFile })
     expect(() => store.claim('', 1000)).toThrow(TypeError)
     expect(() => store.claim('k', 0)).toThrow(/leaseMs/)
   })
@@ -93,7 +95,7 @@ describe('createSqliteIdempotencyStore', () => {
 
 describe('createSqliteSequenceStore', () => {
   it('stores the last handled number, never lowers it, and survives a restart', () => {
-    const store = createSqliteSequenceStore({ db: t.db.sqlite })
+    const store = createSqliteSequenceStore({ db: t.db.sqliteFile })
     expect(store.getLastHandled('s')).toBeUndefined()
     store.setLastHandled('s', 3)
     store.setLastHandled('s', 2)
@@ -101,7 +103,7 @@ describe('createSqliteSequenceStore', () => {
     store.setLastHandled('s', 5)
     store.setLastHandled('other', 1)
     t.reopen()
-    const reopened = createSqliteSequenceStore({ db: t.db.sqlite })
+    const reopened = createSqliteSequenceStore({ db: t.db.sqliteFile })
     expect(reopened.getLastHandled('s')).toBe(5)
     expect(reopened.getLastHandled('other')).toBe(1)
     expect(() => reopened.setLastHandled('s', 1.5)).toThrow(TypeError)

@@ -14,12 +14,14 @@ const SECRET = 'handler-test-secret-0123456789abcdefghijklmnopqrstuvwxyz'
 
 let t: TestDb
 let handlers: ReturnType<typeof createWebhookHandlers>
-beforeEach(() => {
-  t = createTestDb()
+beforeEach(async () => {
+  t = await createTestDb()
   const tokens = createPartnerTokens({ secrets: [SECRET], userTokens: t.repos.userTokens })
   handlers = createWebhookHandlers({ repos: t.repos, tokens, logger: createLogger({ sink: () => {} }) })
 })
-afterEach(() => t.cleanup())
+afterEach(async () => {
+  await t.cleanup()
+})
 
 const request = { method: 'POST', path: '/', headers: {} }
 
@@ -49,20 +51,20 @@ describe('handlers refuse a body naming another user than the verified one', () 
     expect(
       await refusal(() => handlers.receipts?.({ ...context, body: inner, credential: 'user' } as never)),
     ).toMatchObject({ status: 401 })
-    expect(t.repos.receipts.get(A, 'r1')).toBeUndefined()
-    expect(t.repos.receipts.get(B, 'r1')).toBeUndefined()
+    expect(await t.repos.receipts.get(A, 'r1')).toBeUndefined()
+    expect(await t.repos.receipts.get(B, 'r1')).toBeUndefined()
   })
 
   it('documents naming another user are refused and not stored', async () => {
     const body = [{ uuid: 'd1', userId: B }]
     const context = { route: 'documents', body, userId: A, storeUuid: 'store', request, credential: 'user' }
     expect(await refusal(() => handlers.documents?.(context as never))).toEqual({ status: 401, code: 1002 })
-    expect(t.repos.documents.get(A, 'store', 'd1')).toBeUndefined()
-    expect(t.repos.documents.get(B, 'store', 'd1')).toBeUndefined()
+    expect(await t.repos.documents.get(A, 'store', 'd1')).toBeUndefined()
+    expect(await t.repos.documents.get(B, 'store', 'd1')).toBeUndefined()
   })
 
   it('installation events act on the verified user only: an uninstall naming B does not touch B', async () => {
-    t.repos.userTokens.saveIfNoneActive(B, 'token-of-b')
+    await t.repos.userTokens.saveIfNoneActive(B, 'token-of-b')
     const body = {
       id: 'ev-1',
       type: 'ApplicationUninstalled',
@@ -76,12 +78,12 @@ describe('handlers refuse a body naming another user than the verified one', () 
       status: 401,
       code: 1002,
     })
-    expect(t.repos.userTokens.lookup('token-of-b')?.userId).toBe(B)
-    expect(t.repos.installations.get(B, 'app')).toBeUndefined()
+    expect((await t.repos.userTokens.lookup('token-of-b'))?.userId).toBe(B)
+    expect(await t.repos.installations.get(B, 'app')).toBeUndefined()
   })
 
   it('subscription events are stored under the verified user, never moving another user’s row', async () => {
-    t.repos.subscriptions.applyEvent(B, {
+    await t.repos.subscriptions.applyEvent(B, {
       subscriptionId: 's',
       userId: B,
       sequenceNumber: 1,
@@ -103,18 +105,18 @@ describe('handlers refuse a body naming another user than the verified one', () 
       event: { ...forged, type: 'SubscriptionTerminated' },
       errors: [],
     })
-    expect(t.repos.subscriptions.get(B, 's')).toMatchObject({
+    expect(await t.repos.subscriptions.get(B, 's')).toMatchObject({
       userId: B,
       state: 'CREATED',
       lastSequenceNumber: 1,
     })
-    expect(t.repos.subscriptions.get(A, 's')).toBeUndefined()
+    expect(await t.repos.subscriptions.get(A, 's')).toBeUndefined()
   })
 
   it('refuses an amount it cannot keep exactly with 400/2003 instead of storing 0 or NULL', async () => {
     const body = [{ id: 'e1', userId: A, data: { id: 'r1', totalAmount: '1e-5000' } }]
     const context = { route: 'receipts', body, userId: A, storeUuid: undefined, request, credential: 'user' }
     expect(await refusal(() => handlers.receipts?.(context as never))).toEqual({ status: 400, code: 2003 })
-    expect(t.repos.receipts.get(A, 'r1')).toBeUndefined()
+    expect(await t.repos.receipts.get(A, 'r1')).toBeUndefined()
   })
 })

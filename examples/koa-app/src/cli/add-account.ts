@@ -60,7 +60,11 @@ export async function runAddAccount(argv: readonly string[], io: AddAccountIo = 
   })
   try {
     const repos = createRepositories({ data })
-    const result = await repos.accounts.create({ login, passwordHash, hasBilling: flags.includes('--has-billing') })
+    const result = await repos.accounts.create({
+      login,
+      passwordHash,
+      hasBilling: flags.includes('--has-billing'),
+    })
     if (!result.ok) {
       err(`add-account: the login ${JSON.stringify(login.trim())} is already taken`)
       return 1

@@ -1,6 +1,6 @@
 import {
-  type Kysely as KyselyType,
   Kysely,
+  type Kysely as KyselyType,
   type Migration,
   type MigrationProvider,
   Migrator,
@@ -24,6 +24,8 @@ export interface AppDb {
   readonly db: KyselyType<Schema>
   /** The better-sqlite3 connection on SQLite (`undefined` on PostgreSQL). */
   readonly sqlite: SqliteDatabase | undefined
+  /** The better-sqlite3 connection; throws a `TypeError` on PostgreSQL (for SQLite-only tools and tests). */
+  readonly sqliteFile: SqliteDatabase
   /** The pg pool on PostgreSQL (`undefined` on SQLite). */
   readonly pool: pg.Pool | undefined
   /** Where the data is, without credentials: a file path or `postgres://host:port/db`. */
@@ -139,7 +141,9 @@ const pgTypes = {
 export async function openAppDb(options: OpenAppDbOptions): Promise<AppDb> {
   if (isPostgresUrl(options.url)) return openPostgres(options.url, options)
   if (typeof options.path !== 'string' || options.path === '') {
-    throw new TypeError('openAppDb: option "path" must be a non-empty string when "url" is not a postgres URL')
+    throw new TypeError(
+      'openAppDb: option "path" must be a non-empty string when "url" is not a postgres URL',
+    )
   }
   const file = openDatabase({
     path: options.path,
@@ -151,6 +155,7 @@ export async function openAppDb(options: OpenAppDbOptions): Promise<AppDb> {
     kind: 'sqlite',
     db,
     sqlite: file.sqlite,
+    sqliteFile: file.sqlite,
     pool: undefined,
     location: file.path,
     async transaction(fn) {
@@ -201,6 +206,9 @@ async function openPostgres(url: string, options: OpenAppDbOptions): Promise<App
     kind: 'postgres',
     db,
     sqlite: undefined,
+    get sqliteFile(): SqliteDatabase {
+      throw new TypeError('this database is PostgreSQL, not a SQLite file')
+    },
     pool,
     location: redactUrl(url),
     transaction: (fn) => db.transaction().execute(fn),

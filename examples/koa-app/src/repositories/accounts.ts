@@ -124,7 +124,11 @@ export function createAccountsRepository(ctx: RepositoryContext): AccountsReposi
   const byUser = (q: Kysely<Schema>, userId: string): Promise<AccountRow | undefined> =>
     q.selectFrom('partner_accounts').select(columns).where('evotor_user_id', '=', userId).executeTakeFirst()
   const setUser = (q: Kysely<Schema>, userId: string | null, at: string, id: number) =>
-    q.updateTable('partner_accounts').set({ evotor_user_id: userId, updated_at: at }).where('id', '=', id).execute()
+    q
+      .updateTable('partner_accounts')
+      .set({ evotor_user_id: userId, updated_at: at })
+      .where('id', '=', id)
+      .execute()
 
   return {
     async create(input) {

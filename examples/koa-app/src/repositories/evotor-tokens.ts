@@ -32,10 +32,7 @@ export function createEvotorTokensRepository(ctx: RepositoryContext): EvotorToke
         .insertInto('evotor_tokens')
         .values({ user_id: userId, token, updated_at })
         .onConflict((oc) =>
-          oc
-            .column('user_id')
-            .doUpdateSet({ token, updated_at })
-            .where('evotor_tokens.token', '<>', token),
+          oc.column('user_id').doUpdateSet({ token, updated_at }).where('evotor_tokens.token', '<>', token),
         )
         .executeTakeFirst()
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n

@@ -146,7 +146,7 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
   })
 
   return {
-    upsertStores(userId, items) {
+    async upsertStores(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
       const rows = items.map((item, i): StoreRow => {
@@ -162,7 +162,7 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
       })
       return upsertAll('stores', rows, ['name', 'address', 'raw', 'updated_at'])
     },
-    upsertDevices(userId, items) {
+    async upsertDevices(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
       const rows = items.map((item, i): DeviceRow => {
@@ -179,7 +179,7 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
       })
       return upsertAll('devices', rows, ['store_uuid', 'name', 'timezone_offset', 'raw', 'updated_at'])
     },
-    upsertEmployees(userId, items) {
+    async upsertEmployees(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
       const rows = items.map((item, i): EmployeeRow => {
@@ -246,7 +246,12 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
       )
     },
     async listStores(userId) {
-      const rows = await db.selectFrom('stores').selectAll().where('user_id', '=', userId).orderBy('uuid').execute()
+      const rows = await db
+        .selectFrom('stores')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('uuid')
+        .execute()
       return rows.map(toStore)
     },
   }

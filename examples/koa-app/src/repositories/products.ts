@@ -102,7 +102,8 @@ export function productCodes(product: JsonObject, kind: CodeKind): string[] {
 export function createProductsRepository(ctx: RepositoryContext): ProductsRepository {
   const { data, db, now } = ctx
   // Insertion order: SQLite's rowid, PostgreSQL's identity column `seq`.
-  const order = (alias?: string) => sql.raw(`${alias ? `${alias}.` : ''}${data.kind === 'sqlite' ? 'rowid' : 'seq'}`)
+  const order = (alias?: string) =>
+    sql.raw(`${alias ? `${alias}.` : ''}${data.kind === 'sqlite' ? 'rowid' : 'seq'}`)
 
   const toProduct = async (row: ProductRow): Promise<ProductRecord> => {
     const codes = await db

@@ -97,7 +97,7 @@ describe('a write lock held by another process', () => {
       expect(refused.json).toEqual({ errors: [{ reason: 'unavailable', subject: 'database' }] })
       // A token lookup is a read: the lock does not make the user's token look invalid.
       expect(refused.status).not.toBe(401)
-      expect(t.server.repos.receipts.get(userId, receipt.data.id)).toBeUndefined()
+      expect(await t.server.repos.receipts.get(userId, receipt.data.id)).toBeUndefined()
     } finally {
       loop.disable()
       await lock.release()
@@ -110,7 +110,7 @@ describe('a write lock held by another process', () => {
 
     const redelivered = await call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(token), body: receipt })
     expect(redelivered.status).toBe(200)
-    expect(t.server.repos.receipts.get(userId, receipt.data.id)?.userId).toBe(userId)
+    expect((await t.server.repos.receipts.get(userId, receipt.data.id))?.userId).toBe(userId)
     expect(t.logs.some((l) => l.level === 'error')).toBe(false)
   })
 })

@@ -176,7 +176,7 @@ export type Table = (typeof TABLES)[number]
 export function rowCounts(server: RunningServer): Record<Table, number> {
   const out = {} as Record<Table, number>
   for (const table of TABLES) {
-    out[table] = server.db.sqlite.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
+    out[table] = server.db.sqliteFile.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
   }
   return out
 }
@@ -187,7 +187,7 @@ export function snapshot(server: RunningServer, except: readonly Table[] = []): 
   for (const table of TABLES) {
     if (except.includes(table)) continue
     hash.update(table)
-    hash.update(JSON.stringify(server.db.sqlite.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()))
+    hash.update(JSON.stringify(server.db.sqliteFile.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()))
   }
   return hash.digest('hex')
 }

@@ -63,7 +63,7 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
     expect(
       (await call(t.url, 'POST', '/api/v1/user/token', { auth: appAuth, body: cloudToken })).status,
     ).toBe(200)
-    expect(t.server.repos.evotorTokens.get(userId)?.token).toBe(cloudToken.token)
+    expect((await t.server.repos.evotorTokens.get(userId))?.token).toBe(cloudToken.token)
 
     const subscriptionCreated = buildSubscriptionEvent('SubscriptionCreated', {
       subscriptionId,
@@ -74,13 +74,13 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
       (await call(t.url, 'POST', '/api/v1/subscription/event', { auth: appAuth, body: subscriptionCreated }))
         .status,
     ).toBe(200)
-    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.state).toBe('CREATED')
+    expect((await t.server.repos.subscriptions.get(userId, subscriptionId))?.state).toBe('CREATED')
 
     const installed = buildInstallationEvent('ApplicationInstalled', { userId })
     expect(
       (await call(t.url, 'POST', '/api/v2/installation/event', { auth: appAuth, body: installed })).status,
     ).toBe(200)
-    expect(t.server.repos.installations.isInstalled(userId)).toBe(true)
+    expect(await t.server.repos.installations.isInstalled(userId)).toBe(true)
 
     const devices = buildDevices({ storeUuid, deviceUuid }).map((d) => ({
       ...d,
@@ -95,8 +95,8 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
       expect(answer.status, path).toBe(200)
       expect(answer.text).toBe('')
     }
-    expect(t.server.repos.inventory.getStore(userId, storeUuid)?.name).toBe('Магазин у дома')
-    expect(t.server.repos.inventory.getDevice(userId, deviceUuid)?.timezoneOffset).toBe(3 * 3600_000)
+    expect((await t.server.repos.inventory.getStore(userId, storeUuid))?.name).toBe('Магазин у дома')
+    expect((await t.server.repos.inventory.getDevice(userId, deviceUuid))?.timezoneOffset).toBe(3 * 3600_000)
 
     const products = buildProducts({ barcode })
     const productsPath = `/api/v1/inventories/stores/${storeUuid}/products`
@@ -155,7 +155,7 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
     expect(
       (await call(t.url, 'POST', '/api/v2/installation/event', { auth: appAuth, body: uninstalled })).status,
     ).toBe(200)
-    expect(t.server.repos.installations.isInstalled(userId)).toBe(false)
+    expect(await t.server.repos.installations.isInstalled(userId)).toBe(false)
 
     // The same proxied call, answered from the verifier's cache a moment ago, is refused at once.
     const after = await proxied(t.url, '/trpc/store.summary', terminal, proxyVersion)

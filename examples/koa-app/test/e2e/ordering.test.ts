@@ -64,7 +64,7 @@ describe('subscription events', () => {
     expect((await early).status).toBe(200)
 
     expect(appliedOrder(subscriptionId)).toEqual([1, 2, 3])
-    expect(t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
+    expect(await t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
       state: 'ACTIVATED',
       lastSequenceNumber: 3,
     })
@@ -111,12 +111,12 @@ describe('subscription events', () => {
     const tooEarly = await send(event('SubscriptionTerminated', 3))
     expect(tooEarly.status).toBe(503)
     expect(tooEarly.headers.get('retry-after')).toBe('60')
-    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.lastSequenceNumber).toBe(1)
+    expect((await t.server.repos.subscriptions.get(userId, subscriptionId))?.lastSequenceNumber).toBe(1)
 
     expect((await send(event('SubscriptionActivated', 2))).status).toBe(200)
     expect((await send(event('SubscriptionTerminated', 3))).status).toBe(200)
     expect(appliedOrder(subscriptionId)).toEqual([1, 2, 3])
-    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.state).toBe('TERMINATED')
+    expect((await t.server.repos.subscriptions.get(userId, subscriptionId))?.state).toBe('TERMINATED')
   })
   it('an event of an unknown type or with a broken field is acknowledged, kept in order and stored', async () => {
     const { userId } = await newUser()
@@ -142,11 +142,11 @@ describe('subscription events', () => {
       ).status,
     ).toBe(200)
 
-    expect(t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
+    expect(await t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
       state: 'ACTIVATED',
       lastSequenceNumber: 3,
     })
-    const history = t.server.db.sqlite
+    const history = t.server.db.sqliteFile
       .prepare(
         'SELECT sequence_number, type FROM subscription_events WHERE subscription_id = ? ORDER BY sequence_number',
       )
@@ -178,7 +178,7 @@ describe('receipts and inventory', () => {
 
     const summary = await proxied(t.url, '/trpc/store.summary', { userId, storeUuid, deviceUuid, token })
     expect(trpcData(summary)).toMatchObject({ count: 1, total: '89.90' })
-    const stored = t.server.db.sqlite
+    const stored = t.server.db.sqliteFile
       .prepare('SELECT COUNT(*) FROM receipts WHERE user_id = ?')
       .pluck()
       .get(userId)
@@ -195,6 +195,6 @@ describe('receipts and inventory', () => {
       })
       expect(answer.status).toBe(200)
     }
-    expect(t.server.repos.inventory.getStore(userId, storeUuid)?.name).toBe('A')
+    expect((await t.server.repos.inventory.getStore(userId, storeUuid))?.name).toBe('A')
   })
 })

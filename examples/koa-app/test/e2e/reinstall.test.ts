@@ -77,7 +77,7 @@ describe('proxy errors are logged', () => {
     const userId = randomUserId()
     const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
     const { token } = created.json as { token: string }
-    t.server.db.sqlite.exec('DROP TABLE user_tokens')
+    t.server.db.sqliteFile.exec('DROP TABLE user_tokens')
     const answer = await proxied(t.url, '/trpc/whoami', {
       userId,
       storeUuid: randomEvotorUuid(),

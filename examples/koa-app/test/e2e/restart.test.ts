@@ -25,7 +25,7 @@ import {
 
 let dir: TempDir
 let t: TestApp | undefined
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTestDir()
 })
 afterEach(async () => {
@@ -71,7 +71,7 @@ describe('stop and start on the same database', () => {
     const stateBefore = trpcData(await proxied(t.url, '/trpc/account.state', terminal))
     const rowsBefore = rowCounts(t.server)
     await t.close()
-    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.server.db.sqliteFile.open).toBe(false)
 
     t = await startTestApp(dir)
     expect(rowCounts(t.server)).toEqual(rowsBefore)

@@ -1,12 +1,12 @@
 import { buildReceipt, randomEvotorUuid, randomUserId } from 'evotor-partner/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase } from '../../src/db.js'
+import { openAppDb } from '../../src/database/index.js'
 import { createRepositories } from '../../src/repositories/index.js'
 import type { TempDir } from '../helpers.js'
 import { appAuth, bearer, call, createTestDir, startTestApp, type TestApp } from './harness.js'
 
 let dir: TempDir
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTestDir()
 })
 afterEach(() => dir.cleanup())
@@ -39,12 +39,12 @@ async function appWithGate(shutdownTimeoutMs: number, shutdownGraceMs = 5_000) {
   return { t, token, receipt, reached, open }
 }
 
-function storedReceipt(userId: string, id: string) {
-  const db = openDatabase({ path: dir.file('app.sqlite') })
+async function storedReceipt(userId: string, id: string) {
+  const db = await openAppDb({ path: dir.file('app.sqlite') })
   try {
-    return createRepositories({ db: db.sqlite }).receipts.get(userId, id)
+    return await createRepositories({ data: db }).receipts.get(userId, id)
   } finally {
-    db.close()
+    await db.close()
   }
 }
 
@@ -61,15 +61,15 @@ describe('graceful shutdown', () => {
 
     await expect(fetch(`${t.url}/health`)).rejects.toThrow()
     expect(closedYet).toBe(false)
-    expect(t.server.db.sqlite.open).toBe(true)
+    expect(t.server.db.sqliteFile.open).toBe(true)
 
     open()
     const answer = await inFlight
     expect(answer.status).toBe(200)
     await closed
-    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.server.db.sqliteFile.open).toBe(false)
     expect(t.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
-    expect(storedReceipt(receipt.userId as string, receipt.data.id)?.userId).toBe(receipt.userId)
+    expect((await storedReceipt(receipt.userId as string, receipt.data.id))?.userId).toBe(receipt.userId)
   })
 
   it('a handler still running after the timeout: its connection is cut, the database stays open until it ends', async () => {
@@ -85,13 +85,13 @@ describe('graceful shutdown', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
     expect(t.logs.map((l) => l.msg)).toContain('shutdown timeout: cutting open connections')
     // …but the handler goes on, and the database must still be there for it.
-    expect(t.server.db.sqlite.open).toBe(true)
+    expect(t.server.db.sqliteFile.open).toBe(true)
     open()
     await closed
-    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.server.db.sqliteFile.open).toBe(false)
     expect(JSON.stringify(t.logs)).not.toContain('The database connection is not open')
     expect(t.logs.filter((l) => l.level === 'error')).toEqual([])
-    expect(storedReceipt(receipt.userId as string, receipt.data.id)?.userId).toBe(receipt.userId)
+    expect((await storedReceipt(receipt.userId as string, receipt.data.id))?.userId).toBe(receipt.userId)
   })
 
   it('a handler that never ends: the database is closed anyway after the grace period', async () => {
@@ -104,7 +104,7 @@ describe('graceful shutdown', () => {
     await t.close()
     expect(Date.now() - started).toBeGreaterThanOrEqual(250)
     expect(await inFlight).toBeInstanceOf(Error)
-    expect(t.server.db.sqlite.open).toBe(false)
+    expect(t.server.db.sqliteFile.open).toBe(false)
     expect(t.logs).toContainEqual(
       expect.objectContaining({
         msg: 'shutdown: handlers still running, closing the database anyway',

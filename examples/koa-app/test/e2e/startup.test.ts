@@ -9,7 +9,7 @@ import { APP_TOKEN, call, createTestDir, startTestApp, type TestApp } from './ha
 
 let dir: TempDir
 let t: TestApp | undefined
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTestDir()
 })
 afterEach(async () => {
@@ -33,7 +33,7 @@ describe('start-up', () => {
       const appToken = /Authorization: Bearer ([A-Za-z0-9_-]+)/.exec(banner)?.[1]
       expect(appToken).toBeDefined()
       expect(banner).toContain('demo / demo-password')
-      expect(server.repos.accounts.findByLogin('demo')).toBeDefined()
+      expect(await server.repos.accounts.findByLogin('demo')).toBeDefined()
       const created = await call(server.url, 'POST', '/api/v1/user/create', {
         auth: `Bearer ${appToken}`,
         body: { userId: '01-000000000000001' },
@@ -69,7 +69,7 @@ describe('start-up', () => {
     })
     try {
       expect(server.config.nodeEnv).toBe('development')
-      expect(server.repos.accounts.findByLogin('demo')).toBeUndefined()
+      expect(await server.repos.accounts.findByLogin('demo')).toBeUndefined()
       const banner = printed.join('\n')
       expect(banner).not.toContain('demo-password')
       expect(banner).toMatch(/demo partner account: not created/)
@@ -110,7 +110,7 @@ describe('start-up', () => {
     })
     try {
       expect(server.config.databasePath).toBe(':memory:')
-      expect(server.db.path).toBe(':memory:')
+      expect(server.db.location).toBe(':memory:')
       expect(existsSync(join(process.cwd(), ':memory:'))).toBe(false)
       expect((await call(server.url, 'GET', '/health')).json).toEqual({ status: 'ok' })
     } finally {

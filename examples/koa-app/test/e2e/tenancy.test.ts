@@ -76,8 +76,8 @@ describe('two users sharing ids', () => {
       })
       expect(answer.status).toBe(200)
     }
-    expect(t.server.repos.inventory.getStore(a.userId, storeUuid)?.name).toBe('Магазин A')
-    expect(t.server.repos.inventory.getStore(b.userId, storeUuid)?.name).toBe('Магазин B')
+    expect((await t.server.repos.inventory.getStore(a.userId, storeUuid))?.name).toBe('Магазин A')
+    expect((await t.server.repos.inventory.getStore(b.userId, storeUuid))?.name).toBe('Магазин B')
 
     // The same event id and receipt id, different amounts.
     const shared = buildReceipt({ userId: a.userId, storeUuid, deviceUuid })
@@ -91,8 +91,8 @@ describe('two users sharing ids', () => {
         200,
       )
     }
-    expect(t.server.repos.receipts.get(a.userId, shared.data.id)?.totalAmount).toBe('100.10')
-    expect(t.server.repos.receipts.get(b.userId, shared.data.id)?.totalAmount).toBe('7')
+    expect((await t.server.repos.receipts.get(a.userId, shared.data.id))?.totalAmount).toBe('100.10')
+    expect((await t.server.repos.receipts.get(b.userId, shared.data.id))?.totalAmount).toBe('7')
     const summaryOf = async (user: User) =>
       trpcData(await proxied(t.url, '/trpc/store.summary', { ...user, storeUuid, deviceUuid }))
     expect(await summaryOf(a)).toMatchObject({ storeUuid, count: 1, total: '100.10' })
@@ -109,8 +109,8 @@ describe('two users sharing ids', () => {
       expect(answer.status).toBe(200)
     }
     const uuid = document?.uuid ?? ''
-    expect(t.server.repos.documents.get(a.userId, storeUuid, uuid)?.userId).toBe(a.userId)
-    expect(t.server.repos.documents.get(b.userId, storeUuid, uuid)?.userId).toBe(b.userId)
+    expect((await t.server.repos.documents.get(a.userId, storeUuid, uuid))?.userId).toBe(a.userId)
+    expect((await t.server.repos.documents.get(b.userId, storeUuid, uuid))?.userId).toBe(b.userId)
 
     // The same subscription id and sequence numbers: each user's history is their own.
     const subscriptionId = randomUuid()
@@ -144,7 +144,7 @@ describe('two users sharing ids', () => {
       expect(
         (await call(t.url, 'POST', '/api/v2/installation/event', { auth: appAuth, body: event })).status,
       ).toBe(200)
-      expect(t.server.repos.installations.isInstalled(user.userId)).toBe(true)
+      expect(await t.server.repos.installations.isInstalled(user.userId)).toBe(true)
     }
   })
 })
@@ -213,11 +213,11 @@ describe("one user's token against another user's rows", () => {
         )
       ).status,
     ).toBe(200)
-    expect(t.server.repos.subscriptions.get(a.userId, subscriptionId)).toMatchObject({
+    expect(await t.server.repos.subscriptions.get(a.userId, subscriptionId)).toMatchObject({
       userId: a.userId,
       state: 'TERMINATED',
     })
-    expect(t.server.repos.subscriptions.get(b.userId, subscriptionId)).toMatchObject({
+    expect(await t.server.repos.subscriptions.get(b.userId, subscriptionId)).toMatchObject({
       userId: b.userId,
       state: 'CREATED',
     })
@@ -230,12 +230,12 @@ describe("one user's token against another user's rows", () => {
         )
       ).status,
     ).toBe(200)
-    expect(t.server.repos.subscriptions.get(b.userId, subscriptionId)).toMatchObject({
+    expect(await t.server.repos.subscriptions.get(b.userId, subscriptionId)).toMatchObject({
       userId: b.userId,
       state: 'ACTIVATED',
       lastSequenceNumber: 2,
     })
-    expect(t.server.repos.subscriptions.get(a.userId, subscriptionId)?.state).toBe('TERMINATED')
+    expect((await t.server.repos.subscriptions.get(a.userId, subscriptionId))?.state).toBe('TERMINATED')
     // B's token still works: nothing of B's was revoked.
     const bStores = await call(t.url, 'PUT', '/api/v1/inventories/stores', {
       auth: bearer(b.token),
@@ -308,7 +308,7 @@ describe('amounts', () => {
       body: [huge, small],
     })
     expect(answer.status).toBe(200)
-    expect(t.server.repos.receipts.get(user.userId, huge.data.id)?.totalAmount).toBe(
+    expect((await t.server.repos.receipts.get(user.userId, huge.data.id))?.totalAmount).toBe(
       '12345678901234567890.123456789',
     )
     const summary = trpcData(await proxied(t.url, '/trpc/store.summary', { ...user, storeUuid, deviceUuid }))
@@ -320,7 +320,7 @@ describe('amounts', () => {
       const refused = await call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(user.token), body: bad })
       expect(refused.status, totalAmount.slice(0, 10)).toBe(400)
       expect(errorCode(refused)).toBe(2003)
-      expect(t.server.repos.receipts.get(user.userId, bad.data.id)).toBeUndefined()
+      expect(await t.server.repos.receipts.get(user.userId, bad.data.id)).toBeUndefined()
     }
     // A JSON number too wide for a double is refused, not stored rounded.
     const wide = buildReceipt({ userId: user.userId, storeUuid, deviceUuid })
@@ -330,7 +330,7 @@ describe('amounts', () => {
     )
     const refused = await call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(user.token), raw })
     expect(refused.status).toBe(400)
-    expect(t.server.repos.receipts.get(user.userId, wide.data.id)).toBeUndefined()
+    expect(await t.server.repos.receipts.get(user.userId, wide.data.id)).toBeUndefined()
     expect(
       trpcData(await proxied(t.url, '/trpc/store.summary', { ...user, storeUuid, deviceUuid })),
     ).toMatchObject({

@@ -63,7 +63,7 @@ describe('user/verify', () => {
   it('an account added with the add-account command logs in, with its hasBilling', async () => {
     const lines: string[] = []
     const code = await runAddAccount(['cashier@shop', 's3cret-Passw0rd', '--has-billing'], {
-      env: { DATABASE_PATH: t.server.db.path },
+      env: { DATABASE_PATH: t.server.db.location },
       stdout: (line) => lines.push(line),
       stderr: (line) => lines.push(line),
     })
@@ -72,7 +72,7 @@ describe('user/verify', () => {
     const ok = await verify({ userId, username: 'cashier@shop', password: 's3cret-Passw0rd' })
     expect(ok.status).toBe(200)
     expect(ok.json).toMatchObject({ userId, hasBilling: true })
-    expect(t.server.repos.accounts.findByLogin('cashier@shop')?.evotorUserId).toBe(userId)
+    expect((await t.server.repos.accounts.findByLogin('cashier@shop'))?.evotorUserId).toBe(userId)
     expect(JSON.stringify(t.logs)).not.toContain('s3cret-Passw0rd')
 
     const wrong = await verify({ userId, username: 'cashier@shop', password: 'demo-password' })
@@ -83,7 +83,7 @@ describe('user/verify', () => {
     const userId = randomUserId()
     const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
     await runAddAccount(['owner', 'owner-password'], {
-      env: { DATABASE_PATH: t.server.db.path },
+      env: { DATABASE_PATH: t.server.db.location },
       stdout: () => {},
     })
     const rows = rowCounts(t.server).user_tokens
