@@ -17,6 +17,7 @@ export default defineConfig([
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
       testing: 'src/testing/index.ts',
+      client: 'src/client/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -1,12 +1,13 @@
 // `npm run bench`: HTTP (autocannon), micro (tinybench) and memory benchmarks of the BUILT package.
 // Prints one table and writes bench/results.json. Flags:
 //   --quick                 1 round x 1 s, 1,000 ms micro tasks, 20k tokens (a smoke run)
-//   --only http,micro,memory
+//   --only http,micro,memory,client
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
 import { writeFileSync } from 'node:fs'
 import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { type ClientBenchResult, runClient } from './client.js'
 import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
 import { type MemoryResult, runMemory } from './memory.js'
 import { type MicroResult, runMicro } from './micro.js'
@@ -26,7 +27,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : (args[i + 1] ?? '')
 }
 const quick = args.includes('--quick')
-const only = new Set((flag('--only') ?? 'http,micro,memory').split(','))
+const only = new Set((flag('--only') ?? 'http,micro,memory,client').split(','))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const HTTP = quick
@@ -202,6 +203,43 @@ function render(
   return parts.join('\n')
 }
 
+function clientTargets(r: ClientBenchResult | undefined): Target[] {
+  if (r === undefined) return []
+  return [
+    {
+      name: 'client GET vs bare fetch (same fake endpoint)',
+      target: '<= 1.30x time',
+      measured: `${fixed(r.overheadRatio)}x (${ms(r.clientMsPerRequest)} vs ${ms(r.bareMsPerRequest)} ms)`,
+      pass: r.overheadRatio <= 1.3,
+    },
+    {
+      name: `client: list ${int(r.documents)} documents / ${r.pages} pages`,
+      target: 'heap flat (<= 2 MB growth)',
+      measured: `${r.heapGrowthMb >= 0 ? '+' : ''}${fixed(r.heapGrowthMb)} MB (all held: ${fixed(r.heldAllMb, 1)} MB)`,
+      pass: r.heapGrowthMb <= 2,
+    },
+  ]
+}
+
+function renderClient(r: ClientBenchResult): string {
+  return [
+    `\nOutbound client (issue #12): ${r.rounds} interleaved rounds x ${int(r.requestsPerRound)} sequential GETs, median; heap after forced GC, MB above the start`,
+    table(
+      ['measure', 'value'],
+      [
+        ['bare fetch + json(), ms/request', ms(r.bareMsPerRequest)],
+        ['client.stores.get(), ms/request', ms(r.clientMsPerRequest)],
+        ['client / bare', `${fixed(r.overheadRatio)}x`],
+        ...r.heap.map((p) => [
+          `heap after ${int(p.documents)} documents (for await)`,
+          fixed(p.heapUsedMb, 2),
+        ]),
+        ['heap holding all 10,000 (toArray)', fixed(r.heldAllMb, 2)],
+      ],
+    ),
+  ].join('\n')
+}
+
 async function profile(variant: Variant): Promise<void> {
   const dir = fileURLToPath(new URL('./profiles/', import.meta.url))
   const variants = [...new Set([baselineOf(variant), variant])]
@@ -244,8 +282,14 @@ async function main(): Promise<void> {
     log('HTTP benchmarks…')
     http = await runHttp({ ...HTTP, log })
   }
-  const goals = targets(http, micro, memory)
+  let client: ClientBenchResult | undefined
+  if (only.has('client')) {
+    log('outbound client…')
+    client = await runClient(quick)
+  }
+  const goals = [...targets(http, micro, memory), ...clientTargets(client)]
   console.log(render(http, micro, memory, goals))
+  if (client !== undefined) console.log(renderClient(client))
   const cpu = cpus()
   const results = {
     date: new Date().toISOString(),
@@ -264,6 +308,7 @@ async function main(): Promise<void> {
     http,
     micro,
     memory,
+    client,
     targets: goals,
   }
   const out = fileURLToPath(new URL('./results.json', import.meta.url))
