@@ -1,13 +1,14 @@
 // `npm run bench`: HTTP (autocannon), micro (tinybench) and memory benchmarks of the BUILT package.
 // Prints one table and writes bench/results.json. Flags:
 //   --quick                 1 round x 1 s, 1,000 ms micro tasks, 20k tokens (a smoke run)
-//   --only http,micro,memory,client
+//   --only http,micro,memory,hostile,client
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
 import { writeFileSync } from 'node:fs'
 import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type ClientBenchResult, runClient } from './client.js'
+import { type HostileResult, runHostile } from './hostile.js'
 import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
 import { type MemoryResult, runMemory } from './memory.js'
 import { type MicroResult, runMicro } from './micro.js'
@@ -27,7 +28,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : (args[i + 1] ?? '')
 }
 const quick = args.includes('--quick')
-const only = new Set((flag('--only') ?? 'http,micro,memory,client').split(','))
+const only = new Set((flag('--only') ?? 'http,micro,memory,hostile,client').split(','))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const HTTP = quick
@@ -282,6 +283,11 @@ async function main(): Promise<void> {
     log('HTTP benchmarks…')
     http = await runHttp({ ...HTTP, log })
   }
+  let hostile: HostileResult[] = []
+  if (only.has('hostile')) {
+    log('hostile bodies…')
+    hostile = await runHostile(quick ? 1 : 5, log)
+  }
   let client: ClientBenchResult | undefined
   if (only.has('client')) {
     log('outbound client…')
@@ -290,6 +296,24 @@ async function main(): Promise<void> {
   const goals = [...targets(http, micro, memory), ...clientTargets(client)]
   console.log(render(http, micro, memory, goals))
   if (client !== undefined) console.log(renderClient(client))
+  if (hostile.length > 0) {
+    console.log(
+      '\nHostile bodies (median of rounds): time to refuse, and the longest wait of a GET sent every 2 ms meanwhile',
+    )
+    console.log(
+      table(
+        ['body', 'MB', 'status', 'answer bytes', 'refused in ms', 'worst concurrent wait ms'],
+        hostile.map((h) => [
+          h.body,
+          fixed(h.bytes / 1e6, 1),
+          String(h.status),
+          int(h.answerBytes),
+          ms(h.refuseMs),
+          ms(h.worstStallMs),
+        ]),
+      ),
+    )
+  }
   const cpu = cpus()
   const results = {
     date: new Date().toISOString(),
@@ -308,6 +332,7 @@ async function main(): Promise<void> {
     http,
     micro,
     memory,
+    hostile,
     client,
     targets: goals,
   }

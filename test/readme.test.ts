@@ -106,7 +106,9 @@ describe('README example', () => {
 
   it('documents the real length of an issued token', async () => {
     const { createUserTokens } = await import('../src/core/auth/user-tokens.js')
-    const token = await createUserTokens({ secret: 'x'.repeat(40) }).issue('01-000000000000001')
+    const token = await createUserTokens({ secret: 'readme-secret-0123456789abcdefghijkl' }).issue(
+      '01-000000000000001',
+    )
     const documented = /\/\/ (\d+) chars of \[A-Za-z0-9_-\]/.exec(readme)?.[1]
     expect(Number(documented)).toBe(token.length)
   })

@@ -25,7 +25,21 @@ export interface EvotorErrorItem {
  * const body: EvotorErrorBody = EvotorError.missing('userId').toBody() // { errors: [{ code: 2002, … }] }
  * ```
  */
-export type EvotorErrorBody = { errors: EvotorErrorItem[] } | Record<string, never>
+export type EvotorErrorBody =
+  | {
+      errors: EvotorErrorItem[]
+      /** How many further items were left out: an answer lists at most 20. */
+      moreErrors?: number
+    }
+  | Record<string, never>
+
+/**
+ * The most items one error answer lists (design "Hostile bodies"); the rest are counted in
+ * `moreErrors`, so a body with a million bad elements gets a small answer.
+ *
+ * @internal
+ */
+export const MAX_ERROR_ITEMS = 20
 
 /**
  * Options of the {@link EvotorError} constructor.
@@ -43,8 +57,10 @@ export interface EvotorErrorOptions {
   reason?: string
   subject?: string
   value?: unknown
-  /** More items for the envelope, after the first one. */
+  /** More items for the envelope, after the first one (at most 20 are kept). */
   more?: EvotorErrorItem[]
+  /** How many items were left out before this error was built (added to `moreErrors`). */
+  omitted?: number
   /** Human-readable message for logs. Never put a secret here. */
   message?: string
   /** Response headers to send with this error (for example `Allow`). */
@@ -80,6 +96,8 @@ export class EvotorError extends Error {
   readonly headers: Readonly<Record<string, string>>
   /** Every item of the envelope (the first one mirrors `code`/`reason`/`subject`/`value`). */
   readonly items: readonly EvotorErrorItem[]
+  /** Items left out of {@link EvotorError.items} beyond the first 20. */
+  readonly omitted: number
   declare readonly [BRAND]: true
 
   constructor(code: number | undefined, options: EvotorErrorOptions = {}) {
@@ -111,7 +129,9 @@ export class EvotorError extends Error {
     if (subject !== undefined) first.subject = subject
     if ('value' in options) first.value = options.value === undefined ? null : options.value
     const items = Object.keys(first).length > 0 ? [first] : []
-    this.items = Object.freeze([...items, ...(options.more ?? [])])
+    const all = [...items, ...(options.more ?? [])]
+    this.items = Object.freeze(all.slice(0, MAX_ERROR_ITEMS))
+    this.omitted = Math.max(0, all.length - MAX_ERROR_ITEMS) + (options.omitted ?? 0)
     Object.defineProperty(this, BRAND, { value: true })
   }
 
@@ -127,7 +147,8 @@ export class EvotorError extends Error {
    */
   toBody(): EvotorErrorBody {
     if (this.items.length === 0) return {}
-    return { errors: this.items.map((item) => ({ ...item })) }
+    const errors = this.items.map((item) => ({ ...item }))
+    return this.omitted > 0 ? { errors, moreErrors: this.omitted } : { errors }
   }
 
   /** JSON form: the envelope, so `JSON.stringify(error)` is safe to send. */
@@ -139,17 +160,22 @@ export class EvotorError extends Error {
    * One error carrying the items of several (for example every field that failed validation).
    * Status and code come from the first.
    */
-  static combine(errors: readonly EvotorError[]): EvotorError {
+  static combine(errors: readonly EvotorError[], omitted = 0): EvotorError {
     const [first, ...rest] = errors
     if (first === undefined) throw new TypeError('EvotorError.combine: at least one error is required')
-    if (rest.length === 0) return first
+    if (rest.length === 0 && omitted === 0) return first
+    const skipped = errors.reduce((sum, e) => sum + e.omitted, omitted)
     return new EvotorError(first.code, {
       status: first.status,
       ...(first.reason === undefined ? {} : { reason: first.reason }),
       ...(first.subject === undefined ? {} : { subject: first.subject }),
       ...(first.items[0] !== undefined && 'value' in first.items[0] ? { value: first.value } : {}),
-      more: rest.flatMap((e) => e.items),
-      message: errors.map((e) => e.message).join('; '),
+      more: [...first.items.slice(1), ...rest.flatMap((e) => e.items)],
+      ...(skipped === 0 ? {} : { omitted: skipped }),
+      message: errors
+        .slice(0, MAX_ERROR_ITEMS)
+        .map((e) => e.message)
+        .join('; '),
     })
   }
 

@@ -294,6 +294,21 @@ function part(value: string | number): string {
   return SAFE_PART.test(text) ? text : `#${sha256(text)}`
 }
 
+/** The user part of a key: `~` (never a plain part) when the request names no user. */
+function userPart(userId: string | undefined): string {
+  return userId === undefined ? '~' : part(userId)
+}
+
+/**
+ * `<user>:<id>` with both parts escaped as in idempotency keys, so that two users' ids never
+ * collide (design "Tenancy"): the dispatcher orders subscription events by this.
+ *
+ * @internal
+ */
+export function userScopedKey(userId: string | undefined, id: string): string {
+  return `${userPart(userId)}:${part(id)}`
+}
+
 function idOf(value: unknown): string | undefined {
   if (typeof value === 'string' && value !== '') return value
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
@@ -348,14 +363,15 @@ function bodyHash(route: string, storeUuid: string | undefined, body: unknown): 
  * are requests, not notifications (`userCreate`, `userVerify`, `commodities`), for the full-upsert
  * routes (`stores`, `devices`, `employees`, `products`: a re-delivery is harmless, and keying them by
  * content would drop a genuine change back to an earlier state) and for unknown routes. Keys never contain secrets (the `user/token` token is hashed) and stay short (long or
- * unusual ids are hashed, marked with `#`).
+ * unusual ids are hashed, marked with `#`). `<user>` is `params.userId` (the verified user; `~`
+ * when there is none), so one user's deliveries can never claim another's.
  *
  * | route | key |
  * |---|---|
- * | `subscriptionEvent` | `subscription:<subscriptionId>:<sequenceNumber>` |
- * | `installationEvent` | `installation:<id>` |
- * | `receipts` | `receipt:<event id>`, or `receipt:#<hash of the body>` without an id (arrays) |
- * | `documents` | `documents:<SHA-256 base64url of route, storeUuid, canonical JSON body>` |
+ * | `subscriptionEvent` | `subscription:<user>:<subscriptionId>:<sequenceNumber>` |
+ * | `installationEvent` | `installation:<user>:<id>` |
+ * | `receipts` | `receipt:<user>:<event id>`, or `receipt:<user>:#<hash of the body>` without an id (arrays) |
+ * | `documents` | `documents:<user>:<SHA-256 base64url of route, storeUuid, canonical JSON body>` |
  * | `stores`, `devices`, `employees`, `products` | none (`undefined`) |
  * | `userToken` | `user-token:<userId>:<SHA-256 base64url of the token>` |
  *
@@ -366,8 +382,8 @@ function bodyHash(route: string, storeUuid: string | undefined, body: unknown): 
  * @example
  * ```ts
  * import { idempotencyKeyFor } from 'evotor-partner'
- * idempotencyKeyFor('subscriptionEvent', { subscriptionId: 'a99fbf70-6307-4acc-b61c-741ee9eef6c0', sequenceNumber: 4 })
- * // 'subscription:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4'
+ * idempotencyKeyFor('subscriptionEvent', { subscriptionId: 'a99fbf70-6307-4acc-b61c-741ee9eef6c0', sequenceNumber: 4 }, { userId: '01-000000000000001' })
+ * // 'subscription:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4'
  * idempotencyKeyFor('documents', documents, { storeUuid }) // 'documents:3q2-…'
  * idempotencyKeyFor('userCreate', body) // undefined
  * ```
@@ -378,6 +394,8 @@ export function idempotencyKeyFor(
   params: IdempotencyKeyParams = {},
 ): string | undefined {
   if (typeof route !== 'string') throw new TypeError('idempotencyKeyFor: route must be a string')
+  // Every key names its user: one user's deliveries never claim or complete another's (design "Tenancy").
+  const user = userPart(params.userId)
   switch (route) {
     case 'subscriptionEvent': {
       const record = isRecord(body) ? body : {}
@@ -385,23 +403,25 @@ export function idempotencyKeyFor(
       const seq = record.sequenceNumber
       const sequence = typeof seq === 'string' && /^\d+$/.test(seq) ? Number(seq) : seq
       if (id !== undefined && typeof sequence === 'number' && Number.isSafeInteger(sequence)) {
-        return `subscription:${part(id)}:${sequence}`
+        return `subscription:${user}:${part(id)}:${sequence}`
       }
-      return `subscription:#${bodyHash(route, undefined, body)}`
+      return `subscription:${user}:#${bodyHash(route, undefined, body)}`
     }
     case 'installationEvent': {
       const record = isRecord(body) ? body : {}
       // The Aug-2017 draft spelled the event id `Id` (protocol §6.6).
       const id = idOf(record.id) ?? idOf(record.Id)
       return id === undefined
-        ? `installation:#${bodyHash(route, undefined, body)}`
-        : `installation:${part(id)}`
+        ? `installation:${user}:#${bodyHash(route, undefined, body)}`
+        : `installation:${user}:${part(id)}`
     }
     case 'receipts': {
       // One object per the schema, "one or several" per the prose (protocol §6.12): a one-item array is that receipt.
       const single = Array.isArray(body) && body.length === 1 ? body[0] : body
       const id = isRecord(single) ? idOf(single.id) : undefined
-      return id === undefined ? `receipt:#${bodyHash(route, undefined, body)}` : `receipt:${part(id)}`
+      return id === undefined
+        ? `receipt:${user}:#${bodyHash(route, undefined, body)}`
+        : `receipt:${user}:${part(id)}`
     }
     case 'userToken': {
       const record = isRecord(body) ? body : {}
@@ -410,7 +430,8 @@ export function idempotencyKeyFor(
       return `user-token:${part(userId ?? '')}:${sha256(token)}`
     }
     default:
-      if (CONTENT_KEYED_ROUTES.has(route)) return `${route}:${bodyHash(route, params.storeUuid, body)}`
+      if (CONTENT_KEYED_ROUTES.has(route))
+        return `${route}:${user}:${bodyHash(route, params.storeUuid, body)}`
       return undefined
   }
 }

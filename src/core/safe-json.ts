@@ -67,3 +67,69 @@ export function sanitizeParsedBody(value: unknown): unknown {
   stripDangerousKeys(value)
   return value
 }
+
+/**
+ * How deep a body may nest (design "Hostile bodies"). Evotor's deepest documented payload (a v1
+ * document) is 6 levels; `extras` carry app data of unknown shape, so this leaves ten times that.
+ * Deeper bodies are refused before any recursive code (schemas, hashing, logging) can overflow
+ * the stack, which happens at a few thousand levels.
+ */
+export const MAX_BODY_DEPTH = 64
+
+/**
+ * The most elements an array inside a body may have (the body itself may be a longer array: it is
+ * validated in chunks). Receipt lines, document positions and barcodes come in tens or hundreds;
+ * validating a million-element inner array would hold the event loop for seconds (~15 µs per bad
+ * element), so longer ones are refused at once.
+ */
+export const MAX_INNER_ARRAY = 10_000
+
+/** What is wrong with a body's shape, if anything. */
+export type BodyShapeProblem = { kind: 'depth' } | { kind: 'array'; subject: string; length: number }
+
+/**
+ * Checks nesting depth and inner array lengths without recursion, so it cannot overflow the stack
+ * whatever the body.
+ *
+ * @internal
+ */
+export function bodyShapeProblem(
+  value: unknown,
+  maxDepth = MAX_BODY_DEPTH,
+  maxInnerArray = MAX_INNER_ARRAY,
+): BodyShapeProblem | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const nodes: object[] = [value]
+  const depths: number[] = [1]
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object
+    const depth = depths.pop() as number
+    if (depth > maxDepth) return { kind: 'depth' }
+    if (Array.isArray(node) && node !== value && node.length > maxInnerArray) {
+      return { kind: 'array', subject: pathTo(value, node), length: node.length }
+    }
+    const children = Array.isArray(node) ? node : Object.values(node)
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        nodes.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return undefined
+}
+
+/** The `.`-joined path from `root` to `target` (only called once, for an error subject). */
+function pathTo(root: object, target: object): string {
+  const stack: Array<[object, string]> = [[root, '']]
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [object, string]
+    for (const [key, child] of Object.entries(node)) {
+      if (typeof child !== 'object' || child === null) continue
+      const childPath = path === '' ? key : `${path}.${key}`
+      if (child === target) return childPath
+      stack.push([child, childPath])
+    }
+  }
+  return 'body'
+}

@@ -9,7 +9,7 @@ import {
   type RouteRequest,
   type RouteResponse,
 } from '../protocol/routes.js'
-import { parseIncoming, validateOutgoing } from '../protocol/validation.js'
+import { parseIncomingAsync, validateOutgoing } from '../protocol/validation.js'
 import {
   type AppCredentialOptions,
   type AppCredentialVerifier,
@@ -25,10 +25,18 @@ import {
   type IdempotencyStore,
   idempotencyKeyFor,
   runIdempotent,
+  userScopedKey,
 } from './idempotency.js'
 import { evotorErrorResponse, jsonResponse } from './responses.js'
-import { parseJsonBody, sanitizeParsedBody } from './safe-json.js'
+import {
+  bodyShapeProblem,
+  MAX_BODY_DEPTH,
+  MAX_INNER_ARRAY,
+  parseJsonBody,
+  sanitizeParsedBody,
+} from './safe-json.js'
 import { createSubscriptionSequencer, type SequenceStore } from './subscription-sequencer.js'
+import { requestUser } from './tenancy.js'
 
 /**
  * Which credential a route accepts.
@@ -242,6 +250,7 @@ interface CompiledRoute {
   source: 'body' | 'query'
   request: z.ZodType
   response: z.ZodType | undefined
+  userIds: EvotorRouteDefinition['userIds']
 }
 
 interface PathMatcher {
@@ -273,6 +282,12 @@ function compilePath(path: string): { exact: string | undefined; pattern: RegExp
 function validateOptions(options: EvotorWebhooksOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createEvotorWebhooks: options must be an object')
+  }
+  const tokens: unknown = options.userTokens
+  if (tokens !== undefined && typeof (tokens as { verify?: unknown } | null)?.verify !== 'function') {
+    throw new TypeError(
+      'createEvotorWebhooks: userTokens must be a user-token verifier with verify(token) (createUserTokens() or createUserTokenLookup())',
+    )
   }
   if (typeof options.handlers !== 'object' || options.handlers === null) {
     throw new TypeError('createEvotorWebhooks: handlers must be an object of route handlers')
@@ -413,6 +428,7 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       source: def.source,
       request: def.request,
       response: def.response,
+      userIds: def.userIds,
     }
     const paths = [options.paths?.[name] ?? `${basePath}${def.path}`]
     const wantsLegacy = legacy === true || (Array.isArray(legacy) && legacy.includes(name))
@@ -503,17 +519,29 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
   /** Event bodies that failed their schema, acknowledged and passed to `unknownEvent`. */
   const invalidEvents = new WeakMap<object, readonly EvotorErrorItem[]>()
 
-  function parseBody(route: CompiledRoute, raw: unknown): WebhookBody<RouteName> {
+  async function parseBody(route: CompiledRoute, raw: unknown): Promise<WebhookBody<RouteName>> {
     try {
-      return parseIncoming(
+      // Refused before any recursive or per-element code runs (design "Hostile bodies").
+      const problem = route.source === 'body' ? bodyShapeProblem(raw) : undefined
+      if (problem?.kind === 'depth')
+        throw EvotorError.syntax(`body nests deeper than ${MAX_BODY_DEPTH} levels`)
+      if (problem?.kind === 'array') {
+        throw new EvotorError(2003, {
+          reason: 'incorrect',
+          subject: problem.subject,
+          value: null,
+          message: `Evotor error 2003: ${problem.subject} has ${problem.length} elements (at most ${MAX_INNER_ARRAY})`,
+        })
+      }
+      return (await parseIncomingAsync(
         route.request,
         raw,
         route.source === 'query' ? { rootSubject: 'query' } : {},
-      ) as WebhookBody<RouteName>
+      )) as WebhookBody<RouteName>
     } catch (error) {
       // Event routes answer 200 only (protocol §5.3): a broken event goes to `unknownEvent`.
       if (!EVENT_ROUTES.has(route.name) || !isEvotorError(error) || !isPlainObject(raw)) throw error
-      const event = { ...raw, type: 'Unknown', rawType: raw.type }
+      const event = { ...shallowFields(raw, error.code === 2001), type: 'Unknown', rawType: raw.type }
       invalidEvents.set(event, error.items)
       return event as unknown as WebhookBody<RouteName>
     }
@@ -614,8 +642,10 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
     const sequence = route.name === 'subscriptionEvent' ? sequenceOf(context.body) : undefined
     if (sequencer !== undefined && sequence !== undefined) {
       let inner: 'ran' | 'done' | 'in-progress' = 'ran'
+      // Ordering is per user and subscription: one user's numbers never pre-empt another's.
+      const stream = userScopedKey(context.userId, sequence.subscriptionId)
       const sequenced = await sequencer
-        .run(sequence.subscriptionId, sequence.sequenceNumber, async () => {
+        .run(stream, sequence.sequenceNumber, async () => {
           inner = await once()
           // Not acknowledged means not handled: the sequencer must not move past it.
           if (inner === 'in-progress') throw new InProgress()
@@ -671,16 +701,13 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
       }
       const auth = await authenticate(route, request)
       const raw = readBody(route, request)
-      const body = parseBody(route, raw)
-      const named = userIdOf(body)
-      if (auth.credential === 'user' && named !== undefined && named !== auth.userId) {
-        // One user's token must not speak for another user's events or account (protocol §4.2).
-        throw EvotorError.invalidUserToken()
-      }
+      // One user per request, read from the raw body before anything else (design "Tenancy").
+      const userId = requestUser(route.userIds, raw, auth.credential, auth.userId)
+      const body = await parseBody(route, raw)
       const context: WebhookContext<RouteName> = {
         route: route.name,
         body,
-        userId: (auth.userId ?? named) as string,
+        userId: userId as string,
         storeUuid,
         credential: auth.credential,
         request,
@@ -707,12 +734,13 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
 
 class InProgress extends Error {}
 
-/** The user a body names: `userId`, or `data.userId` (installation events, protocol §6.6). */
-function userIdOf(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const { userId, data } = body as { userId?: unknown; data?: { userId?: unknown } | null }
-  if (typeof userId === 'string') return userId
-  return typeof data?.userId === 'string' ? data.userId : undefined
+/** The top-level fields of an event; with `primitivesOnly`, its objects are left out (too deep). */
+function shallowFields(raw: Record<string, unknown>, primitivesOnly: boolean): Record<string, unknown> {
+  if (!primitivesOnly) return raw
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw))
+    if (typeof value !== 'object' || value === null) out[key] = value
+  return out
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

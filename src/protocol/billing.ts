@@ -129,13 +129,15 @@ export const SubscriptionCreatedEventSchema = z.looseObject({
  *
  * @example
  * ```ts
- * AddonsUpdatedEventSchema.parse(body).addons.map((a) => a.id)
+ * AddonsUpdatedEventSchema.parse(body).addons.map((a) => a.id) // string | undefined: neither field is required
  * ```
  */
 export const AddonsUpdatedEventSchema = z.looseObject({
   ...common,
   type: z.literal('AddonsUpdated'),
-  addons: z.array(z.looseObject({ id: z.string(), quantity: IntegerLikeSchema })),
+  // The addon definition in [API] requires neither field (protocol §6.5): an item with only `id`
+  // or only `quantity` still reaches the handler (null is absent, §5.2).
+  addons: z.array(z.looseObject({ id: z.string().nullish(), quantity: IntegerLikeSchema.nullish() })),
 })
 
 /**

@@ -42,15 +42,29 @@ export type EvotorId = z.output<typeof EvotorIdSchema>
  */
 export type Decimal = number | string
 
-const NUMERIC_STRING = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
+// Up to 40 digits and a two-digit exponent: always finite, and kept exactly as sent.
+const NUMERIC_STRING = /^[+-]?(?=\.?\d)\d{0,40}(?:\.\d{0,40})?(?:[eE][+-]?\d{1,2})?$/
 
 /**
- * Schema of a {@link Decimal}: a finite number or a numeric string (`"3548"`, `"-0.5"`, `"1e3"`);
- * non-numeric strings are rejected. The value is returned unchanged.
+ * The largest JSON number accepted as a {@link Decimal}: 2^53 / 1000, the largest magnitude at
+ * which a double still holds every value with three decimals (quantities; money has two). A
+ * larger JSON number has already lost digits when it is parsed, so it is refused rather than
+ * stored wrong; Evotor may send such a value as a string, which is kept exactly.
+ */
+const MAX_EXACT_NUMBER = 2 ** 53 / 1000
+
+/**
+ * Schema of a {@link Decimal}: a JSON number that a double holds exactly to three decimals
+ * (magnitude up to 9,007,199,254,740.992), or a numeric string (`"3548"`, `"-0.5"`, `"1e3"`, up
+ * to 40 digits and a two-digit exponent, kept exactly). Other values are rejected (400/2003 on
+ * the routes): non-numeric strings, `"1e400"`, `Infinity`, and numbers too large to be exact.
+ * The value is returned unchanged.
  *
  * @example
  * ```ts
  * DecimalSchema.parse('7256.4') // '7256.4'
+ * DecimalSchema.parse('12345678901234567890.123456789') // kept exactly, as a string
+ * DecimalSchema.safeParse(12345678901234567890.123456789).success // false: digits already lost
  * DecimalSchema.safeParse('abc').success // false
  * ```
  */
@@ -58,9 +72,9 @@ export const DecimalSchema = z.custom<Decimal>(
   // One predicate instead of a union: this runs for every amount of every product (performance).
   (value) =>
     typeof value === 'number'
-      ? Number.isFinite(value)
+      ? Number.isFinite(value) && Math.abs(value) <= MAX_EXACT_NUMBER
       : typeof value === 'string' && NUMERIC_STRING.test(value),
-  'expected a number or a numeric string',
+  'expected a number that is exact to 3 decimals, or a numeric string',
 )
 
 /**

@@ -67,7 +67,18 @@ export interface EvotorRouteDefinition {
   readonly response: z.ZodType | undefined
   /** Opt-in legacy paths (protocol §6.13, §11 A20, A37, A45); not routed unless enabled. */
   readonly legacyPaths?: readonly string[]
+  /**
+   * Where the body names the Evotor user it speaks for (design "Tenancy"): field paths, applied to
+   * the body or, when the body is an array, to each element. Every id found must be the verified
+   * user (user token) or agree with the others (app credential) before any handler runs.
+   */
+  readonly userIds: readonly (readonly string[])[]
 }
+
+const USER_FIELDS = [['userId'], ['userUuid']] as const // §6.1–6.3, legacy `userUuid` (§11 A1)
+const EVENT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §6.5, §6.6
+const RECEIPT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §9.6, each receipt
+const DOCUMENT_USER_FIELDS = [['userId']] as const // §9.5 `document2.userId`, when sent
 
 /**
  * Every Evotor → partner webhook, keyed by the handler name.
@@ -89,6 +100,7 @@ export const EVOTOR_ROUTES = {
     request: UserCreateRequestSchema,
     response: UserCreateResponseSchema,
     legacyPaths: ['/api/v1/create'],
+    userIds: USER_FIELDS,
   },
   userVerify: {
     method: 'POST',
@@ -99,6 +111,7 @@ export const EVOTOR_ROUTES = {
     request: UserVerifyRequestSchema,
     response: UserVerifyResponseSchema,
     legacyPaths: ['/api/v1/verify'],
+    userIds: USER_FIELDS,
   },
   userToken: {
     method: 'POST',
@@ -108,6 +121,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: UserTokenRequestSchema,
     response: undefined,
+    userIds: USER_FIELDS,
   },
   commodities: {
     method: 'GET',
@@ -117,6 +131,7 @@ export const EVOTOR_ROUTES = {
     source: 'query',
     request: CommoditiesQuerySchema,
     response: CommoditySchema,
+    userIds: [],
   },
   subscriptionEvent: {
     method: 'POST',
@@ -127,6 +142,7 @@ export const EVOTOR_ROUTES = {
     request: SubscriptionEventSchema,
     response: undefined,
     legacyPaths: ['/api/v1/user/event'],
+    userIds: EVENT_USER_FIELDS,
   },
   installationEvent: {
     method: 'POST',
@@ -136,6 +152,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: InstallationEventSchema,
     response: undefined,
+    userIds: EVENT_USER_FIELDS,
   },
   stores: {
     method: 'PUT',
@@ -145,6 +162,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: StoresSchema,
     response: undefined,
+    userIds: [],
   },
   devices: {
     method: 'PUT',
@@ -154,6 +172,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: DevicesSchema,
     response: undefined,
+    userIds: [],
   },
   employees: {
     method: 'PUT',
@@ -163,6 +182,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: EmployeesSchema,
     response: undefined,
+    userIds: [],
   },
   products: {
     method: 'POST',
@@ -172,6 +192,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: ProductsSchema,
     response: undefined,
+    userIds: [],
   },
   documents: {
     method: 'PUT',
@@ -181,6 +202,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: DocumentsV1Schema,
     response: undefined,
+    userIds: DOCUMENT_USER_FIELDS,
   },
   receipts: {
     method: 'POST',
@@ -191,6 +213,7 @@ export const EVOTOR_ROUTES = {
     request: ReceiptsV2Schema,
     response: undefined,
     legacyPaths: ['/api/v1/receipt'],
+    userIds: RECEIPT_USER_FIELDS,
   },
 } as const satisfies Record<string, EvotorRouteDefinition>
 

@@ -3,8 +3,8 @@
  * incoming data that fails becomes a 400 `EvotorError`; outgoing data that fails is a programmer
  * error (`TypeError`) that the dispatcher answers with a 500.
  */
-import type { z } from 'zod'
-import { EvotorError } from '../core/evotor-error.js'
+import { z } from 'zod'
+import { EvotorError, MAX_ERROR_ITEMS } from '../core/evotor-error.js'
 
 /** Longest string echoed back in a 2003 `value` (protocol §11 A26). */
 const MAX_VALUE_LENGTH = 256
@@ -28,6 +28,8 @@ export interface ToEvotorValidationErrorOptions {
   input?: unknown
   /** `subject` for a failure of the whole body (empty path); default `'body'`. */
   rootSubject?: string
+  /** Failures already counted but not passed in `error` (validation that stopped early). */
+  omitted?: number
 }
 
 /**
@@ -118,9 +120,11 @@ export function toEvotorValidationError(
   error: z.ZodError,
   options: ToEvotorValidationErrorOptions = {},
 ): EvotorError {
-  const errors = error.issues.flatMap((issue) => toError(issue, options))
+  // Only the first items are built: a million bad elements must not cost a million error objects.
+  const shown = error.issues.slice(0, MAX_ERROR_ITEMS)
+  const errors = shown.flatMap((issue) => toError(issue, options))
   if (errors.length === 0) return EvotorError.incorrect(options.rootSubject ?? 'body', null)
-  return EvotorError.combine(errors)
+  return EvotorError.combine(errors, error.issues.length - shown.length + (options.omitted ?? 0))
 }
 
 /**
@@ -140,6 +144,55 @@ export function parseIncoming<S extends z.ZodType>(
   const result = schema.safeParse(data, { reportInput: true })
   if (result.success) return result.data
   throw toEvotorValidationError(result.error, { ...options, input: data })
+}
+
+/** Elements validated between two yields to the event loop. */
+const CHUNK = 2000
+
+const yieldToEventLoop: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : () => new Promise((resolve) => setTimeout(resolve, 0))
+
+/**
+ * {@link parseIncoming} for bodies of any size (design "Hostile bodies"): a large array is
+ * validated in chunks of 2,000 elements with a yield to the event loop between chunks, so other
+ * requests are served meanwhile, and validation stops at the first chunk that brings the failures
+ * to 20 (an answer lists 20 items; `moreErrors` counts the other failures found by then).
+ * `schema` must treat array elements independently (every array route of the table does).
+ *
+ * @internal
+ */
+export async function parseIncomingAsync<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  options: Pick<ToEvotorValidationErrorOptions, 'rootSubject'> = {},
+): Promise<z.output<S>> {
+  if (!Array.isArray(data) || data.length <= CHUNK) return parseIncoming(schema, data, options)
+  const out: unknown[] = []
+  const issues: z.core.$ZodIssue[] = []
+  let omitted = 0
+  for (let start = 0; start < data.length && issues.length < MAX_ERROR_ITEMS; start += CHUNK) {
+    if (start > 0) await yieldToEventLoop()
+    const result = schema.safeParse(data.slice(start, start + CHUNK), { reportInput: true })
+    if (result.success) {
+      if (!Array.isArray(result.data)) return parseIncoming(schema, data, options)
+      if (issues.length === 0) for (const item of result.data) out.push(item)
+      continue
+    }
+    for (const issue of result.error.issues) {
+      if (issues.length >= MAX_ERROR_ITEMS) {
+        omitted++
+        continue
+      }
+      const [index, ...rest] = issue.path
+      const path = typeof index === 'number' ? [index + start, ...rest] : issue.path
+      issues.push({ ...issue, path })
+    }
+  }
+  if (issues.length === 0) return out as z.output<S>
+  const error = new z.ZodError(issues)
+  throw toEvotorValidationError(error, { ...options, input: data, omitted })
 }
 
 /**

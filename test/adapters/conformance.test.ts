@@ -9,7 +9,7 @@ const USER_A = '01-000000000000001'
 const USER_B = '01-000000000000002'
 const STORE = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
 const DEVICE = '20170222-D58C-40E0-8051-B53ADFF38860'
-const APP = { authorization: 'Bearer app-secret' }
+const APP = { authorization: 'Bearer app-secret-0123456789' }
 const JSON_HEADERS = { ...APP, 'content-type': 'application/json' }
 
 const tokens = createUserTokens({ secret: 'a-test-secret-that-is-at-least-32-bytes-long' })
@@ -216,7 +216,7 @@ describe.each(HARNESSES)('$name adapter: every webhook endpoint', (harness: Harn
     })
   }
   const credential = (endpoint: (typeof ENDPOINTS)[number]) =>
-    endpoint.credential === 'app' ? 'Bearer app-secret' : `Bearer ${userToken}`
+    endpoint.credential === 'app' ? 'Bearer app-secret-0123456789' : `Bearer ${userToken}`
 
   it.each(ENDPOINTS)('$route: a valid delivery reaches its handler with 200', async (endpoint) => {
     const response = await call(endpoint, endpoint.body, credential(endpoint))

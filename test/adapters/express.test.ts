@@ -56,7 +56,7 @@ describe('evotor-partner/express', () => {
   it('mounted before express.json(): reads webhook bodies itself and leaves other routes to the parser', async () => {
     const bad = await fetch(`${webhooksFirst.url}/api/v1/user/create`, {
       method: 'POST',
-      headers: { authorization: 'Bearer app-secret', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer app-secret-0123456789', 'content-type': 'application/json' },
       body: '{"userId":',
     })
     expect(bad.status).toBe(400)

@@ -66,7 +66,7 @@ describe('evotor-partner/koa', () => {
   it('mounted before koa-body: reads webhook bodies itself and leaves other routes to koa-body', async () => {
     const bad = await fetch(`${webhooksFirst.url}/api/v1/user/create`, {
       method: 'POST',
-      headers: { authorization: 'Bearer app-secret', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer app-secret-0123456789', 'content-type': 'application/json' },
       body: '{"userId":',
     })
     expect(bad.status).toBe(400)

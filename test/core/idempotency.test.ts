@@ -250,15 +250,43 @@ describe('idempotencyKeyFor', () => {
   }
   const base64urlHash = /^[A-Za-z0-9_-]{43}$/
 
-  it('keys subscription events by subscriptionId and sequenceNumber', () => {
+  const U = { userId: '01-000000000000001' }
+
+  it('keys subscription events by user, subscriptionId and sequenceNumber', () => {
+    expect(idempotencyKeyFor('subscriptionEvent', subscriptionEvent, U)).toBe(
+      'subscription:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4',
+    )
+    expect(idempotencyKeyFor('subscriptionEvent', { ...subscriptionEvent, sequenceNumber: '4' }, U)).toBe(
+      'subscription:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4',
+    )
+    expect(idempotencyKeyFor('subscriptionEvent', { ...subscriptionEvent, sequenceNumber: 5 }, U)).toBe(
+      'subscription:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0:5',
+    )
+    // Without a verified user the key says so (`~` is never an escaped id part).
     expect(idempotencyKeyFor('subscriptionEvent', subscriptionEvent)).toBe(
-      'subscription:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4',
+      'subscription:~:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4',
     )
-    expect(idempotencyKeyFor('subscriptionEvent', { ...subscriptionEvent, sequenceNumber: '4' })).toBe(
-      'subscription:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4',
-    )
-    expect(idempotencyKeyFor('subscriptionEvent', { ...subscriptionEvent, sequenceNumber: 5 })).toBe(
-      'subscription:a99fbf70-6307-4acc-b61c-741ee9eef6c0:5',
+  })
+
+  it('never gives two users the same key for the same ids (design "Tenancy")', () => {
+    const other = { userId: '01-000000000000002' }
+    const receipt = { id: 'evt-1', data: { id: 'r-1' } }
+    const documents = [{ uuid: 'd1', type: 'SELL' }]
+    for (const [route, body] of [
+      ['subscriptionEvent', subscriptionEvent],
+      ['installationEvent', { id: 'e-1' }],
+      ['receipts', receipt],
+      ['receipts', [receipt, receipt]],
+      ['documents', documents],
+    ] as const) {
+      const mine = idempotencyKeyFor(route, body, { ...U, storeUuid: 's' })
+      expect(mine).toBeDefined()
+      expect(idempotencyKeyFor(route, body, { ...other, storeUuid: 's' })).not.toBe(mine)
+      expect(idempotencyKeyFor(route, body, { storeUuid: 's' })).not.toBe(mine)
+    }
+    // A user id that looks like a key part cannot forge another user's prefix.
+    expect(idempotencyKeyFor('receipts', receipt, { userId: '01-1:evt' })).not.toBe(
+      idempotencyKeyFor('receipts', { ...receipt, id: 'evt:evt-1' }, { userId: '01-1' }),
     )
   })
 
@@ -270,20 +298,22 @@ describe('idempotencyKeyFor', () => {
       type: 'ApplicationInstalled',
       data: { productId: '1eaca77f-1579-5078-a123-83c892348acd', userId: '01-000000000000001' },
     }
-    expect(idempotencyKeyFor('installationEvent', event)).toBe(
-      'installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0',
+    expect(idempotencyKeyFor('installationEvent', event, U)).toBe(
+      'installation:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0',
     )
     const { id, ...rest } = event
-    expect(idempotencyKeyFor('installationEvent', { ...rest, Id: id })).toBe(`installation:${id}`)
+    expect(idempotencyKeyFor('installationEvent', { ...rest, Id: id }, U)).toBe(
+      `installation:01-000000000000001:${id}`,
+    )
   })
 
   it('keys receipts by event id, falling back to a body hash', () => {
     const receipt = { id: 'evt-1', userId: '01-1', data: { id: '20170222-d58c-40e0-8051-b53adff38860' } }
-    expect(idempotencyKeyFor('receipts', receipt)).toBe('receipt:evt-1')
-    expect(idempotencyKeyFor('receipts', [receipt])).toBe('receipt:evt-1')
+    expect(idempotencyKeyFor('receipts', receipt, { userId: '01-1' })).toBe('receipt:01-1:evt-1')
+    expect(idempotencyKeyFor('receipts', [receipt], { userId: '01-1' })).toBe('receipt:01-1:evt-1')
     const two = [receipt, { ...receipt, id: 'evt-2' }]
     const key = idempotencyKeyFor('receipts', two)
-    expect(key).toMatch(/^receipt:#[A-Za-z0-9_-]{43}$/)
+    expect(key).toMatch(/^receipt:~:#[A-Za-z0-9_-]{43}$/)
     expect(idempotencyKeyFor('receipts', structuredClone(two))).toBe(key)
     expect(idempotencyKeyFor('receipts', [receipt, { ...receipt, id: 'evt-3' }])).not.toBe(key)
   })
@@ -293,8 +323,8 @@ describe('idempotencyKeyFor', () => {
     const reordered = [{ body: { items: [1, 2], sum: 10 }, type: 'SELL', uuid: 'd1' }]
     const storeUuid = '20170928-3176-40EB-80E2-A11F032E282A'
     const key = idempotencyKeyFor('documents', documents, { storeUuid })
-    expect(key?.startsWith('documents:')).toBe(true)
-    expect(key?.slice('documents:'.length)).toMatch(base64urlHash)
+    expect(key?.startsWith('documents:~:')).toBe(true)
+    expect(key?.slice('documents:~:'.length)).toMatch(base64urlHash)
     expect(idempotencyKeyFor('documents', reordered, { storeUuid })).toBe(key)
     expect(idempotencyKeyFor('documents', documents, { storeUuid: storeUuid.toLowerCase() })).toBe(key)
     expect(idempotencyKeyFor('documents', documents, { storeUuid: 'other-store' })).not.toBe(key)
@@ -333,7 +363,7 @@ describe('idempotencyKeyFor', () => {
   it('hashes ids that are long or unusual so keys stay short', () => {
     const id = `${'x'.repeat(500)}:\n`
     const key = idempotencyKeyFor('installationEvent', { id })
-    expect(key).toMatch(/^installation:#[A-Za-z0-9_-]{43}$/)
+    expect(key).toMatch(/^installation:~:#[A-Za-z0-9_-]{43}$/)
   })
 
   it('never contains a secret from the body of any route', () => {

@@ -10,7 +10,7 @@ const fixture = (path: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8'))
 
 const APP_TOKEN = 'app-token-3b1f0c5e-2f7a-4d55-9a57-6f0a1c2b3d4e'
-const BASIC = { username: 'evotor', password: 'пароль-secret' }
+const BASIC = { username: 'evotor', password: 'пароль-secret-0123' }
 const USER_ID = '01-000000000000001'
 const STORE = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
 const tokens = createUserTokens({ secret: 'a-very-long-user-token-secret-for-tests-0123456789' })

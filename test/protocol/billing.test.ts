@@ -81,7 +81,8 @@ describe('SubscriptionEventSchema', () => {
       expectTypeOf(event.planId).toEqualTypeOf<string>()
       expectTypeOf(event.trialPeriodDuration).toEqualTypeOf<string | number>()
     }
-    if (event.type === 'AddonsUpdated') expectTypeOf(event.addons[0]!.quantity).toEqualTypeOf<number>()
+    if (event.type === 'AddonsUpdated')
+      expectTypeOf(event.addons[0]!.quantity).toEqualTypeOf<number | null | undefined>()
     if (event.type === 'SubscriptionActivated') {
       expectTypeOf(event.chargedSum).toEqualTypeOf<
         { amount: Decimal; currency?: string | null | undefined; [k: string]: unknown } | null | undefined

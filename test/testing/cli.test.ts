@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli.js'
 import { startTestService, type TestService, type TestServiceOptions } from './partner-service.js'
 
-const APP_TOKEN = 'cli-app-token-7d1f'
+const APP_TOKEN = 'cli-app-token-7d1f-0123456789'
 const services: TestService[] = []
 
 afterEach(async () => {
@@ -134,14 +134,14 @@ describe('evotor-partner simulate (in-process main)', () => {
 
   it('parses repeatable --path, --skip and --verify-login', async () => {
     const { url } = await service({
-      appBasic: { username: 'evotor', password: 'pw' },
+      appBasic: { username: 'evotor', password: 'pw-0123456789abcdef' },
       accounts: { bob: 'pw2' },
     })
     const run = await cli([
       'simulate',
       url,
       '--app-basic',
-      'evotor:pw',
+      'evotor:pw-0123456789abcdef',
       '--verify-login',
       'bob:pw2',
       '--path',

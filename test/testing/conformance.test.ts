@@ -69,7 +69,7 @@ describe('runConformance against a correct service', () => {
   })
 
   it('logs in through user/verify with a Basic app credential and user-token events', async () => {
-    const appBasic = { username: 'evotor', password: 'p4ss:word' }
+    const appBasic = { username: 'evotor', password: 'p4ss:word-0123456789' }
     const service = await startTestService({ appBasic, accounts: { 'И.Иванов': 'superpassword' } })
     services.push(service)
     const report = await runConformance({
@@ -86,7 +86,7 @@ describe('runConformance against a correct service', () => {
   })
 
   it('reports wrong partner credentials on user/verify', async () => {
-    const appBasic = { username: 'evotor', password: 'secret' }
+    const appBasic = { username: 'evotor', password: 'secret-0123456789abcdef' }
     const service = await startTestService({ appBasic, accounts: { alice: 'right' } })
     services.push(service)
     const report = await runConformance({

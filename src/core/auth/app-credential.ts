@@ -70,6 +70,21 @@ function hasControl(text: string): boolean {
   return false
 }
 
+/** Shortest app bearer token or Basic password accepted (design "Security defaults"). */
+const MIN_SECRET_LENGTH = 16
+const HOW_TO_GENERATE = 'generate one with `openssl rand -base64 48` and type it into the developer portal'
+
+/** A secret too short to resist guessing, or an unset environment variable turned into text. */
+function weakSecret(what: string, value: string): string | undefined {
+  if (/^(?:undefined|null)$/i.test(value.trim())) {
+    return `${what} is the text "${value}" (an unset environment variable?); ${HOW_TO_GENERATE}`
+  }
+  if (value.length < MIN_SECRET_LENGTH) {
+    return `${what} must be at least ${MIN_SECRET_LENGTH} characters; ${HOW_TO_GENERATE}`
+  }
+  return undefined
+}
+
 function bearerDigests(bearer: AppCredentialOptions['bearer']): Buffer[] {
   if (bearer === undefined) return []
   const list: readonly unknown[] = typeof bearer === 'string' ? [bearer] : bearer
@@ -83,6 +98,8 @@ function bearerDigests(bearer: AppCredentialOptions['bearer']): Buffer[] {
     if (hasWhitespaceOrControl(token)) {
       throw new TypeError('appCredential.bearer: a token must not contain whitespace or control characters')
     }
+    const weak = weakSecret('appCredential.bearer: a token', token)
+    if (weak !== undefined) throw new TypeError(weak)
     return sha256Digest(token)
   })
 }
@@ -101,6 +118,8 @@ function basicDigests(basic: AppCredentialOptions['basic']): [Buffer, Buffer][] 
     if (hasControl(username) || hasControl(password)) {
       throw new TypeError('appCredential.basic: username and password must not contain control characters')
     }
+    const weak = weakSecret('appCredential.basic: password', password)
+    if (weak !== undefined) throw new TypeError(weak)
     return [sha256Digest(username), sha256Digest(password)]
   })
 }

@@ -104,6 +104,8 @@ const EXPIRING_HEADER_BYTES = 11
 /** 128 - kid - signature = 81 characters, of which 80 carry whole bytes: 60 bytes of payload. */
 const MAX_PAYLOAD_BYTES = Math.floor(((MAX_TOKEN_LENGTH - KID_LENGTH - SIGNATURE_LENGTH) * 6) / 8)
 const MAX_EXPIRES_IN = 0xffff_ffff
+/** A random secret of 32 bytes has ~30 distinct bytes; a repeated pattern has few. */
+const MIN_DISTINCT_BYTES = 8
 const MIN_SECRET_BYTES = 32
 const KID_DOMAIN = 'evotor-partner/user-token/kid\0'
 
@@ -290,7 +292,15 @@ function signingKeys(secret: UserTokensOptions['secret']): SigningKey[] {
       bytes = new Uint8Array(item) // a copy: the caller may reuse theirs
     else throw new TypeError(`${FACTORY}: ${where} must be a string or a Uint8Array`)
     if (bytes.length < MIN_SECRET_BYTES) {
-      throw new TypeError(`${FACTORY}: ${where} must be at least ${MIN_SECRET_BYTES} bytes long`)
+      throw new TypeError(
+        `${FACTORY}: ${where} must be at least ${MIN_SECRET_BYTES} bytes long; generate one with \`openssl rand -base64 48\``,
+      )
+    }
+    // 32 × "a" is long enough and still guessable: require some variety (design "Security defaults").
+    if (new Set(bytes).size < MIN_DISTINCT_BYTES) {
+      throw new TypeError(
+        `${FACTORY}: ${where} has fewer than ${MIN_DISTINCT_BYTES} distinct bytes, so it is guessable; generate one with \`openssl rand -base64 48\``,
+      )
     }
     const kid = createHash('sha256').update(KID_DOMAIN).update(bytes).digest('base64url').slice(0, KID_LENGTH)
     const other = seen.get(kid)

@@ -144,7 +144,7 @@ export function createRecordingWebhooks(tokens: UserTokens): WebhookDispatcher &
       return answer?.(context.body as { userId: string }) as never
     }
   const webhooks = createEvotorWebhooks({
-    appCredential: { bearer: ['app-secret'] },
+    appCredential: { bearer: ['app-secret-0123456789'] },
     userTokens: tokens,
     idempotency: false,
     ordering: false,

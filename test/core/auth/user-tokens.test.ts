@@ -44,12 +44,18 @@ const userIdArbitrary = fc.oneof(
 describe('createUserTokens options', () => {
   it('rejects short, empty, duplicate or mistyped secrets with a TypeError naming `secret`', () => {
     expect(() => createUserTokens({ secret: 'x'.repeat(31) })).toThrow(/`secret`.*32 bytes/)
+    // Long enough but guessable: fewer than 8 distinct bytes.
+    expect(() => createUserTokens({ secret: 'a'.repeat(32) })).toThrow(
+      /`secret` has fewer than 8 distinct bytes/,
+    )
+    expect(() => createUserTokens({ secret: 'abcdefg'.repeat(6) })).toThrow(/openssl rand -base64 48/)
+    expect(() => createUserTokens({ secret: 'abcdefgh'.repeat(4) })).not.toThrow()
     expect(() => createUserTokens({ secret: new Uint8Array(31) })).toThrow(/`secret`/)
     expect(() => createUserTokens({ secret: [SECRET, 'short'] })).toThrow(/`secret\[1\]`/)
     expect(() => createUserTokens({ secret: [] })).toThrow(/`secret`/)
     expect(() => createUserTokens({ secret: [SECRET, SECRET] })).toThrow(/`secret\[1\]` duplicates/)
     expect(() => createUserTokens({ secret: 42 as never })).toThrow(TypeError)
-    expect(() => createUserTokens({ secret: 'x'.repeat(32) })).not.toThrow()
+    expect(() => createUserTokens({ secret: 'abcdefgh'.repeat(4) })).not.toThrow()
   })
 
   it('rejects bad expiresIn, maxUserIdLength, cache, isRevoked and now options by name', () => {
