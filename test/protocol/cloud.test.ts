@@ -99,6 +99,18 @@ describe('a v2 stores webhook over HTTP', () => {
     ])
   })
 
+  it('a v2 store naming another user (user_id) is refused before the handler', async () => {
+    const before = received.length
+    const response = await fetch(`${url}/api/v1/inventories/stores`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${await tokens.issue(USER)}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ id: STORE, name: 'Чужой', user_id: '01-000000000000002' }]),
+    })
+    expect(response.status).toBe(401)
+    expect(await response.json()).toMatchObject({ errors: [{ code: 1002 }] })
+    expect(received.length).toBe(before)
+  })
+
   it('a v2 store without a name gets the documented 400 with the field path', async () => {
     const response = await fetch(`${url}/api/v1/inventories/stores`, {
       method: 'PUT',
