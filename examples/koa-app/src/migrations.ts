@@ -195,4 +195,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE user_tokens ADD COLUMN delivered_at TEXT;
   UPDATE user_tokens SET delivered_at = issued_at;
   `,
+  // Reconciliation with the Evotor cloud (cloud-sync.ts): where each user's store was paged to, and
+  // a lease per user so that two copies of the job never page the same user at once.
+  `
+  CREATE TABLE cloud_sync_cursors (
+    user_id TEXT NOT NULL,
+    store_id TEXT NOT NULL COLLATE NOCASE,
+    cursor TEXT,
+    since_ms INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, store_id)
+  );
+  CREATE TABLE cloud_sync_leases (
+    user_id TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ]

@@ -10,6 +10,7 @@ import {
   type SequenceStore,
 } from 'evotor-partner'
 import type { PartnerTokens } from './auth.js'
+import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
 import {
@@ -36,6 +37,8 @@ export interface AppWebhooksOptions {
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
   hooks?: AppHooks
+  /** The Evotor cloud sync, when configured: fetches stores and terminals after `user/token`. */
+  cloud?: Pick<CloudSync, 'afterUserToken'> | undefined
 }
 
 const ALC_CODE = /^[0-9]{19}$/
@@ -92,7 +95,7 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks'>,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'cloud'>,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
@@ -142,6 +145,8 @@ export function createWebhookHandlers(
       await before('userToken')
       const changed = repos.evotorTokens.save(body.userId, body.token)
       logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
+      // Queued: runs after the 200, never holds up the webhook.
+      options.cloud?.afterUserToken(body.userId)
     },
 
     async commodities({ body, userId }) {
