@@ -42,7 +42,10 @@ function newDocuments(count: number) {
 }
 
 const documentCount = (t: TestApp): number =>
-  t.server.db.sqlite.prepare('SELECT COUNT(*) FROM documents WHERE user_id = ?').pluck().get(user.userId) as number
+  t.server.db.sqlite
+    .prepare('SELECT COUNT(*) FROM documents WHERE user_id = ?')
+    .pluck()
+    .get(user.userId) as number
 
 const start = () =>
   startTestApp(dir, {
@@ -69,9 +72,9 @@ beforeAll(async () => {
   })
   partnerToken = (created.json as { token: string }).token
   const installed = buildInstallationEvent('ApplicationInstalled', { userId: user.userId })
-  expect((await call(app.url, 'POST', '/api/v2/installation/event', { auth: appAuth, body: installed })).status).toBe(
-    200,
-  )
+  expect(
+    (await call(app.url, 'POST', '/api/v2/installation/event', { auth: appAuth, body: installed })).status,
+  ).toBe(200)
 })
 
 afterEach(() => cloud.clearFaults())
@@ -188,7 +191,10 @@ describe('the example app and the Evotor cloud', () => {
       body: { id: 'product-1', name: 'Сидр', price: '120.50', barcodes: ['2000000000060'] },
     })
     expect(pushed.status).toBe(200)
-    expect(trpcData(pushed)).toMatchObject({ status: 'COMPLETED', details: [{ id: 'product-1', status: 'COMPLETED' }] })
+    expect(trpcData(pushed)).toMatchObject({
+      status: 'COMPLETED',
+      details: [{ id: 'product-1', status: 'COMPLETED' }],
+    })
     expect(cloud.products(user.userId, store.id)).toEqual([
       expect.objectContaining({ id: 'product-1', name: 'Сидр', price: '120.50', measure_name: 'шт' }),
     ])
