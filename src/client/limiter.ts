@@ -6,7 +6,7 @@
 
 interface Slot {
   active: number
-  queue: Array<{ start: () => void; fail: (reason: unknown) => void }>
+  queue: Array<{ start: () => void }>
 }
 
 /** @internal */
@@ -48,7 +48,6 @@ export function createTokenLimiter(concurrency: number): TokenLimiter {
           signal?.removeEventListener('abort', onAbort)
           resolve(owned)
         },
-        fail: reject,
       }
       const onAbort = (): void => {
         const index = owned.queue.indexOf(waiter)

@@ -228,6 +228,16 @@ const list = (value: string | readonly string[] | undefined): string | undefined
 
 async function call(ctx: Ctx, spec: Omit<CallSpec, 'token' | 'tokenKind'>): Promise<CallResult> {
   const token = await ctx.token()
+  if (token === '') {
+    throw new EvotorApiError({
+      status: 0,
+      code: 'unauthorized',
+      method: spec.method,
+      path: spec.path,
+      message: `${spec.method} ${spec.path} was not sent: no ${ctx.kind === 'cloud' ? 'cloud token is known for this user (getToken returned none)' : 'publisher token'}`,
+      tokenKind: ctx.kind,
+    })
+  }
   return callEvotor(ctx.config, { ...spec, token, tokenKind: ctx.kind })
 }
 

@@ -21,7 +21,14 @@ import type {
 } from '../protocol/cloud.js'
 import { randomToken, randomUserId } from './builders.js'
 
-/** Every scope of the REST API (Java SDK `@Scope`); a user gets all of them unless told. */
+/**
+ * Every scope of the REST API (Java SDK `@Scope`); a user gets all of them unless told.
+ *
+ * @example
+ * ```ts
+ * cloud.addUser({ scopes: FAKE_CLOUD_SCOPES.filter((s) => !s.endsWith(':write')) })
+ * ```
+ */
 export const FAKE_CLOUD_SCOPES = [
   'store:read',
   'device:read',
@@ -72,6 +79,8 @@ export interface FakeCloudFault {
   drop?: boolean
   /** How many requests the fault applies to; 1 by default. */
   times?: number
+  /** Let this many matching requests through first (fail the third page: `after: 2`). */
+  after?: number
 }
 
 /**
@@ -184,7 +193,7 @@ interface State {
   bulks: Map<string, StoredBulk>
   events: PublisherEvent[]
   pushes: Map<string, { id: string; status: string; devices: string[]; polls: number }>
-  faults: Array<FakeCloudFault & { left: number }>
+  faults: Array<FakeCloudFault & { left: number; skip: number }>
   failItem: ((item: Record<string, unknown>) => string | undefined) | undefined
   requests: FakeCloudRequest[]
 }
@@ -597,6 +606,10 @@ function takeFault(state: State, method: string, pathAndQuery: string): FakeClou
     ) {
       continue
     }
+    if (fault.skip > 0) {
+      fault.skip -= 1
+      continue
+    }
     fault.left -= 1
     return fault
   }
@@ -809,7 +822,7 @@ export async function createFakeEvotorCloud(options: FakeEvotorCloudOptions = {}
       state.failItem = check
     },
     fail(fault) {
-      state.faults.push({ ...fault, left: fault.times ?? 1 })
+      state.faults.push({ ...fault, left: fault.times ?? 1, skip: fault.after ?? 0 })
     },
     clearFaults() {
       state.faults.length = 0

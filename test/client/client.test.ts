@@ -142,6 +142,8 @@ describe('resources and headers', () => {
     const unknown = await caught(client.forUser('01-999999999999999').stores.list().toArray())
     expect(unknown.code).toBe('unauthorized')
     expect(unknown.status).toBe(0)
+    expect(unknown.path).toBe('/stores')
+    expect(unknown.message).toMatch(/was not sent: no cloud token/)
   })
 })
 
@@ -336,6 +338,21 @@ describe('retries', () => {
     const limited = clientFor(user.token, { concurrency: 2, fetch: fetchSpy })
     await Promise.all(Array.from({ length: 6 }, () => limited.stores.get(otherStore.id)))
     expect(peak).toBe(2)
+  })
+})
+
+describe('concurrency queue', () => {
+  it('an abort while waiting for a slot leaves the line without blocking the others', async () => {
+    for (let i = 0; i < 2; i++) cloud.fail({ path: `/stores/${store.id}`, delayMs: 100 })
+    const client = clientFor(user.token, { concurrency: 1 })
+    const first = client.stores.get(store.id)
+    const controller = new AbortController()
+    const queued = client.stores.get(store.id, { signal: controller.signal })
+    const third = client.stores.get(store.id)
+    controller.abort(new Error('gave up waiting'))
+    await expect(queued).rejects.toThrow('gave up waiting')
+    expect((await first).id).toBe(store.id)
+    expect((await third).id).toBe(store.id)
   })
 })
 

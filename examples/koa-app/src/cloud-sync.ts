@@ -53,6 +53,12 @@ export interface CloudSync {
   stop(): Promise<void>
 }
 
+/**
+ * A fresh run re-reads this much before the newest document it saw: a terminal that was offline
+ * uploads documents with an older close time. Re-reading is harmless (inserts are idempotent).
+ */
+const OVERLAP_MS = 60 * 60_000
+
 interface CursorRow {
   cursor: string | null
   since_ms: number
@@ -161,7 +167,7 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
     const list =
       saved?.cursor != null
         ? api.documents.list(storeId, { cursor: saved.cursor, signal })
-        : api.documents.list(storeId, { since, signal })
+        : api.documents.list(storeId, { since: saved === undefined ? since : since - OVERLAP_MS, signal })
     for await (const page of list.pages()) {
       // The same schema and the same insert as the documents webhook: INSERT OR IGNORE by id.
       const body = EVOTOR_ROUTES.documents.request.parse(page.items.map(toWebhookDocument))
