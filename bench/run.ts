@@ -224,7 +224,7 @@ function clientTargets(r: ClientBenchResult | undefined): Target[] {
 
 function renderClient(r: ClientBenchResult): string {
   return [
-    `\nOutbound client (issue #12): ${r.rounds} interleaved rounds x ${int(r.requestsPerRound)} sequential GETs, median; heap after forced GC, MB above the start`,
+    `\nOutbound client (issue #12): ${r.rounds} interleaved rounds x ${int(r.requestsPerRound)} sequential GETs, median; heap used after forced GC, MB`,
     table(
       ['measure', 'value'],
       [

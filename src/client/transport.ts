@@ -243,8 +243,10 @@ async function attempt(
   url: string,
   init: RequestInit,
 ): Promise<Attempt> {
-  const timeout = AbortSignal.timeout(config.timeoutMs)
-  const signal = spec.signal === undefined ? timeout : AbortSignal.any([spec.signal, timeout])
+  // A controller and a cleared timer, not AbortSignal.timeout(): no timer outlives the attempt.
+  const timeout = new AbortController()
+  const timer = setTimeout(() => timeout.abort(new Error('timeout')), config.timeoutMs)
+  const signal = spec.signal === undefined ? timeout.signal : AbortSignal.any([spec.signal, timeout.signal])
   try {
     const response = await config.fetch(url, { ...init, signal })
     // The body is read inside the attempt: the timeout and the concurrency slot cover it too.
@@ -252,8 +254,10 @@ async function attempt(
     return { kind: 'answer', response, body }
   } catch (error) {
     if (spec.signal?.aborted) throw spec.signal.reason
-    const timedOut = timeout.aborted
+    const timedOut = timeout.signal.aborted
     return { kind: 'failure', code: timedOut ? 'timeout' : 'network_error', cause: error }
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -341,6 +341,14 @@ function listDocuments(state: State, data: UserData, storeId: string, req: Req):
   })
 }
 
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -494,7 +502,9 @@ function byStore<T extends { store_id?: string | null | undefined; stores?: stri
 }
 
 function cloudRoute(state: State, data: UserData, req: Req): Answer {
-  const parts = req.path.split('/').slice(1).map(decodeURIComponent)
+  const parts = req.path.split('/').slice(1).map(decodeSegment)
+  if (parts.includes(undefined))
+    return error(400, 'invalid_request', 'the path is not valid percent-encoding')
   const [first, second, third, fourth, ...rest] = parts
   if (rest.length > 0) return notFound('route')
   const get = req.method === 'GET'
@@ -537,7 +547,7 @@ function cloudRoute(state: State, data: UserData, req: Req): Answer {
 
 function publisherRoute(state: State, req: Req): Answer {
   const match = /^\/api\/apps\/([^/]+)\/(events|push-notifications)(?:\/([^/]+))?$/.exec(req.path)
-  if (match === null || decodeURIComponent(match[1] ?? '') !== state.appId) return notFound('route')
+  if (match === null || decodeSegment(match[1] ?? '') !== state.appId) return notFound('route')
   const [, , kind, id] = match
   if (kind === 'events') {
     if (req.method !== 'GET' || id !== undefined) return { status: 405, body: {} }

@@ -89,6 +89,8 @@ describe('createFakeEvotorCloud', () => {
     expect(put.status).toBe(400)
     expect(await put.json()).toMatchObject({ violations: [{ reason: 'missing', subject: '[0].id' }] })
     expect((await call('/unknown/route', alice.token)).status).toBe(404)
+    expect((await call('/stores/%E0%A4%A', alice.token)).status).toBe(400)
+    expect((await call('/api/apps/%E0%A4%A/events', cloud.publisherToken)).status).toBe(404)
     expect((await call('/stores', alice.token, { method: 'DELETE' })).status).toBe(405)
   })
 
