@@ -3,7 +3,9 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { RouteName } from './protocol/routes.js'
+import { runUrlsCommand } from './terminal/urls-command.js'
 import { type ConformanceOptions, runConformance } from './testing/conformance.js'
+import { runProxyCommand } from './testing/local-proxy-command.js'
 import { formatProgress, renderReport } from './testing/report.js'
 
 /**
@@ -32,6 +34,8 @@ export interface CliIO {
  * ```
  */
 export const CLI_USAGE = `Usage: evotor-partner simulate <baseUrl> [options]
+       evotor-partner urls <file>       check a terminal app's URLs against the portal's patterns (urls --help)
+       evotor-partner proxy [options]   a local stand-in for the Evotor cloud proxy (proxy --help)
 
 Plays the Evotor cloud against a running partner service and checks every answer against the
 protocol: user/create (or user/verify), user/token, subscription events (with a duplicate and an
@@ -90,7 +94,7 @@ function parse(
   const { values, positionals } = parsed
   if (values.help === true) return 'help'
   const [command, baseUrl, ...rest] = positionals
-  if (command === undefined) throw new UsageError('missing command: simulate')
+  if (command === undefined) throw new UsageError('missing command: simulate, urls or proxy')
   if (command !== 'simulate') throw new UsageError(`unknown command "${command}"`)
   if (baseUrl === undefined) throw new UsageError('missing <baseUrl>')
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`)
@@ -194,6 +198,8 @@ function parseCli(argv: readonly string[]) {
  * ```
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  if (argv[0] === 'urls') return runUrlsCommand(argv.slice(1), io)
+  if (argv[0] === 'proxy') return runProxyCommand(argv.slice(1), { ...io, env: io.env ?? {} })
   let options: ConformanceOptions | 'help'
   try {
     options = parse(argv, io.env ?? {})

@@ -169,3 +169,24 @@ export {
 } from './protocol/user.js'
 export type { ToEvotorValidationErrorOptions } from './protocol/validation.js'
 export { parseIncoming, toEvotorValidationError, validateOutgoing } from './protocol/validation.js'
+export type {
+  AllowedUrlPatternReport,
+  AllowedUrlsReport,
+  CheckAllowedUrlsInput,
+  TerminalRequest,
+  TerminalRequestProblem,
+  TerminalRequestReport,
+} from './terminal/allowed-urls.js'
+export {
+  checkAllowedUrls,
+  isTerminalReservedHeader,
+  matchesAllowedUrl,
+  TERMINAL_METHODS,
+  TERMINAL_RESERVED_HEADERS,
+} from './terminal/allowed-urls.js'
+export type {
+  AllowedUrlPatternIssue,
+  AllowedUrlPatternIssueKind,
+  CompiledAllowedUrlPattern,
+} from './terminal/java-pattern.js'
+export { compileAllowedUrlPattern } from './terminal/java-pattern.js'

@@ -10,7 +10,8 @@ import {
   resolveEvotorProxy,
 } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
+import { bodyWasRead, preParsedBody, readNodeBody } from './node-body.js'
+import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -38,6 +39,11 @@ declare global {
 export interface EvotorWebhooksMiddlewareOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
+  /**
+   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
+   * for the handler); a trickled or stalled body answers 408 and the connection is closed.
+   */
+  bodyTimeoutMs?: number
 }
 
 function send(res: ServerResponse, response: WebhookResponse): void {
@@ -72,6 +78,7 @@ export function evotorWebhooks(
     throw new TypeError('evotorWebhooks: webhooks must be the object createEvotorWebhooks() returns')
   }
   const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit)
+  const timeoutMs = resolveBodyTimeout('evotorWebhooks', options.bodyTimeoutMs)
 
   async function handle(req: Request, res: Response, url: URL): Promise<void> {
     let body: unknown
@@ -80,7 +87,7 @@ export function evotorWebhooks(
       ;({ body, parsedBody } = preParsedBody(req.body, (req as { rawBody?: unknown }).rawBody))
     } else {
       try {
-        body = await readNodeBody(req, limit)
+        body = await readNodeBody(req, limit, timeoutMs)
       } catch (error) {
         if (!isEvotorError(error)) throw error
         send(res, evotorErrorResponse(error))
@@ -324,6 +331,8 @@ function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
  * `proxyVersion: 1` every downstream response is wrapped in the `{status, body}` envelope with HTTP
  * 200 (protocol §7.4): JSON, text, Express's own 404 and the output of error handlers. Mount
  * {@link evotorErrorHandler} after the routes to answer thrown `EvotorError`s with Evotor bodies.
+ * Methods other than GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS (TRACE, PROPFIND …) answer a
+ * plain 405 with `Allow` before anything else runs.
  *
  * @example
  * ```ts
@@ -348,6 +357,11 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
     }
   }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const refused = refuseProxiedMethod(req.method)
+    if (refused !== undefined) {
+      send(res, refused)
+      return
+    }
     let context: EvotorProxyContext | undefined
     try {
       // A cached token answers synchronously: next() runs in this tick, no promise.

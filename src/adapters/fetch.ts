@@ -1,6 +1,6 @@
 import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
-import { DEFAULT_BODY_LIMIT, type WebhookDispatcher, type WebhookResponse } from '../core/http-types.js'
+import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
 import {
   type EvotorProxy,
   type EvotorProxyContext,
@@ -8,6 +8,8 @@ import {
   resolveEvotorProxy,
 } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
+import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
+import { readWebBody } from './web-body.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -26,6 +28,11 @@ export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export interface EvotorWebhooksHandlerOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
+  /**
+   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
+   * for the handler); a trickled or stalled body answers 408 with `Connection: close`.
+   */
+  bodyTimeoutMs?: number
 }
 
 /**
@@ -55,35 +62,6 @@ function toResponse(request: Request, answer: WebhookResponse, extra?: Headers):
   return new Response(empty ? null : bytes, { status: answer.status, headers })
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (Number.isFinite(declared) && declared > limit) {
-    await request.body?.cancel().catch(() => {})
-    throw EvotorError.payloadTooLarge(limit)
-  }
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => {})
-      throw EvotorError.payloadTooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
-}
-
 /**
  * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js
  * route handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
@@ -106,17 +84,15 @@ export function createEvotorWebhooksHandler(
       'createEvotorWebhooksHandler: webhooks must be the object createEvotorWebhooks() returns',
     )
   }
-  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
-  if (!Number.isSafeInteger(limit) || limit <= 0) {
-    throw new TypeError('createEvotorWebhooksHandler: bodyLimit must be a positive integer (bytes)')
-  }
+  const limit = resolveBodyLimit('createEvotorWebhooksHandler', options.bodyLimit)
+  const timeoutMs = resolveBodyTimeout('createEvotorWebhooksHandler', options.bodyTimeoutMs)
   return async function evotorWebhooksHandler(request: Request): Promise<Response> {
     const url = new URL(request.url)
     if (!webhooks.matches(url.pathname))
       return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
     let body: Uint8Array
     try {
-      body = await readBody(request, limit)
+      body = await readWebBody(request, limit, timeoutMs)
     } catch (error) {
       if (!isEvotorError(error)) throw error
       return toResponse(request, evotorErrorResponse(error))
@@ -144,7 +120,8 @@ const DROPPED = [
  * (also `getEvotorContext(request)`, for a tRPC `createContext`); answers 401/400 with the Evotor
  * error body otherwise. With `proxyVersion: 1` every outcome, thrown errors included, is wrapped in
  * the `{status, body}` envelope (protocol §7.4); ver. 2 returns the handler's response as is and
- * only renders thrown `EvotorError`s.
+ * only renders thrown `EvotorError`s. Methods other than GET, HEAD, POST, PUT, PATCH, DELETE and
+ * OPTIONS (TRACE, PROPFIND …) answer a plain 405 with `Allow` before the handler runs.
  *
  * @example
  * ```ts
@@ -162,6 +139,8 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyHandler(request: Request): Promise<Response> {
+    const refused = refuseProxiedMethod(request.method)
+    if (refused !== undefined) return toResponse(request, refused)
     let context: EvotorProxyContext
     try {
       context =

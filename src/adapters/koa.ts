@@ -9,7 +9,8 @@ import {
   resolveEvotorProxy,
 } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { bodyWasRead, preParsedBody, readNodeBody, resolveBodyLimit } from './node-body.js'
+import { bodyWasRead, preParsedBody, readNodeBody } from './node-body.js'
+import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -28,6 +29,11 @@ export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export interface EvotorWebhooksMiddlewareOptions {
   /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
+  /**
+   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
+   * for the handler); a trickled or stalled body answers 408 and the connection is closed.
+   */
+  bodyTimeoutMs?: number
 }
 
 function send(ctx: Context, response: WebhookResponse): void {
@@ -68,6 +74,7 @@ export function evotorWebhooks(
 ): Middleware {
   assertDispatcher(webhooks)
   const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit)
+  const timeoutMs = resolveBodyTimeout('evotorWebhooks', options.bodyTimeoutMs)
   return async function evotorWebhooksMiddleware(ctx: Context, next: Next): Promise<void> {
     if (!webhooks.matches(ctx.path)) return next()
     const request = ctx.request as { body?: unknown; rawBody?: unknown }
@@ -79,7 +86,7 @@ export function evotorWebhooks(
       ;({ body, parsedBody } = preParsedBody(parsed, request.rawBody ?? unparsed))
     } else {
       try {
-        body = await readNodeBody(ctx.req, limit)
+        body = await readNodeBody(ctx.req, limit, timeoutMs)
       } catch (error) {
         if (!isEvotorError(error)) throw error
         send(ctx, evotorErrorResponse(error))
@@ -124,7 +131,8 @@ function contentTypeOf(ctx: Context): string | undefined {
  * `getEvotorContext(ctx.req)`); answers 401/400 with the Evotor error body otherwise. With
  * `proxyVersion: 1` every downstream outcome (JSON, text, streams, 404, thrown errors) is wrapped in
  * the `{status, body}` envelope (protocol §7.4); ver. 2 leaves responses alone and only renders
- * thrown `EvotorError`s.
+ * thrown `EvotorError`s. Methods other than GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS (TRACE,
+ * PROPFIND …) answer a plain 405 with `Allow` before anything else runs.
  *
  * @example
  * ```ts
@@ -183,6 +191,11 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   }
 
   return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
+    const refused = refuseProxiedMethod(ctx.method)
+    if (refused !== undefined) {
+      send(ctx, refused)
+      return Promise.resolve()
+    }
     let context: EvotorProxyContext | undefined
     try {
       // A cached token answers synchronously: no promise before the route runs.

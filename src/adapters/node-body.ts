@@ -1,98 +1,104 @@
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import { EvotorError } from '../core/evotor-error.js'
-import { DEFAULT_BODY_LIMIT } from '../core/http-types.js'
+import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from './request-guards.js'
 
-/**
- * How much of an oversized body is still read and thrown away before the 413 goes out: a client
- * that is still uploading when the server closes the socket sees a reset instead of the answer.
- * Past this, the 413 is sent at once and the connection is closed.
- */
-const DRAIN_LIMIT = 1024 * 1024
+/** Sockets whose `destroySoon` is replaced by {@link lingerAfterAnswer} (armed once per socket). */
+const ARMED = new WeakSet<Socket>()
 
-/**
- * Validates the `bodyLimit` option of an adapter (bytes, a positive integer; default 10 MB,
- * protocol §12).
- *
- * @example
- * ```ts
- * const limit = resolveBodyLimit('evotorWebhooks', options.bodyLimit) // 10485760 when undefined
- * ```
- */
-export function resolveBodyLimit(where: string, value: unknown): number {
-  if (value === undefined) return DEFAULT_BODY_LIMIT
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`${where}: bodyLimit must be a positive integer (bytes)`)
+/** Reads and drops the rest of the upload within the {@link LINGER} bounds, then destroys the socket. */
+function linger(socket: Socket, req: IncomingMessage): void {
+  let seen = 0
+  const close = (): void => {
+    clearTimeout(total)
+    clearTimeout(idle)
+    req.off('data', onData)
+    req.off('end', close)
+    socket.off('close', close)
+    // Node's own: destroys once the answer is flushed (the override is already gone).
+    if (!socket.destroyed) socket.destroySoon()
   }
-  return value
-}
-
-/** How long an oversized body is drained before the 413 goes out anyway. */
-const DRAIN_TIMEOUT_MS = 1000
-
-function discard(req: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (req.readableEnded || req.destroyed) {
-      resolve()
-      return
-    }
-    let seen = 0
-    // A client that declared a huge body and then sends nothing must not hold the answer back.
-    const timer = setTimeout(() => done(), DRAIN_TIMEOUT_MS)
-    const done = (): void => {
-      clearTimeout(timer)
-      req.off('data', onData)
-      req.off('end', done)
-      req.off('close', done)
-      req.off('error', done)
-      resolve()
-    }
-    // Stays in flowing mode after `done`: whatever still arrives is dropped, not buffered.
-    const onData = (chunk: Buffer | string): void => {
-      seen += chunk.length
-      if (seen > DRAIN_LIMIT) done()
-    }
-    req.on('data', onData)
-    req.once('end', done)
-    req.once('close', done)
-    req.once('error', done)
-    req.resume()
-  })
+  const onData = (chunk: Buffer | string): void => {
+    seen += chunk.length
+    if (seen > LINGER.bytes) close()
+    else idle.refresh()
+  }
+  const total = setTimeout(close, LINGER.totalMs).unref()
+  const idle = setTimeout(close, LINGER.idleMs).unref()
+  if (req.readableEnded) {
+    close()
+    return
+  }
+  req.on('data', onData)
+  // The whole upload has been read: closing now resets nothing.
+  req.once('end', close)
+  socket.once('close', close)
+  req.resume()
 }
 
 /**
- * Reads the raw body of a Node request with a byte limit: rejects with a 413 `EvotorError` at once
- * when `Content-Length` is over the limit, or as soon as the stream passes it; the rest of the
- * body is drained (up to 1 MB) so the client gets the 413 instead of a reset.
+ * Arms nginx's "lingering close" for an early answer (413, 408) sent with `Connection: close`. Node's
+ * HTTP server calls `socket.destroySoon()` once such an answer is written, and a client still uploading
+ * would then get a reset (EPIPE, ECONNRESET) instead of reading it. Here the answer goes out with a FIN,
+ * the rest of the upload is read and dropped within the {@link LINGER} bounds, and then the socket closes.
+ */
+function lingerAfterAnswer(req: IncomingMessage): void {
+  // Until the answer is written, whatever still arrives is dropped, not buffered.
+  req.resume()
+  const socket = req.socket as Socket | null
+  if (typeof socket?.destroySoon !== 'function' || socket.destroyed || ARMED.has(socket)) return
+  ARMED.add(socket)
+  socket.destroySoon = function lingeringClose(this: Socket): void {
+    delete (this as Partial<Socket>).destroySoon
+    ARMED.delete(this)
+    this.end()
+    linger(this, req)
+  }
+}
+
+/**
+ * Reads the raw body of a Node request with a byte limit and a deadline. Over the limit (by
+ * `Content-Length` at once, or as soon as the stream passes it) rejects with a 413 `EvotorError`; not
+ * complete within `timeoutMs` (a trickled or stalled body), with a 408. Both carry `Connection: close`,
+ * and the rest of the upload is read and dropped after the answer (within bounds) so that the client
+ * reads the answer instead of a reset.
  *
  * @example
  * ```ts
- * const bytes = await readNodeBody(req, 1024 * 1024)
+ * const bytes = await readNodeBody(req, 1024 * 1024, 5000)
  * ```
  */
-export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+export function readNodeBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) {
-    return discard(req).then(() => Promise.reject(EvotorError.payloadTooLarge(limit)))
+    lingerAfterAnswer(req)
+    return Promise.reject(EvotorError.payloadTooLarge(limit))
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     const cleanup = (): void => {
+      clearTimeout(timer)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)
       req.off('close', onClose)
     }
+    const refuse = (error: EvotorError): void => {
+      cleanup()
+      chunks.length = 0
+      lingerAfterAnswer(req)
+      reject(error)
+    }
     const onData = (chunk: Buffer | string): void => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
       size += bytes.length
-      if (size > limit) {
-        cleanup()
-        chunks.length = 0
-        discard(req).then(() => reject(EvotorError.payloadTooLarge(limit)))
-        return
-      }
-      chunks.push(bytes)
+      if (size > limit) refuse(EvotorError.payloadTooLarge(limit))
+      else chunks.push(bytes)
     }
     const onEnd = (): void => {
       cleanup()
@@ -106,6 +112,7 @@ export function readNodeBody(req: IncomingMessage, limit: number): Promise<Uint8
       cleanup()
       reject(new Error('evotor-partner: the request was aborted before its body was read'))
     }
+    const timer = setTimeout(() => refuse(bodyTimedOut(timeoutMs)), timeoutMs)
     req.on('data', onData)
     req.once('end', onEnd)
     req.once('error', onError)

@@ -95,7 +95,9 @@ export interface EvotorBulkWaitOptions extends EvotorCallOptions {
  * ```
  */
 export interface EvotorCatalogue<T> {
+  /** Every item of the store, page by page. */
   list(storeId: string, options?: EvotorListOptions): EvotorList<T>
+  /** One item by id. */
   get(storeId: string, id: string, options?: EvotorCallOptions): Promise<T>
   /** `POST` one item. */
   create(storeId: string, item: CloudProductInput, options?: EvotorCallOptions): Promise<T>
@@ -123,6 +125,7 @@ export interface EvotorCatalogue<T> {
     fields: Partial<CloudProductInput>,
     options?: EvotorCallOptions,
   ): Promise<T>
+  /** `DELETE` one item. */
   delete(storeId: string, id: string, options?: EvotorCallOptions): Promise<void>
   /** `DELETE ?id=a,b`. */
   deleteMany(storeId: string, ids: readonly string[], options?: EvotorCallOptions): Promise<void>
@@ -138,26 +141,41 @@ export interface EvotorCatalogue<T> {
  * ```
  */
 export interface EvotorCloudApi {
+  /** `GET /stores` (scope `store:read`). */
   stores: {
+    /** The user's stores. */
     list(options?: EvotorListOptions): EvotorList<CloudStore>
+    /** One store by id. */
     get(id: string, options?: EvotorCallOptions): Promise<CloudStore>
   }
+  /** `GET /devices` (scope `device:read`). */
   devices: {
+    /** The user's terminals, of one store with `storeId`. */
     list(options?: EvotorListOptions & { storeId?: string }): EvotorList<CloudDevice>
+    /** One terminal by id. */
     get(id: string, options?: EvotorCallOptions): Promise<CloudDevice>
   }
+  /** `GET /employees` (scope `employee:read`). */
   employees: {
+    /** The user's employees, of one store with `storeId`. */
     list(options?: EvotorListOptions & { storeId?: string }): EvotorList<CloudEmployee>
+    /** One employee by id. */
     get(id: string, options?: EvotorCallOptions): Promise<CloudEmployee>
   }
+  /** `GET /stores/{s}/documents` (scope `document:read`). */
   documents: {
+    /** A store's documents, filtered by close time and type; resume with `{ cursor }`. */
     list(storeId: string, options?: EvotorDocumentListOptions): EvotorList<CloudDocument>
+    /** One document by id. */
     get(storeId: string, id: string, options?: EvotorCallOptions): Promise<CloudDocument>
   }
   products: EvotorCatalogue<CloudProduct>
   productGroups: EvotorCatalogue<CloudProduct>
+  /** Bulk tasks (`GET /bulks`). */
   bulks: {
+    /** The user's bulk tasks. */
     list(options?: EvotorListOptions): EvotorList<BulkTask>
+    /** One bulk task by id, with `details` once final. */
     get(id: string, options?: EvotorCallOptions): Promise<BulkTask>
     /** Polls until `COMPLETED`, `FAILED` or `DECLINED` and returns the task with its `details`. */
     wait(id: string, options?: EvotorBulkWaitOptions): Promise<BulkTask>
@@ -202,9 +220,16 @@ export interface EvotorPushInput {
  * ```
  */
 export interface EvotorPublisherApi {
-  events: { list(options?: EvotorEventListOptions): EvotorList<PublisherEvent> }
+  /** The events feed of the app (`GET /api/apps/{app}/events`). */
+  events: {
+    /** Events filtered by time and type; key idempotency on `id`. */
+    list(options?: EvotorEventListOptions): EvotorList<PublisherEvent>
+  }
+  /** Push notifications to the app on the terminals. */
   pushNotifications: {
+    /** Sends one notification to the listed terminals. */
     send(push: EvotorPushInput, options?: EvotorCallOptions): Promise<PushNotification>
+    /** The task's status and the per-terminal statuses. */
     get(id: string, options?: EvotorCallOptions): Promise<PushNotification>
   }
 }

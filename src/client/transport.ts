@@ -28,7 +28,9 @@ export const V2_BULK_MEDIA_TYPE = 'application/vnd.evotor.v2+bulk+json'
  * ```
  */
 export interface EvotorClientLogger {
+  /** `Warning` headers of Evotor's answers. */
   warn(details: Record<string, unknown>, message: string): void
+  /** Retries, with the status and the wait. */
   debug?(details: Record<string, unknown>, message: string): void
 }
 
@@ -42,6 +44,7 @@ export interface EvotorClientLogger {
  * ```
  */
 export interface EvotorClientClock {
+  /** Epoch milliseconds. */
   now(): number
   /** Resolves after `ms`; rejects with `signal.reason` when the signal aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>

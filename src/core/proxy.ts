@@ -67,7 +67,10 @@ export interface EvotorProxyOptions {
    * Told about failures that are not `EvotorError`s (a token lookup that cannot reach its
    * database, a route that throws): they answer 500 `{}` and would otherwise go unseen.
    */
-  logger?: { error(message: string, fields?: Record<string, unknown>): void }
+  logger?: {
+    /** Receives each such failure (answered 500), with context fields. */
+    error(message: string, fields?: Record<string, unknown>): void
+  }
 }
 
 /**

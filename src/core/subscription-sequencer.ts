@@ -125,6 +125,7 @@ export type SequenceOutcome = 'handled' | 'stale' | 'deferred'
  * ```
  */
 export interface SubscriptionSequencer {
+  /** Runs `fn` for this event once its predecessor is handled; resolves with what became of it. */
   run(subscriptionId: string, sequenceNumber: number, fn: () => Promise<void>): Promise<SequenceOutcome>
 }
 

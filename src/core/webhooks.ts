@@ -184,7 +184,9 @@ export type EvotorWebhookHandlers = { [N in RouteName]?: WebhookHandler<N> } & {
  * ```
  */
 export interface WebhookLogger {
+  /** Something worth a look that was still answered (a late handler, an unknown event type). */
   warn(message: string, fields?: Record<string, unknown>): void
+  /** A handler failed; the request was answered 500. Fields never hold secrets. */
   error(message: string, fields?: Record<string, unknown>): void
 }
 

@@ -144,6 +144,7 @@ export interface FakeEvotorCloud {
   }
   /** Makes a token unknown (the next call with it answers 401). */
   revokeToken(token: string): void
+  /** Adds entities to one user's data (copies; later changes to the objects are not seen). */
   seed(userId: string, data: FakeCloudSeed): void
   /** One user's products (or product groups) of one store, as stored now. */
   products(userId: string, storeId: string, collection?: 'products' | 'product-groups'): CloudProduct[]
@@ -151,6 +152,7 @@ export interface FakeEvotorCloud {
   bulk(id: string): (BulkTask & { items: unknown[] }) | undefined
   /** Items for which `check` returns a message fail in their bulk task with that message. */
   failBulkItems(check: ((item: Record<string, unknown>) => string | undefined) | undefined): void
+  /** Adds a fault; faults are matched in the order they were added. */
   fail(fault: FakeCloudFault): void
   /** Drops every fault not yet used up. */
   clearFaults(): void
@@ -163,6 +165,7 @@ export interface FakeEvotorCloud {
     id?: string
     timestamp?: number
   }): PublisherEvent
+  /** Stops the server and cuts its connections. */
   close(): Promise<void>
 }
 

@@ -64,6 +64,14 @@ export {
   type FakeEvotorCloudOptions,
 } from './fake-cloud.js'
 export type { CheckRequestRecord, CheckResponseRecord } from './http.js'
+export {
+  createLocalProxy,
+  formatLocalProxyExchange,
+  type LocalProxy,
+  type LocalProxyExchange,
+  type LocalProxyOptions,
+  type LocalProxyUser,
+} from './local-proxy.js'
 export { formatProgress, renderReport } from './report.js'
 export {
   DEVICE_TEMPLATE,

@@ -10,7 +10,7 @@ let port: number
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    readNodeBody(req, 1024).then(
+    readNodeBody(req, 1024, 200).then(
       (body) => res.writeHead(200).end(String(body.byteLength)),
       (error) => {
         const status = isEvotorError(error) ? error.status : 500
@@ -48,6 +48,13 @@ describe('readNodeBody', () => {
     )
     expect(statusLine).toBe('HTTP/1.1 413 Payload Too Large')
     expect(ms).toBeLessThan(5000)
+  })
+
+  it('answers 408 to a body that does not arrive within the timeout', async () => {
+    const { statusLine } = await rawRequest(
+      'POST /x HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"a":',
+    )
+    expect(statusLine).toBe('HTTP/1.1 408 Request Timeout')
   })
 
   it('reads a body within the limit', async () => {

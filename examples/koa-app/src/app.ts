@@ -11,8 +11,9 @@ import type { BasicCredential } from './config.js'
 import type { SqliteDatabase } from './db.js'
 import type { Logger } from './logger.js'
 import type { Repositories } from './repositories/index.js'
-import { createSqliteIdempotencyStore, createSqliteSequenceStore } from './sqlite-stores.js'
+import { createSqliteIdempotencyStore, createSqliteSequenceStore, retryingStores } from './sqlite-stores.js'
 import { appRouter } from './trpc.js'
+import type { BusyRetryOptions } from './util/busy.js'
 import { type AppHooks, createAppWebhooks } from './webhooks.js'
 
 /** What {@link createApp} needs. */
@@ -36,6 +37,11 @@ export interface AppDeps {
   cloud?: CloudSync | undefined
   /** Clock of `store.summary`. */
   now?: () => Date
+  /**
+   * How writes retry while another process holds the database lock before answering 503 with
+   * `Retry-After` (default: 1.5 s, 5 s). Each try blocks for at most the `busy_timeout`.
+   */
+  busyRetry?: BusyRetryOptions
 }
 
 /** The Koa app and what it is made of. */
@@ -178,13 +184,26 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger, cloud
 export function createApp(deps: AppDeps): PartnerApp {
   const { repos, logger } = deps
   const now = deps.now ?? (() => new Date())
-  const tokens = createPartnerTokens({ secrets: deps.userTokenSecrets, userTokens: repos.userTokens })
+  const busyRetry = deps.busyRetry ?? {}
+  const tokens = createPartnerTokens({
+    secrets: deps.userTokenSecrets,
+    userTokens: repos.userTokens,
+    busyRetry,
+  })
+  const stores = retryingStores(
+    {
+      idempotency: createSqliteIdempotencyStore({ db: deps.sqlite }),
+      sequences: createSqliteSequenceStore({ db: deps.sqlite }),
+    },
+    busyRetry,
+  )
   const webhooks = createAppWebhooks({
     repos,
     tokens,
     appCredential: { bearer: [...deps.appCredential.bearer], basic: [...deps.appCredential.basic] },
-    idempotency: createSqliteIdempotencyStore({ db: deps.sqlite }),
-    sequences: createSqliteSequenceStore({ db: deps.sqlite }),
+    idempotency: stores.idempotency,
+    sequences: stores.sequences,
+    busyRetry,
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
@@ -199,9 +218,14 @@ export function createApp(deps: AppDeps): PartnerApp {
   })
 
   const router = new Router()
+  // No write and no table read on this path: it answers at once even while another process
+  // holds the database's write lock.
   router.get('/health', (ctx) => {
-    deps.sqlite.prepare('SELECT 1').get()
-    ctx.body = { status: 'ok' }
+    if (deps.sqlite.open) ctx.body = { status: 'ok' }
+    else {
+      ctx.status = 503
+      ctx.body = { status: 'database closed' }
+    }
   })
   router.all(
     '/trpc/{*procedure}',

@@ -5,6 +5,7 @@ import {
   type UserTokens,
 } from 'evotor-partner'
 import type { UserTokensRepository } from './repositories/index.js'
+import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 
 /** Options of {@link createPartnerTokens}. */
 export interface PartnerTokensOptions {
@@ -14,6 +15,8 @@ export interface PartnerTokensOptions {
   userTokens: UserTokensRepository
   /** Verification cache (default: 10 000 tokens for 60 s). */
   cache?: { max?: number; ttl?: number }
+  /** How token writes retry while another process holds the database lock (then 503). */
+  busyRetry?: BusyRetryOptions
 }
 
 /** Issuing and verifying the partner user tokens handed to Evotor (protocol §4.1). */
@@ -67,9 +70,12 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
   return {
     async tokenFor(userId) {
       // Recorded as handed out now: a delayed uninstall older than this must not revoke it (§4.6).
-      const active = userTokens.deliverActive(userId)
+      const active = await retryWhileBusy(() => userTokens.deliverActive(userId), options.busyRetry)
       if (active !== undefined) return active.token
-      return userTokens.saveIfNoneActive(userId, await signed.issue(userId)).token.token
+      // Signed before the write transaction: the lock is held for the insert only.
+      const fresh = await signed.issue(userId)
+      return (await retryWhileBusy(() => userTokens.saveIfNoneActive(userId, fresh), options.busyRetry)).token
+        .token
     },
     verifier,
   }

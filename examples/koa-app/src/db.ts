@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { MIGRATIONS } from './migrations.js'
+import { MIGRATIONS, type Migration } from './migrations.js'
 
 /** The SQLite connection type used across the app. */
 export type SqliteDatabase = Database.Database
@@ -10,11 +10,21 @@ export type SqliteDatabase = Database.Database
 export interface OpenDatabaseOptions {
   /** File path, or `':memory:'`. The parent directory is created when missing. */
   path: string
-  /** Milliseconds a writer waits for a lock held by another connection. Default 5000. */
+  /**
+   * Milliseconds a statement waits, blocking the thread, for a lock held by another connection
+   * (`PRAGMA busy_timeout`). Default {@link DEFAULT_BUSY_TIMEOUT_MS} (25): better-sqlite3 is
+   * synchronous, so a server must keep this small and retry asynchronously (see
+   * `retryWhileBusy`); a command-line tool may pass seconds.
+   */
   busyTimeoutMs?: number
+  /** How long opening waits for a lock while it migrates (default 5000 ms, once at start-up). */
+  migrationBusyTimeoutMs?: number
   /** Migrations to apply; defaults to the app's {@link MIGRATIONS}. */
-  migrations?: readonly string[]
+  migrations?: readonly Migration[]
 }
+
+/** Default `busy_timeout` of {@link openDatabase}: short, so a lock never stalls the event loop long. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 25
 
 /** An open, migrated database. */
 export interface AppDatabase {
@@ -48,9 +58,12 @@ export function openDatabase(options: OpenDatabaseOptions): AppDatabase {
   try {
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('foreign_keys = ON')
-    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`)
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.migrationBusyTimeoutMs ?? 5000))}`)
     sqlite.pragma('synchronous = NORMAL')
     const version = migrate(sqlite, options.migrations ?? MIGRATIONS)
+    sqlite.pragma(
+      `busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`,
+    )
     return {
       sqlite,
       path,
@@ -65,11 +78,12 @@ export function openDatabase(options: OpenDatabaseOptions): AppDatabase {
   }
 }
 
-function migrate(sqlite: SqliteDatabase, migrations: readonly string[]): number {
-  const apply = sqlite.transaction((index: number, sql: string) => {
+function migrate(sqlite: SqliteDatabase, migrations: readonly Migration[]): number {
+  const apply = sqlite.transaction((index: number, step: Migration) => {
     // Re-check inside the write transaction: another process may have migrated meanwhile.
     if (currentVersion(sqlite) !== index) return
-    sqlite.exec(sql)
+    if (typeof step === 'function') step(sqlite)
+    else sqlite.exec(step)
     sqlite.pragma(`user_version = ${index + 1}`)
   })
   const start = currentVersion(sqlite)

@@ -1,5 +1,6 @@
 import type { ClaimResult, IdempotencyStore, SequenceStore } from 'evotor-partner'
 import type { SqliteDatabase } from './db.js'
+import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 
 /** Seven days: longer than Evotor's three days of retries (protocol §5.1). */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000
@@ -149,6 +150,43 @@ export function createSqliteSequenceStore(options: SqliteSequenceStoreOptions): 
         throw new TypeError('setLastHandled: "sequenceNumber" must be an integer')
       }
       upsert.run(subscriptionId, sequenceNumber)
+    },
+  }
+}
+
+/**
+ * The SQLite stores as the dispatcher should use them in a server: every call is retried without
+ * blocking while another process holds the database lock ({@link retryWhileBusy}), and answers
+ * 503 + `Retry-After` when the lock outlasts the budget, so the cloud re-sends the delivery.
+ * The keys stay opaque: they are the strings the library builds.
+ *
+ * @param stores - the synchronous SQLite stores
+ * @param options - retry budget and `Retry-After`
+ * @returns asynchronous stores for `createEvotorWebhooks`
+ * @example
+ * ```ts
+ * const { idempotency, sequences } = retryingStores({
+ *   idempotency: createSqliteIdempotencyStore({ db: db.sqlite }),
+ *   sequences: createSqliteSequenceStore({ db: db.sqlite }),
+ * })
+ * ```
+ */
+export function retryingStores(
+  stores: { idempotency: SqliteIdempotencyStore; sequences: SqliteSequenceStore },
+  options: BusyRetryOptions = {},
+): { idempotency: IdempotencyStore; sequences: SequenceStore } {
+  const { idempotency, sequences } = stores
+  const retry = <T>(fn: () => T): Promise<T> => retryWhileBusy(fn, options)
+  return {
+    idempotency: {
+      claim: (key, leaseMs) => retry(() => idempotency.claim(key, leaseMs)),
+      complete: (key) => retry(() => idempotency.complete(key)),
+      release: (key) => retry(() => idempotency.release(key)),
+    },
+    sequences: {
+      getLastHandled: (subscriptionId) => retry(() => sequences.getLastHandled(subscriptionId)),
+      setLastHandled: (subscriptionId, sequenceNumber) =>
+        retry(() => sequences.setLastHandled(subscriptionId, sequenceNumber)),
     },
   }
 }

@@ -85,12 +85,13 @@ export const appRouter = t.router({
     summary: t.procedure.query(({ ctx }) => {
       const storeUuid = requireStore(ctx.evotor.storeUuid)
       const device =
-        ctx.evotor.deviceUuid === undefined ? undefined : ctx.repos.inventory.getDevice(ctx.evotor.deviceUuid)
-      const offsetMs = device?.userId === ctx.evotor.userId ? (device.timezoneOffset ?? 0) : 0
+        ctx.evotor.deviceUuid === undefined
+          ? undefined
+          : ctx.repos.inventory.getDevice(ctx.evotor.userId, ctx.evotor.deviceUuid)
+      const offsetMs = device?.timezoneOffset ?? 0
       const day = dayRange(ctx.now(), offsetMs)
-      const summary = ctx.repos.receipts.storeSummary(storeUuid, day.start, day.end, {
-        userId: ctx.evotor.userId,
-      })
+      // Only the verified user's receipts: another user's receipts in a store with the same id never count.
+      const summary = ctx.repos.receipts.storeSummary(ctx.evotor.userId, storeUuid, day.start, day.end)
       return {
         storeUuid,
         date: day.date,

@@ -19,6 +19,9 @@ import {
   type ProductRecord,
   type Repositories,
 } from './repositories/index.js'
+import { receiptAmount } from './repositories/receipts.js'
+import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
+import { toDecimalString } from './util/decimal.js'
 
 /** Instrumentation hooks (tests use them to count handler runs and to hold a request open). */
 export interface AppHooks {
@@ -37,6 +40,8 @@ export interface AppWebhooksOptions {
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
   hooks?: AppHooks
+  /** How writes retry while another process holds the database lock (then 503 + `Retry-After`). */
+  busyRetry?: BusyRetryOptions
   /** The Evotor cloud sync, when configured: fetches stores and terminals after `user/token`. */
   cloud?: Pick<CloudSync, 'afterUserToken'> | undefined
 }
@@ -81,6 +86,33 @@ function positiveInteger(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 ? n : undefined
 }
 
+/**
+ * Refuses a body that names a user other than the verified one (defence in depth: the library
+ * checks this too). With a user token the caller is that user: 401/1002, as for a bad token.
+ * With the app credential the body's own ids disagree: 400/2003.
+ */
+function requireSameUser(
+  userId: string,
+  credential: 'app' | 'user',
+  named: ReadonlyArray<readonly [subject: string, value: unknown]>,
+): void {
+  for (const [subject, value] of named) {
+    if (value === undefined || value === null || value === userId) continue
+    throw credential === 'user' ? EvotorError.invalidUserToken() : EvotorError.incorrect(subject)
+  }
+}
+
+/** Whether every id the body names (absent ones aside) is `userId`. */
+function sameUser(userId: string, named: readonly unknown[]): boolean {
+  return named.every((value) => value === undefined || value === null || value === userId)
+}
+
+function objectOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {}
+}
+
 function profileOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
   const { userId: _userId, userUuid: _userUuid, ...fields } = body
   return Object.keys(fields).length === 0 ? undefined : fields
@@ -95,22 +127,24 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'cloud'>,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
     await options.hooks?.beforeHandler?.(route)
   }
+  // Every write: retried without blocking while another process holds the lock, then 503.
+  const write = <T>(fn: () => T): Promise<T> => retryWhileBusy(fn, options.busyRetry)
 
-  const applyInstallation = (event: InstallationEventInput): void => {
-    const result = repos.installations.applyEvent(event)
+  const applyInstallation = async (userId: string, event: InstallationEventInput): Promise<void> => {
+    const result = await write(() => repos.installations.applyEvent(userId, event))
     if (result.applied && normalizeInstallationEventType(event.type) === 'ApplicationUninstalled') {
       // The database revoked the tokens in the same transaction; the cache must forget them now.
-      tokens.verifier.revokeUser(event.data.userId)
+      tokens.verifier.revokeUser(userId)
     }
     logger.info('installation event applied', {
       route: 'installationEvent',
-      userId: event.data.userId,
+      userId,
       type: event.type,
       applied: result.applied,
       revokedTokens: result.revokedTokens,
@@ -120,7 +154,7 @@ export function createWebhookHandlers(
   return {
     async userCreate({ body }) {
       await before('userCreate')
-      const { created } = repos.accounts.ensureForEvotorUser(body.userId, profileOf(body))
+      const { created } = await write(() => repos.accounts.ensureForEvotorUser(body.userId, profileOf(body)))
       const token = await tokens.tokenFor(body.userId)
       logger.info('user created', { route: 'userCreate', userId: body.userId, newAccount: created })
       return { userId: body.userId, token }
@@ -133,7 +167,7 @@ export function createWebhookHandlers(
       // verifyPassword hashes a dummy when the account is missing: no timing hint about logins.
       const valid = await verifyPassword(body.password ?? '', account?.passwordHash)
       if (account === undefined || !valid) throw EvotorError.wrongCredentials()
-      const link = repos.accounts.linkToEvotorUser(account.id, body.userId)
+      const link = await write(() => repos.accounts.linkToEvotorUser(account.id, body.userId))
       if (link.outcome === 'linked-to-other-user') throw EvotorError.alreadyLinked()
       if (link.outcome === 'not-found') throw EvotorError.wrongCredentials()
       const token = await tokens.tokenFor(body.userId)
@@ -143,7 +177,7 @@ export function createWebhookHandlers(
 
     async userToken({ body }) {
       await before('userToken')
-      const changed = repos.evotorTokens.save(body.userId, body.token)
+      const changed = await write(() => repos.evotorTokens.save(body.userId, body.token))
       logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
       // Queued: runs after the 200, never holds up the webhook.
       options.cloud?.afterUserToken(body.userId)
@@ -162,12 +196,15 @@ export function createWebhookHandlers(
       return toCommodity(product)
     },
 
-    async subscriptionEvent({ body }) {
+    async subscriptionEvent({ body, userId, credential }) {
+      // The subscription is stored under the verified user: another user's subscription with
+      // the same id is a different row, never read or moved.
+      requireSameUser(userId, credential, [['userId', body.userId]])
       await before('subscriptionEvent')
-      const result = repos.subscriptions.applyEvent(body)
+      const result = await write(() => repos.subscriptions.applyEvent(userId, body))
       logger.info('subscription event applied', {
         route: 'subscriptionEvent',
-        userId: body.userId,
+        userId,
         subscriptionId: body.subscriptionId,
         sequenceNumber: body.sequenceNumber,
         type: body.type,
@@ -176,9 +213,14 @@ export function createWebhookHandlers(
       })
     },
 
-    async installationEvent({ body }) {
+    async installationEvent({ body, userId, credential }) {
+      // Acts on the verified user only: never on whichever user `data.userId` names.
+      requireSameUser(userId, credential, [
+        ['userId', (body as { userId?: unknown }).userId],
+        ['data.userId', body.data.userId],
+      ])
       await before('installationEvent')
-      applyInstallation(body)
+      await applyInstallation(userId, body)
     },
 
     async unknownEvent(context) {
@@ -190,17 +232,27 @@ export function createWebhookHandlers(
       if (context.route === 'subscriptionEvent') {
         const subscriptionId = textOf(event.subscriptionId)
         const sequenceNumber = positiveInteger(event.sequenceNumber)
-        const userId = textOf(event.userId) ?? context.userId
+        const userId = context.userId ?? textOf(event.userId)
+        if (userId !== undefined && !sameUser(userId, [event.userId])) {
+          logger.warn('event names another user than the verified one: not stored', {
+            route: context.route,
+            reason,
+            type,
+          })
+          return
+        }
         if (subscriptionId !== undefined && sequenceNumber !== undefined && userId !== undefined) {
           await before('subscriptionEvent')
           // Kept in the subscription's history; a known type (with a broken field) is applied too.
-          const result = repos.subscriptions.applyEvent({
-            ...event,
-            subscriptionId,
-            sequenceNumber,
-            userId,
-            type,
-          })
+          const result = await write(() =>
+            repos.subscriptions.applyEvent(userId, {
+              ...event,
+              subscriptionId,
+              sequenceNumber,
+              userId,
+              type,
+            }),
+          )
           logger.warn('subscription event stored as is', {
             route: 'subscriptionEvent',
             reason,
@@ -217,11 +269,24 @@ export function createWebhookHandlers(
           unknown
         >
         const id = textOf(event.id) ?? textOf(event.Id)
-        const userId = textOf(data.userId)
+        const userId = context.userId ?? textOf(data.userId)
         const productId = textOf(data.productId)
+        if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
+          logger.warn('event names another user than the verified one: not stored', {
+            route: context.route,
+            reason,
+            type,
+          })
+          return
+        }
         if (id !== undefined && userId !== undefined && productId !== undefined) {
           await before('installationEvent')
-          applyInstallation({ id, type, timestamp: event.timestamp, data: { userId, productId } })
+          await applyInstallation(userId, {
+            id,
+            type,
+            timestamp: event.timestamp,
+            data: { userId, productId },
+          })
           return
         }
       }
@@ -236,39 +301,58 @@ export function createWebhookHandlers(
 
     async stores({ body, userId }) {
       await before('stores')
-      const count = repos.inventory.upsertStores(userId, body)
+      const count = await write(() => repos.inventory.upsertStores(userId, body))
       logger.info('stores upserted', { route: 'stores', userId, count })
     },
 
     async devices({ body, userId }) {
       await before('devices')
-      const count = repos.inventory.upsertDevices(userId, body)
+      const count = await write(() => repos.inventory.upsertDevices(userId, body))
       logger.info('devices upserted', { route: 'devices', userId, count })
     },
 
     async employees({ body, userId }) {
       await before('employees')
-      const count = repos.inventory.upsertEmployees(userId, body)
+      const count = await write(() => repos.inventory.upsertEmployees(userId, body))
       logger.info('employees upserted', { route: 'employees', userId, count })
     },
 
     async products({ body, userId, storeUuid }) {
       if (storeUuid === undefined) throw EvotorError.missing('storeUuid')
+      for (const [i, product] of body.entries()) {
+        const price = (product as { price?: unknown }).price
+        if (price !== undefined && price !== null && toDecimalString(price) === undefined) {
+          throw EvotorError.incorrect(`${i}.price`)
+        }
+      }
       await before('products')
-      const count = repos.products.upsert(userId, storeUuid, body)
+      const count = await write(() => repos.products.upsert(userId, storeUuid, body))
       logger.info('products upserted', { route: 'products', userId, storeUuid, count })
     },
 
-    async documents({ body, userId, storeUuid }) {
+    async documents({ body, userId, storeUuid, credential }) {
       if (storeUuid === undefined) throw EvotorError.missing('storeUuid')
+      for (const [i, document] of body.entries()) {
+        requireSameUser(userId, credential, [[`${i}.userId`, (document as { userId?: unknown }).userId]])
+      }
       await before('documents')
-      const counts = repos.documents.insert(userId, storeUuid, body)
+      const counts = await write(() => repos.documents.insert(userId, storeUuid, body))
       logger.info('documents stored', { route: 'documents', userId, storeUuid, ...counts })
     },
 
-    async receipts({ body, userId }) {
+    async receipts({ body, userId, credential }) {
+      for (const [i, event] of body.entries()) {
+        // Every receipt is the verified user's: one naming another user refuses the whole batch.
+        requireSameUser(userId, credential, [
+          [`${i}.userId`, (event as { userId?: unknown }).userId],
+          [`${i}.data.userId`, objectOf(event.data).userId],
+        ])
+        // Kept exactly or refused: never stored as 0 or NULL.
+        if (receiptAmount(objectOf(event.data)) === undefined)
+          throw EvotorError.incorrect(`${i}.data.totalAmount`)
+      }
       await before('receipts')
-      const counts = repos.receipts.insert(userId, body)
+      const counts = await write(() => repos.receipts.insert(userId, body))
       logger.info('receipts stored', { route: 'receipts', userId, ...counts })
     },
   }

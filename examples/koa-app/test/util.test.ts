@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { negateDecimal, sumDecimals, toDecimalString } from '../src/util/decimal.js'
+import { MAX_DECIMAL_DIGITS, negateDecimal, sumDecimals, toDecimalString } from '../src/util/decimal.js'
 import { toIsoUtc } from '../src/util/time.js'
 
 describe('decimal helpers', () => {
@@ -8,25 +8,48 @@ describe('decimal helpers', () => {
     expect(toDecimalString(0.1)).toBe('0.1')
     expect(toDecimalString(' 3548 ')).toBe('3548')
     expect(toDecimalString('-2.50')).toBe('-2.50')
+    expect(toDecimalString('+007.5')).toBe('7.5')
+    expect(toDecimalString('.5')).toBe('0.5')
+    expect(toDecimalString('-0.00')).toBe('0.00')
     expect(toDecimalString(1e-7)).toBe('0.0000001')
-    expect(toDecimalString('1e3')).toBeUndefined()
     expect(toDecimalString('.')).toBeUndefined()
+    expect(toDecimalString('1e')).toBeUndefined()
+    expect(toDecimalString('abc')).toBeUndefined()
     expect(toDecimalString(Number.NaN)).toBeUndefined()
+    expect(toDecimalString(Number.POSITIVE_INFINITY)).toBeUndefined()
     expect(toDecimalString(null)).toBeUndefined()
   })
 
-  it('caps the fraction digits (rounded half away from zero, on the digits) and the integer digits', () => {
-    expect(toDecimalString('0.123456789')).toBe('0.12345679')
-    expect(toDecimalString('0.123456784')).toBe('0.12345678')
-    expect(toDecimalString('-1.999999999')).toBe('-2.00000000')
-    expect(toDecimalString('-0.000000001')).toBe('0.00000000')
-    expect(toDecimalString(0.1234567891)).toBe('0.12345679')
-    expect(toDecimalString(`0.${'1'.repeat(100_000)}`)).toBe('0.11111111')
-    expect(toDecimalString('1.5')).toBe('1.5')
-    expect(toDecimalString('9'.repeat(18))).toBe('9'.repeat(18))
-    expect(toDecimalString('9'.repeat(19))).toBeUndefined()
-    expect(toDecimalString(`${'9'.repeat(18)}.999999999`)).toBeUndefined()
-    expect(sumDecimals([toDecimalString(`1.${'0'.repeat(50_000)}1`) ?? 'x', '1'])).toBe('2.00000000')
+  it('keeps every digit: no rounding, no integer-digit cap (protocol §11 A30)', () => {
+    expect(toDecimalString('12345678901234567890.123456789')).toBe('12345678901234567890.123456789')
+    expect(toDecimalString('0.123456789123456789')).toBe('0.123456789123456789')
+    expect(toDecimalString('-1.999999999')).toBe('-1.999999999')
+    expect(toDecimalString(`${'9'.repeat(300)}.5`)).toBe(`${'9'.repeat(300)}.5`)
+    expect(toDecimalString(Number.MAX_SAFE_INTEGER)).toBe('9007199254740991')
+  })
+
+  it('expands exponent notation exactly (numbers printed as 1e+21, strings like "1.5e3")', () => {
+    expect(toDecimalString('1e3')).toBe('1000')
+    expect(toDecimalString('1.5e3')).toBe('1500')
+    expect(toDecimalString('-2.5E-3')).toBe('-0.0025')
+    expect(toDecimalString('123.45e1')).toBe('1234.5')
+    expect(toDecimalString('0.00e5')).toBe('0')
+    expect(toDecimalString(1e21)).toBe(`1${'0'.repeat(21)}`)
+    expect(toDecimalString(1.5e-10)).toBe('0.00000000015')
+    expect(toDecimalString(5e-324)).toBe(`0.${'0'.repeat(323)}5`)
+    expect(toDecimalString(Number.MAX_VALUE)?.length).toBe(309)
+    expect(toDecimalString('1e400')).toBe(`1${'0'.repeat(400)}`)
+  })
+
+  it(`refuses values wider than ${MAX_DECIMAL_DIGITS} digits instead of rounding them`, () => {
+    expect(toDecimalString(`1e${MAX_DECIMAL_DIGITS - 1}`)).toHaveLength(MAX_DECIMAL_DIGITS)
+    expect(toDecimalString(`1e${MAX_DECIMAL_DIGITS}`)).toBeUndefined()
+    expect(toDecimalString('1e-100000')).toBeUndefined()
+    expect(toDecimalString('1e9999999999')).toBeUndefined()
+    expect(toDecimalString(`0.${'1'.repeat(100_000)}`)).toBeUndefined()
+    // Trailing zeros are dropped only when needed to fit: the value is kept exactly.
+    expect(toDecimalString(`1.${'0'.repeat(100_000)}`)).toBe('1')
+    expect(sumDecimals([toDecimalString(`1.${'0'.repeat(998)}1`) ?? 'x', '1'])).toBe(`2.${'0'.repeat(998)}1`)
   })
 
   it('sums exactly with at least two fraction digits', () => {

@@ -30,6 +30,8 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
   })
 }
 
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
 /** A minimal node:http -> Fetch `Request`/`Response` bridge, like the ones Hono or Next.js use. */
 export function toNodeListener(handler: (request: Request) => Promise<Response>): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -38,13 +40,17 @@ export function toNodeListener(handler: (request: Request) => Promise<Response>)
       headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string)
     }
     const method = req.method ?? 'GET'
-    const hasBody = method !== 'GET' && method !== 'HEAD'
+    const forbidden = FORBIDDEN_METHODS.has(method)
+    const hasBody = method !== 'GET' && method !== 'HEAD' && !forbidden
     const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-      method,
+      method: forbidden ? 'GET' : method,
       headers,
       body: hasBody ? bodyStream(req) : null,
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit)
+    // `new Request` refuses these methods; @hono/node-server (a lazily built request object) and Bun
+    // still hand them to the handler with their real method, and so does this bridge.
+    if (forbidden) Object.defineProperty(request, 'method', { value: method })
     handler(request)
       .then(async (response) => {
         res.statusCode = response.status

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import express from 'express'
 import Koa from 'koa'
@@ -19,7 +19,23 @@ export interface Started {
   close(): Promise<void>
 }
 
+/**
+ * Node's server closes a CONNECT connection unanswered unless a 'connect' listener exists; this one
+ * hands CONNECT to the app like any request (as a server that serves it would), so that tests see what
+ * the adapters answer to it.
+ */
+function serveConnect(server: Server): void {
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    const res = new ServerResponse(req)
+    res.assignSocket(socket)
+    res.shouldKeepAlive = false
+    res.once('finish', () => socket.end())
+    server.emit('request', req, res)
+  })
+}
+
 export async function listen(server: Server): Promise<Started> {
+  serveConnect(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
@@ -34,6 +50,7 @@ export async function listen(server: Server): Promise<Started> {
 
 export interface WebhookAppOptions {
   bodyLimit?: number
+  bodyTimeoutMs?: number
   /** A body parser of the framework, mounted BEFORE the webhooks middleware. */
   preParser?: string
 }
@@ -48,6 +65,13 @@ export interface Harness {
   webhooks(dispatcher: WebhookDispatcher, options?: WebhookAppOptions): Promise<Started>
   /** Routes behind the proxy: /api/json, /api/text, /api/stream, /api/throw, /api/evotor-error; others 404. */
   proxy(proxy: EvotorProxy): Promise<Started>
+}
+
+function adapterOptions({ bodyLimit, bodyTimeoutMs }: WebhookAppOptions) {
+  return {
+    ...(bodyLimit === undefined ? {} : { bodyLimit }),
+    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
+  }
 }
 
 const SECRET_DETAIL = 'internal secret detail'
@@ -67,12 +91,7 @@ const koaHarness: Harness = {
     app.silent = true
     if (options.preParser === 'koa-body') app.use(koaBody())
     if (options.preParser === 'koa-body-unparsed') app.use(koaBody({ includeUnparsed: true }))
-    app.use(
-      koaAdapter.evotorWebhooks(
-        dispatcher,
-        options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
-      ),
-    )
+    app.use(koaAdapter.evotorWebhooks(dispatcher, adapterOptions(options)))
     app.use((ctx) => {
       if (ctx.path === '/app/own') ctx.body = { own: true }
     })
@@ -103,12 +122,7 @@ const expressHarness: Harness = {
     if (options.preParser === 'json') app.use(express.json())
     if (options.preParser === 'raw') app.use(express.raw({ type: '*/*' }))
     if (options.preParser === 'text') app.use(express.text({ type: '*/*' }))
-    app.use(
-      expressAdapter.evotorWebhooks(
-        dispatcher,
-        options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
-      ),
-    )
+    app.use(expressAdapter.evotorWebhooks(dispatcher, adapterOptions(options)))
     app.get('/app/own', (_req, res) => {
       res.json({ own: true })
     })
@@ -144,10 +158,7 @@ const fetchHarness: Harness = {
   preParsers: [],
   fallsThrough: false,
   webhooks(dispatcher, options = {}) {
-    const handler = fetchAdapter.createEvotorWebhooksHandler(
-      dispatcher,
-      options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit },
-    )
+    const handler = fetchAdapter.createEvotorWebhooksHandler(dispatcher, adapterOptions(options))
     return listen(createServer(toNodeListener(handler)))
   },
   proxy(proxy) {

@@ -48,10 +48,13 @@ export async function runAddAccount(argv: readonly string[], io: AddAccountIo = 
     err('add-account: login and password must not be empty')
     return 1
   }
-  const db = openDatabase({ path: databasePathFromEnv(io.env ?? process.env) })
+  // The slow part (scrypt) first, before the database is even opened: the write lock is then held
+  // for one INSERT (milliseconds), never while hashing, so a running server is not held up.
+  const passwordHash = await hashPassword(password)
+  // A command may wait for a lock held by the server (its writes last milliseconds).
+  const db = openDatabase({ path: databasePathFromEnv(io.env ?? process.env), busyTimeoutMs: 5000 })
   try {
     const repos = createRepositories({ db: db.sqlite })
-    const passwordHash = await hashPassword(password)
     const result = repos.accounts.create({ login, passwordHash, hasBilling: flags.includes('--has-billing') })
     if (!result.ok) {
       err(`add-account: the login ${JSON.stringify(login.trim())} is already taken`)

@@ -31,11 +31,11 @@ export interface InsertCounts {
   readonly duplicates: number
 }
 
-/** Terminal documents, stored once per (store, uuid). */
+/** Terminal documents, stored once per (user, store, uuid): users never share a row. */
 export interface DocumentsRepository {
   /** Inserts new documents in one transaction; already stored ones are left untouched. */
   insert(userId: string, storeUuid: string, documents: readonly DocumentInput[]): InsertCounts
-  get(storeUuid: string, uuid: string): DocumentRecord | undefined
+  get(userId: string, storeUuid: string, uuid: string): DocumentRecord | undefined
 }
 
 interface DocumentRow {
@@ -64,8 +64,8 @@ export function createDocumentsRepository(ctx: RepositoryContext): DocumentsRepo
     `INSERT OR IGNORE INTO documents (store_uuid, uuid, user_id, type, device_uuid, close_date, raw, received_at)
      VALUES (@store_uuid, @uuid, @user_id, @type, @device_uuid, @close_date, @raw, @received_at)`,
   )
-  const select = db.prepare<[string, string], DocumentRow>(
-    'SELECT * FROM documents WHERE store_uuid = ? AND uuid = ?',
+  const select = db.prepare<[string, string, string], DocumentRow>(
+    'SELECT * FROM documents WHERE user_id = ? AND store_uuid = ? AND uuid = ?',
   )
 
   const insert = db.transaction((userId: string, storeUuid: string, documents: readonly DocumentInput[]) => {
@@ -91,8 +91,8 @@ export function createDocumentsRepository(ctx: RepositoryContext): DocumentsRepo
   return {
     insert: (userId, storeUuid, documents) =>
       insert.immediate(requireId(userId, 'userId'), requireId(storeUuid, 'storeUuid'), documents),
-    get: (storeUuid, uuid) => {
-      const row = select.get(storeUuid, uuid)
+    get: (userId, storeUuid, uuid) => {
+      const row = select.get(userId, storeUuid, uuid)
       return (
         row && {
           storeUuid: row.store_uuid,

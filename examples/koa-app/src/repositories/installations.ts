@@ -37,12 +37,13 @@ export interface ApplyInstallationEventResult {
 /** Installation state per (user, app). */
 export interface InstallationsRepository {
   /**
-   * Stores the event once (by `id`) and applies it unless a newer event for the same user and
-   * app was applied already. `ApplicationUninstalled` also revokes, in the same transaction, the
+   * Stores the event once (by user and `id`) under `userId` (the verified user of the request;
+   * `data.userId` is not trusted for ownership) and applies it unless a newer event for the same
+   * user and app was applied already. Only this user's installation and tokens are touched. `ApplicationUninstalled` also revokes, in the same transaction, the
    * user's tokens handed out before the event's `timestamp` (now when it has none), so a late
    * delivery leaves the token of a later reinstall active (protocol §4.6).
    */
-  applyEvent(event: InstallationEventInput): ApplyInstallationEventResult
+  applyEvent(userId: string, event: InstallationEventInput): ApplyInstallationEventResult
   get(userId: string, productId: string): Installation | undefined
   /** Whether the app is installed for the user (any product id). */
   isInstalled(userId: string): boolean
@@ -122,47 +123,49 @@ export function createInstallationsRepository(
        installed_at = excluded.installed_at, uninstalled_at = excluded.uninstalled_at, updated_at = excluded.updated_at`,
   )
 
-  const apply = db.transaction((event: InstallationEventInput): ApplyInstallationEventResult => {
-    const { userId, productId } = event.data
-    const type = normalizeInstallationEventType(event.type)
-    const eventTime = toIsoUtc(event.timestamp) ?? null
-    const at = now().toISOString()
-    const inserted =
-      insertEvent.run(event.id, userId, productId, event.type, eventTime, JSON.stringify(event), at)
-        .changes === 1
-    const existing = select.get(userId, productId)
-    const current = existing && toInstallation(existing)
-    if (!inserted) return { duplicate: true, applied: false, revokedTokens: 0, installation: current }
-    // Deliveries are retried for days and may overtake each other: an older event never wins.
-    const stale =
-      existing?.last_event_time != null && eventTime !== null && eventTime < existing.last_event_time
-    if (type === undefined || stale)
-      return { duplicate: false, applied: false, revokedTokens: 0, installation: current }
-    const installed = type === 'ApplicationInstalled'
-    const row: InstallationRow = {
-      user_id: userId,
-      product_id: existing?.product_id ?? productId,
-      installed: installed ? 1 : 0,
-      last_event_id: event.id,
-      last_event_time: eventTime ?? existing?.last_event_time ?? null,
-      installed_at: installed ? (eventTime ?? at) : (existing?.installed_at ?? null),
-      uninstalled_at: installed ? (existing?.uninstalled_at ?? null) : (eventTime ?? at),
-      updated_at: at,
-    }
-    upsert.run(row)
-    // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
-    // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
-    const revokedTokens = installed ? 0 : userTokens.revokeAll(userId, eventTime ?? at)
-    return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
-  })
+  const apply = db.transaction(
+    (userId: string, event: InstallationEventInput): ApplyInstallationEventResult => {
+      const { productId } = event.data
+      const type = normalizeInstallationEventType(event.type)
+      const eventTime = toIsoUtc(event.timestamp) ?? null
+      const at = now().toISOString()
+      const inserted =
+        insertEvent.run(event.id, userId, productId, event.type, eventTime, JSON.stringify(event), at)
+          .changes === 1
+      const existing = select.get(userId, productId)
+      const current = existing && toInstallation(existing)
+      if (!inserted) return { duplicate: true, applied: false, revokedTokens: 0, installation: current }
+      // Deliveries are retried for days and may overtake each other: an older event never wins.
+      const stale =
+        existing?.last_event_time != null && eventTime !== null && eventTime < existing.last_event_time
+      if (type === undefined || stale)
+        return { duplicate: false, applied: false, revokedTokens: 0, installation: current }
+      const installed = type === 'ApplicationInstalled'
+      const row: InstallationRow = {
+        user_id: userId,
+        product_id: existing?.product_id ?? productId,
+        installed: installed ? 1 : 0,
+        last_event_id: event.id,
+        last_event_time: eventTime ?? existing?.last_event_time ?? null,
+        installed_at: installed ? (eventTime ?? at) : (existing?.installed_at ?? null),
+        uninstalled_at: installed ? (existing?.uninstalled_at ?? null) : (eventTime ?? at),
+        updated_at: at,
+      }
+      upsert.run(row)
+      // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
+      // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
+      const revokedTokens = installed ? 0 : userTokens.revokeAll(userId, eventTime ?? at)
+      return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
+    },
+  )
 
   return {
-    applyEvent: (event) => {
+    applyEvent: (userId, event) => {
+      requireId(userId, 'userId')
       requireId(event.id, 'id')
       requireId(event.type, 'type')
-      requireId(event.data?.userId, 'data.userId')
       requireId(event.data?.productId, 'data.productId')
-      return apply.immediate(event)
+      return apply.immediate(userId, event)
     },
     get: (userId, productId) => {
       const row = select.get(userId, productId)

@@ -50,17 +50,17 @@ export interface EmployeeRecord {
 /**
  * Stores, terminals and employees mirrored from the cabinet. Every webhook delivers full
  * entities, so each call upserts (protocol §5.1); ids keep their case, lookups ignore it.
- * A row belongs to the user who delivered it first: another user's entity with the same uuid
- * leaves it unchanged and is not counted as written.
+ * Rows are keyed by (user, uuid): each user has their own rows, another user's entity with the
+ * same uuid is a different row, and every read names the user.
  */
 export interface InventoryRepository {
   /** Upserts all stores in one transaction; returns how many were written. */
   upsertStores(userId: string, stores: readonly InventoryEntityInput[]): number
   upsertDevices(userId: string, devices: readonly InventoryEntityInput[]): number
   upsertEmployees(userId: string, employees: readonly InventoryEntityInput[]): number
-  getStore(uuid: string): StoreRecord | undefined
-  getDevice(uuid: string): DeviceRecord | undefined
-  getEmployee(uuid: string): EmployeeRecord | undefined
+  getStore(userId: string, uuid: string): StoreRecord | undefined
+  getDevice(userId: string, uuid: string): DeviceRecord | undefined
+  getEmployee(userId: string, uuid: string): EmployeeRecord | undefined
   listStores(userId: string): StoreRecord[]
 }
 
@@ -108,32 +108,33 @@ function phoneText(entity: JsonObject): string | null {
 export function createInventoryRepository(ctx: RepositoryContext): InventoryRepository {
   const { db, now } = ctx
   // The stored uuid keeps the case of the first delivery; later ones only update the fields.
-  // A row belongs to the user who delivered it first: another user's delivery of the same uuid
-  // (a forged or misrouted webhook) must not take it over, so it is ignored.
+  // The conflict key includes the user: an upsert never touches another user's row, and the
+  // owner column is never updated.
   const upsertStore = db.prepare<[StoreRow]>(
     `INSERT INTO stores (uuid, user_id, name, address, raw, updated_at) VALUES (@uuid, @user_id, @name, @address, @raw, @updated_at)
-     ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, address = excluded.address,
-       raw = excluded.raw, updated_at = excluded.updated_at
-     WHERE stores.user_id = excluded.user_id`,
+     ON CONFLICT (user_id, uuid) DO UPDATE SET name = excluded.name, address = excluded.address,
+       raw = excluded.raw, updated_at = excluded.updated_at`,
   )
   const upsertDevice = db.prepare<[DeviceRow]>(
     `INSERT INTO devices (uuid, user_id, store_uuid, name, timezone_offset, raw, updated_at)
      VALUES (@uuid, @user_id, @store_uuid, @name, @timezone_offset, @raw, @updated_at)
-     ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, store_uuid = excluded.store_uuid, name = excluded.name,
-       timezone_offset = excluded.timezone_offset, raw = excluded.raw, updated_at = excluded.updated_at
-     WHERE devices.user_id = excluded.user_id`,
+     ON CONFLICT (user_id, uuid) DO UPDATE SET store_uuid = excluded.store_uuid, name = excluded.name,
+       timezone_offset = excluded.timezone_offset, raw = excluded.raw, updated_at = excluded.updated_at`,
   )
   const upsertEmployee = db.prepare<[EmployeeRow]>(
     `INSERT INTO employees (uuid, user_id, name, last_name, role, phone, raw, updated_at)
      VALUES (@uuid, @user_id, @name, @last_name, @role, @phone, @raw, @updated_at)
-     ON CONFLICT (uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, last_name = excluded.last_name,
-       role = excluded.role, phone = excluded.phone, raw = excluded.raw, updated_at = excluded.updated_at
-     WHERE employees.user_id = excluded.user_id`,
+     ON CONFLICT (user_id, uuid) DO UPDATE SET name = excluded.name, last_name = excluded.last_name,
+       role = excluded.role, phone = excluded.phone, raw = excluded.raw, updated_at = excluded.updated_at`,
   )
-  const store = db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE uuid = ?')
+  const store = db.prepare<[string, string], StoreRow>('SELECT * FROM stores WHERE user_id = ? AND uuid = ?')
   const storesOf = db.prepare<[string], StoreRow>('SELECT * FROM stores WHERE user_id = ? ORDER BY uuid')
-  const device = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE uuid = ?')
-  const employee = db.prepare<[string], EmployeeRow>('SELECT * FROM employees WHERE uuid = ?')
+  const device = db.prepare<[string, string], DeviceRow>(
+    'SELECT * FROM devices WHERE user_id = ? AND uuid = ?',
+  )
+  const employee = db.prepare<[string, string], EmployeeRow>(
+    'SELECT * FROM employees WHERE user_id = ? AND uuid = ?',
+  )
 
   const stores = db.transaction((userId: string, items: readonly InventoryEntityInput[]) => {
     const at = now().toISOString()
@@ -200,12 +201,12 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
     upsertStores: (userId, items) => stores.immediate(requireId(userId, 'userId'), items),
     upsertDevices: (userId, items) => devices.immediate(requireId(userId, 'userId'), items),
     upsertEmployees: (userId, items) => employees.immediate(requireId(userId, 'userId'), items),
-    getStore: (uuid) => {
-      const r = store.get(uuid)
+    getStore: (userId, uuid) => {
+      const r = store.get(userId, uuid)
       return r && toStore(r)
     },
-    getDevice: (uuid) => {
-      const r = device.get(uuid)
+    getDevice: (userId, uuid) => {
+      const r = device.get(userId, uuid)
       return (
         r && {
           uuid: r.uuid,
@@ -218,8 +219,8 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
         }
       )
     },
-    getEmployee: (uuid) => {
-      const r = employee.get(uuid)
+    getEmployee: (userId, uuid) => {
+      const r = employee.get(userId, uuid)
       return (
         r && {
           uuid: r.uuid,

@@ -42,10 +42,11 @@ export interface ProductScope {
 export interface ProductsRepository {
   /**
    * Upserts products of one store in one transaction, replacing their codes; returns how many
-   * were written. Another user's product under the same (store, uuid) is left unchanged.
+   * were written. Rows are keyed by (user, store, uuid): another user's product under the same
+   * (store, uuid) is a different row and is never touched.
    */
   upsert(userId: string, storeUuid: string, products: readonly ProductInput[]): number
-  get(storeUuid: string, uuid: string): ProductRecord | undefined
+  get(userId: string, storeUuid: string, uuid: string): ProductRecord | undefined
   /** The most recently updated product with this barcode in the scope. */
   findByBarcode(scope: ProductScope, barcode: string): ProductRecord | undefined
   /** The most recently updated product with this EGAIS alcohol code in the scope. */
@@ -102,29 +103,29 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
   const upsertRow = db.prepare<[ProductRow]>(
     `INSERT INTO products (store_uuid, uuid, user_id, name, is_group, type, measure_name, price, raw, updated_at)
      VALUES (@store_uuid, @uuid, @user_id, @name, @is_group, @type, @measure_name, @price, @raw, @updated_at)
-     ON CONFLICT (store_uuid, uuid) DO UPDATE SET user_id = excluded.user_id, name = excluded.name,
+     ON CONFLICT (user_id, store_uuid, uuid) DO UPDATE SET name = excluded.name,
        is_group = excluded.is_group, type = excluded.type, measure_name = excluded.measure_name,
-       price = excluded.price, raw = excluded.raw, updated_at = excluded.updated_at
-     WHERE products.user_id = excluded.user_id`,
+       price = excluded.price, raw = excluded.raw, updated_at = excluded.updated_at`,
   )
-  const deleteCodes = db.prepare<[string, string]>(
-    'DELETE FROM product_codes WHERE store_uuid = ? AND product_uuid = ?',
+  const deleteCodes = db.prepare<[string, string, string]>(
+    'DELETE FROM product_codes WHERE user_id = ? AND store_uuid = ? AND product_uuid = ?',
   )
-  const insertCode = db.prepare<[string, string, CodeKind, string]>(
-    'INSERT OR IGNORE INTO product_codes (store_uuid, product_uuid, kind, code) VALUES (?, ?, ?, ?)',
+  const insertCode = db.prepare<[string, string, string, CodeKind, string]>(
+    'INSERT OR IGNORE INTO product_codes (user_id, store_uuid, product_uuid, kind, code) VALUES (?, ?, ?, ?, ?)',
   )
-  const select = db.prepare<[string, string], ProductRow>(
-    'SELECT * FROM products WHERE store_uuid = ? AND uuid = ?',
+  const select = db.prepare<[string, string, string], ProductRow>(
+    'SELECT * FROM products WHERE user_id = ? AND store_uuid = ? AND uuid = ?',
   )
-  const codesOf = db.prepare<[string, string], { kind: CodeKind; code: string }>(
-    'SELECT kind, code FROM product_codes WHERE store_uuid = ? AND product_uuid = ? ORDER BY rowid',
+  const codesOf = db.prepare<[string, string, string], { kind: CodeKind; code: string }>(
+    'SELECT kind, code FROM product_codes WHERE user_id = ? AND store_uuid = ? AND product_uuid = ? ORDER BY rowid',
   )
   const byCode = db.prepare<
     [{ kind: CodeKind; code: string; user: string; store: string | null }],
     ProductRow
   >(
-    `SELECT p.* FROM product_codes c JOIN products p ON p.store_uuid = c.store_uuid AND p.uuid = c.product_uuid
-     WHERE c.kind = @kind AND c.code = @code AND p.user_id = @user AND (@store IS NULL OR c.store_uuid = @store)
+    `SELECT p.* FROM product_codes c
+       JOIN products p ON p.user_id = c.user_id AND p.store_uuid = c.store_uuid AND p.uuid = c.product_uuid
+     WHERE c.user_id = @user AND c.kind = @kind AND c.code = @code AND (@store IS NULL OR c.store_uuid = @store)
      ORDER BY p.updated_at DESC, p.rowid DESC LIMIT 1`,
   )
 
@@ -134,7 +135,7 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
     for (const [i, product] of products.entries()) {
       const o = product as unknown as JsonObject
       const uuid = requireId(product.uuid, `products[${i}].uuid`)
-      // Another user's product under the same (store, uuid) is left alone, codes included.
+      // Keyed by the user too: another user's product under the same (store, uuid) is never touched.
       const changed = upsertRow.run({
         store_uuid: storeUuid,
         uuid,
@@ -149,15 +150,16 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
       }).changes
       if (changed === 0) continue
       written++
-      deleteCodes.run(storeUuid, uuid)
-      for (const code of productCodes(o, 'barcode')) insertCode.run(storeUuid, uuid, 'barcode', code)
-      for (const code of productCodes(o, 'alcocode')) insertCode.run(storeUuid, uuid, 'alcocode', code)
+      deleteCodes.run(userId, storeUuid, uuid)
+      for (const code of productCodes(o, 'barcode')) insertCode.run(userId, storeUuid, uuid, 'barcode', code)
+      for (const code of productCodes(o, 'alcocode'))
+        insertCode.run(userId, storeUuid, uuid, 'alcocode', code)
     }
     return written
   })
 
   const toProduct = (row: ProductRow): ProductRecord => {
-    const codes = codesOf.all(row.store_uuid, row.uuid)
+    const codes = codesOf.all(row.user_id, row.store_uuid, row.uuid)
     return {
       storeUuid: row.store_uuid,
       uuid: row.uuid,
@@ -182,8 +184,8 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
   return {
     upsert: (userId, storeUuid, products) =>
       upsert.immediate(requireId(userId, 'userId'), requireId(storeUuid, 'storeUuid'), products),
-    get: (storeUuid, uuid) => {
-      const row = select.get(storeUuid, uuid)
+    get: (userId, storeUuid, uuid) => {
+      const row = select.get(userId, storeUuid, uuid)
       return row && toProduct(row)
     },
     findByBarcode: (scope, barcode) => findByCode('barcode', scope, barcode),

@@ -25,8 +25,8 @@ export interface ReceiptRecord {
   readonly type: string | null
   /** ISO-8601 UTC. */
   readonly dateTime: string | null
-  /** Decimal string as received (never a float). */
-  readonly totalAmount: string | null
+  /** Exact decimal string of `data.totalAmount` (never a float, never null; see {@link receiptAmount}). */
+  readonly totalAmount: string
   /** The whole event as received. */
   readonly raw: JsonObject
   readonly receivedAt: string
@@ -39,18 +39,48 @@ export interface ReceiptSummary {
   readonly total: string
 }
 
-/** Receipts, stored once per receipt id. */
+/** Receipts, stored once per (user, receipt id): two users may own the same receipt id. */
 export interface ReceiptsRepository {
-  /** Inserts receipts in one transaction; a re-delivered receipt (same `data.id`) is ignored. */
-  insert(userId: string, events: readonly ReceiptEventInput[]): InsertCounts
-  get(id: string): ReceiptRecord | undefined
   /**
-   * Sales summary of a store's receipts with `dayStart <= dateTime < dayEnd`: sales (`SELL`) are
-   * added and refunds to buyers (`PAYBACK`) subtracted; other types (`BUY` and `BUYBACK`, purchases
-   * from a supplier and their returns, and anything unknown) are not sales and are left out of
-   * both the count and the total. With `userId`, only that user's receipts count.
+   * Inserts receipts in one transaction; a re-delivered receipt (same user and `data.id`) is
+   * ignored. Throws a `RangeError` naming the receipt when its amount cannot be kept exactly
+   * (see {@link receiptAmount}); nothing is stored then.
    */
-  storeSummary(storeUuid: string, dayStart: Date, dayEnd: Date, options?: { userId?: string }): ReceiptSummary
+  insert(userId: string, events: readonly ReceiptEventInput[]): InsertCounts
+  get(userId: string, id: string): ReceiptRecord | undefined
+  /**
+   * Sales summary of one user's receipts in a store with `dayStart <= dateTime < dayEnd`: sales
+   * (`SELL`) are added and refunds to buyers (`PAYBACK`) subtracted, exactly; other types (`BUY`
+   * and `BUYBACK`, purchases from a supplier and their returns, and anything unknown) are not
+   * sales and are left out of both the count and the total.
+   */
+  storeSummary(userId: string, storeUuid: string, dayStart: Date, dayEnd: Date): ReceiptSummary
+}
+
+/**
+ * The exact amount of a receipt (the `data` of a receipt event): `totalAmount` as an exact
+ * decimal string; when the receipt has no `totalAmount`, the exact sum of its items' `sumPrice`
+ * (`'0'` without items). `undefined` when `totalAmount` is present but is not a decimal that fits
+ * in `MAX_DECIMAL_DIGITS` digits: such a receipt is refused, never stored as 0 or NULL.
+ *
+ * @param data - the receipt (`event.data`)
+ * @returns the decimal string, or `undefined` when the amount cannot be kept exactly
+ * @example
+ * ```ts
+ * receiptAmount({ totalAmount: '12345678901234567890.123456789' }) // '12345678901234567890.123456789'
+ * receiptAmount({ items: [{ sumPrice: 1.5 }, { sumPrice: '2' }] }) // '3.5'
+ * ```
+ */
+export function receiptAmount(data: JsonObject): string | undefined {
+  if (data.totalAmount !== undefined && data.totalAmount !== null) return toDecimalString(data.totalAmount)
+  const sums: string[] = []
+  if (Array.isArray(data.items)) {
+    for (const item of data.items) {
+      const sum = toDecimalString((item as { sumPrice?: unknown } | null)?.sumPrice)
+      if (sum !== undefined) sums.push(sum)
+    }
+  }
+  return sumDecimals(sums, 0)
 }
 
 /**
@@ -67,7 +97,7 @@ interface ReceiptRow {
   device_id: string | null
   type: string | null
   date_time: string | null
-  total_amount: string | null
+  total_amount: string
   raw: string
   received_at: string
 }
@@ -88,13 +118,15 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
     `INSERT OR IGNORE INTO receipts (id, event_id, user_id, store_id, device_id, type, date_time, total_amount, raw, received_at)
      VALUES (@id, @event_id, @user_id, @store_id, @device_id, @type, @date_time, @total_amount, @raw, @received_at)`,
   )
-  const select = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE id = ?')
+  const select = db.prepare<[string, string], ReceiptRow>(
+    'SELECT * FROM receipts WHERE user_id = ? AND id = ?',
+  )
   const inRange = db.prepare<
-    [{ store: string; from: string; to: string; user: string | null }],
-    { type: string | null; total_amount: string | null }
+    [{ store: string; from: string; to: string; user: string }],
+    { type: string | null; total_amount: string }
   >(
     `SELECT type, total_amount FROM receipts
-     WHERE store_id = @store AND date_time >= @from AND date_time < @to AND (@user IS NULL OR user_id = @user)`,
+     WHERE user_id = @user AND store_id = @store AND date_time >= @from AND date_time < @to`,
   )
 
   const insert = db.transaction((userId: string, events: readonly ReceiptEventInput[]) => {
@@ -102,6 +134,10 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
     let inserted = 0
     for (const [i, event] of events.entries()) {
       const data = event.data as unknown as JsonObject
+      const amount = receiptAmount(data)
+      if (amount === undefined) {
+        throw new RangeError(`receipts[${i}].data.totalAmount is not a decimal that can be kept exactly`)
+      }
       const row: ReceiptRow = {
         id: requireId(event.data?.id, `receipts[${i}].data.id`),
         event_id: typeof event.id === 'string' ? event.id : null,
@@ -110,7 +146,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
         device_id: stringField(data, 'deviceId'),
         type: stringField(data, 'type'),
         date_time: toIsoUtc(data.dateTime) ?? null,
-        total_amount: toDecimalString(data.totalAmount) ?? null,
+        total_amount: amount,
         raw: JSON.stringify(event),
         received_at: at,
       }
@@ -121,8 +157,8 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
 
   return {
     insert: (userId, events) => insert.immediate(requireId(userId, 'userId'), events),
-    get: (id) => {
-      const row = select.get(id)
+    get: (userId, id) => {
+      const row = select.get(userId, id)
       return (
         row && {
           id: row.id,
@@ -138,20 +174,19 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
         }
       )
     },
-    storeSummary: (storeUuid, dayStart, dayEnd, options = {}) => {
+    storeSummary: (userId, storeUuid, dayStart, dayEnd) => {
       const rows = inRange.all({
+        user: requireId(userId, 'userId'),
         store: storeUuid,
         from: dayStart.toISOString(),
         to: dayEnd.toISOString(),
-        user: options.userId ?? null,
       })
       // Money is summed in JS with BigInt over the decimal strings, never as SQL floats.
       const amounts: string[] = []
       for (const r of rows) {
         const sign = r.type === null ? undefined : SALES_RECEIPT_SIGNS[r.type.toUpperCase()]
         if (sign === undefined) continue
-        const amount = r.total_amount ?? '0'
-        amounts.push(sign === -1 ? negateDecimal(amount) : amount)
+        amounts.push(sign === -1 ? negateDecimal(r.total_amount) : r.total_amount)
       }
       return { count: amounts.length, total: sumDecimals(amounts) }
     },

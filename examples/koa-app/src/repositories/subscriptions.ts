@@ -61,15 +61,17 @@ export interface ApplySubscriptionEventResult {
   readonly subscription: Subscription
 }
 
-/** Subscriptions and their events. */
+/** Subscriptions and their events, per user: two users may own the same subscription id. */
 export interface SubscriptionsRepository {
   /**
-   * Stores the event once and recomputes the subscription by replaying all its events in
-   * `sequenceNumber` order, so duplicates and out-of-order deliveries end in the same state
-   * as in-order delivery.
+   * Stores the event once, under `userId` (the verified user of the request; the event's own
+   * `userId` is not trusted for ownership), and recomputes that user's subscription by replaying
+   * its events in `sequenceNumber` order, so duplicates and out-of-order deliveries end in the
+   * same state as in-order delivery. Another user's subscription with the same id is never read
+   * or changed.
    */
-  applyEvent(event: SubscriptionEventInput): ApplySubscriptionEventResult
-  get(subscriptionId: string): Subscription | undefined
+  applyEvent(userId: string, event: SubscriptionEventInput): ApplySubscriptionEventResult
+  get(userId: string, subscriptionId: string): Subscription | undefined
   listForUser(userId: string): Subscription[]
 }
 
@@ -102,7 +104,6 @@ export function normalizeSubscriptionEventType(type: string): SubscriptionEventT
 }
 
 interface Folded {
-  userId: string
   productId: string | null
   planId: string | null
   deviceNumber: number | null
@@ -129,7 +130,6 @@ function parseAddons(value: unknown): SubscriptionAddon[] | null {
 // TERMINATED; TERMINATED –Renewed→ ACTIVATED; TermsChanged / TerminationRequested keep the state.
 function step(current: Folded, event: JsonObject): void {
   const type = normalizeSubscriptionEventType(stringField(event, 'type') ?? '')
-  current.userId = stringField(event, 'userId') ?? current.userId
   current.productId = stringField(event, 'productId') ?? current.productId
   const nextBillingDate = toIsoUtc(event.nextBillingDate)
   if (nextBillingDate !== undefined) current.nextBillingDate = nextBillingDate
@@ -213,18 +213,18 @@ function toSubscription(row: SubscriptionRow): Subscription {
  */
 export function createSubscriptionsRepository(ctx: RepositoryContext): SubscriptionsRepository {
   const { db, now } = ctx
-  const insertEvent = db.prepare<[string, number, string, string, string]>(
-    'INSERT OR IGNORE INTO subscription_events (subscription_id, sequence_number, type, raw, received_at) VALUES (?, ?, ?, ?, ?)',
+  const insertEvent = db.prepare<[string, string, number, string, string, string]>(
+    'INSERT OR IGNORE INTO subscription_events (user_id, subscription_id, sequence_number, type, raw, received_at) VALUES (?, ?, ?, ?, ?, ?)',
   )
   const events = db
-    .prepare<[string], string>(
-      'SELECT raw FROM subscription_events WHERE subscription_id = ? ORDER BY sequence_number',
+    .prepare<[string, string], string>(
+      'SELECT raw FROM subscription_events WHERE user_id = ? AND subscription_id = ? ORDER BY sequence_number',
     )
     .pluck()
   const columns =
     'subscription_id, user_id, product_id, plan_id, device_number, trial_period_duration, state, termination_requested, next_billing_date, addons, last_sequence_number, raw, updated_at'
-  const select = db.prepare<[string], SubscriptionRow>(
-    `SELECT ${columns} FROM subscriptions WHERE subscription_id = ?`,
+  const select = db.prepare<[string, string], SubscriptionRow>(
+    `SELECT ${columns} FROM subscriptions WHERE user_id = ? AND subscription_id = ?`,
   )
   const byUser = db.prepare<[string], SubscriptionRow>(
     `SELECT ${columns} FROM subscriptions WHERE user_id = ? ORDER BY subscription_id`,
@@ -232,7 +232,7 @@ export function createSubscriptionsRepository(ctx: RepositoryContext): Subscript
   const upsert = db.prepare<[SubscriptionRow]>(
     `INSERT INTO subscriptions (${columns}) VALUES (@subscription_id, @user_id, @product_id, @plan_id, @device_number,
        @trial_period_duration, @state, @termination_requested, @next_billing_date, @addons, @last_sequence_number, @raw, @updated_at)
-     ON CONFLICT (subscription_id) DO UPDATE SET user_id = excluded.user_id, product_id = excluded.product_id,
+     ON CONFLICT (user_id, subscription_id) DO UPDATE SET product_id = excluded.product_id,
        plan_id = excluded.plan_id, device_number = excluded.device_number,
        trial_period_duration = excluded.trial_period_duration, state = excluded.state,
        termination_requested = excluded.termination_requested, next_billing_date = excluded.next_billing_date,
@@ -240,59 +240,60 @@ export function createSubscriptionsRepository(ctx: RepositoryContext): Subscript
        updated_at = excluded.updated_at`,
   )
 
-  const apply = db.transaction((event: SubscriptionEventInput): ApplySubscriptionEventResult => {
-    const known = normalizeSubscriptionEventType(event.type) !== undefined
-    const raw = JSON.stringify(event)
-    const at = now().toISOString()
-    const inserted =
-      insertEvent.run(event.subscriptionId, event.sequenceNumber, event.type, raw, at).changes === 1
-    const existing = select.get(event.subscriptionId)
-    if (!inserted && existing) return { duplicate: true, known, subscription: toSubscription(existing) }
-    const history = events.all(event.subscriptionId).map(parseJsonObject)
-    const folded: Folded = {
-      userId: event.userId,
-      productId: null,
-      planId: null,
-      deviceNumber: null,
-      trialPeriodDuration: null,
-      state: 'UNKNOWN',
-      terminationRequested: false,
-      nextBillingDate: null,
-      addons: null,
-    }
-    for (const item of history) step(folded, item)
-    const last = history.at(-1) ?? parseJsonObject(raw)
-    const row: SubscriptionRow = {
-      subscription_id: existing?.subscription_id ?? event.subscriptionId,
-      user_id: folded.userId,
-      product_id: folded.productId,
-      plan_id: folded.planId,
-      device_number: folded.deviceNumber,
-      trial_period_duration: folded.trialPeriodDuration,
-      state: folded.state,
-      termination_requested: folded.terminationRequested ? 1 : 0,
-      next_billing_date: folded.nextBillingDate,
-      addons: folded.addons === null ? null : JSON.stringify(folded.addons),
-      last_sequence_number: numberField(last, 'sequenceNumber') ?? event.sequenceNumber,
-      raw: JSON.stringify(last),
-      updated_at: at,
-    }
-    upsert.run(row)
-    return { duplicate: !inserted, known, subscription: toSubscription(row) }
-  })
+  const apply = db.transaction(
+    (userId: string, event: SubscriptionEventInput): ApplySubscriptionEventResult => {
+      const known = normalizeSubscriptionEventType(event.type) !== undefined
+      const raw = JSON.stringify(event)
+      const at = now().toISOString()
+      const inserted =
+        insertEvent.run(userId, event.subscriptionId, event.sequenceNumber, event.type, raw, at).changes === 1
+      const existing = select.get(userId, event.subscriptionId)
+      if (!inserted && existing) return { duplicate: true, known, subscription: toSubscription(existing) }
+      const history = events.all(userId, event.subscriptionId).map(parseJsonObject)
+      const folded: Folded = {
+        productId: null,
+        planId: null,
+        deviceNumber: null,
+        trialPeriodDuration: null,
+        state: 'UNKNOWN',
+        terminationRequested: false,
+        nextBillingDate: null,
+        addons: null,
+      }
+      for (const item of history) step(folded, item)
+      const last = history.at(-1) ?? parseJsonObject(raw)
+      const row: SubscriptionRow = {
+        subscription_id: existing?.subscription_id ?? event.subscriptionId,
+        user_id: userId,
+        product_id: folded.productId,
+        plan_id: folded.planId,
+        device_number: folded.deviceNumber,
+        trial_period_duration: folded.trialPeriodDuration,
+        state: folded.state,
+        termination_requested: folded.terminationRequested ? 1 : 0,
+        next_billing_date: folded.nextBillingDate,
+        addons: folded.addons === null ? null : JSON.stringify(folded.addons),
+        last_sequence_number: numberField(last, 'sequenceNumber') ?? event.sequenceNumber,
+        raw: JSON.stringify(last),
+        updated_at: at,
+      }
+      upsert.run(row)
+      return { duplicate: !inserted, known, subscription: toSubscription(row) }
+    },
+  )
 
   return {
-    applyEvent: (event) => {
+    applyEvent: (userId, event) => {
+      requireId(userId, 'userId')
       requireId(event.subscriptionId, 'subscriptionId')
-      requireId(event.userId, 'userId')
       requireId(event.type, 'type')
       if (!Number.isSafeInteger(event.sequenceNumber)) {
         throw new TypeError('subscriptions.applyEvent: "sequenceNumber" must be an integer')
       }
-      return apply.immediate(event)
+      return apply.immediate(userId, event)
     },
-    get: (subscriptionId) => {
-      const row = select.get(subscriptionId)
+    get: (userId, subscriptionId) => {
+      const row = select.get(userId, subscriptionId)
       return row && toSubscription(row)
     },
     listForUser: (userId) => byUser.all(userId).map(toSubscription),

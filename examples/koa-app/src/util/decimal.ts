@@ -1,62 +1,73 @@
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/
-
-/** Fraction digits kept by {@link toDecimalString}; more are rounded half away from zero. */
-export const MAX_FRACTION_DIGITS = 8
-
-/** Integer digits accepted by {@link toDecimalString} (leading zeros aside). */
-export const MAX_INTEGER_DIGITS = 18
+const DECIMAL_INPUT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,10}))?$/
 
 /**
- * Normalises an incoming money or quantity value (a JSON number or a numeric string,
- * protocol §11 A30) to a plain decimal string, without float arithmetic. More than
- * {@link MAX_FRACTION_DIGITS} fraction digits are rounded (half away from zero, on the digits),
- * so a hostile `'0.000…1'` cannot make later sums work on huge scales. Returns `undefined` for
- * anything that is not a finite decimal or has more than {@link MAX_INTEGER_DIGITS} integer digits.
+ * Digits (integer plus fraction) a normalised decimal may have. Any finite JSON number fits
+ * (the widest, `5e-324`, expands to 324 fraction digits); a longer numeric string is refused
+ * rather than kept, so that a hostile `"1e-100000"` cannot make sums work on huge numbers.
+ */
+export const MAX_DECIMAL_DIGITS = 1000
+
+/**
+ * Normalises an incoming money or quantity value (a JSON number or a numeric string, protocol
+ * §11 A30) to a plain decimal string EXACTLY: no float arithmetic, no rounding. Exponent
+ * notation (`1.5e3`, a JSON number printed as `1e+21`) is expanded, redundant leading zeros and
+ * a `+` sign are dropped, the fraction digits are kept as received (trailing zeros are dropped
+ * only when the value would otherwise not fit). Returns `undefined` for anything that is not a
+ * finite decimal, or whose digits do not fit in {@link MAX_DECIMAL_DIGITS}.
  *
+ * @param value - the received value (`number | string`), anything else gives `undefined`
+ * @returns the decimal string, e.g. `'-12.50'`, or `undefined`
  * @example
  * ```ts
  * toDecimalString(123.12) // '123.12'
  * toDecimalString(' 0.10 ') // '0.10'
- * toDecimalString('0.1234567891') // '0.12345679'
+ * toDecimalString('12345678901234567890.123456789') // '12345678901234567890.123456789'
+ * toDecimalString('1.5e3') // '1500'
  * toDecimalString('abc') // undefined
  * ```
  */
 export function toDecimalString(value: unknown): string | undefined {
+  let text: string
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return undefined
-    const text = String(value)
-    if (!/e/i.test(text)) return capDigits(text)
-    // Exponent notation only appears for tiny or huge numbers; toFixed gives plain digits below 1e21.
-    const fixed = value.toFixed(20)
-    return /e/i.test(fixed) ? undefined : capDigits(trimZeros(fixed))
+    text = String(value)
+  } else if (typeof value === 'string') {
+    text = value.trim()
+  } else {
+    return undefined
   }
-  if (typeof value !== 'string') return undefined
-  const text = value.trim()
-  const match = DECIMAL.exec(text)
-  if (!match || ((match[2] ?? '') === '' && (match[3] ?? '') === '')) return undefined
-  return capDigits(text)
-}
-
-function capDigits(text: string): string | undefined {
-  const match = DECIMAL.exec(text)
+  const match = DECIMAL_INPUT.exec(text)
   if (!match) return undefined
-  const sign = match[1] ?? ''
-  const whole = match[2] ?? ''
-  const fraction = match[3] ?? ''
-  if (whole.replace(/^0+/, '').length > MAX_INTEGER_DIGITS) return undefined
-  if (fraction.length <= MAX_FRACTION_DIGITS) return text
-  const kept = BigInt((whole || '0') + fraction.slice(0, MAX_FRACTION_DIGITS))
-  const rounded = (fraction[MAX_FRACTION_DIGITS] ?? '0') >= '5' ? kept + 1n : kept
-  const digits = rounded.toString().padStart(MAX_FRACTION_DIGITS + 1, '0')
-  const cut = digits.length - MAX_FRACTION_DIGITS
-  const integer = digits.slice(0, cut)
-  if (integer.replace(/^0+/, '').length > MAX_INTEGER_DIGITS) return undefined
-  const out = `${integer}.${digits.slice(cut)}`
-  return rounded === 0n || sign !== '-' ? out : `-${out}`
+  const negative = match[1] === '-'
+  let whole = match[2] ?? ''
+  let fraction = match[3] ?? ''
+  if (whole === '' && fraction === '') return undefined
+  if (match[4] !== undefined && Number(match[4]) !== 0) {
+    const shifted = shift(whole + fraction, whole.length + Number(match[4]))
+    if (shifted === undefined) return undefined
+    ;[whole, fraction] = shifted
+  }
+  whole = whole.replace(/^0+(?=\d)/, '') || '0'
+  if (whole.length + fraction.length > MAX_DECIMAL_DIGITS) {
+    fraction = fraction.replace(/0+$/, '')
+    if (whole.length + fraction.length > MAX_DECIMAL_DIGITS) return undefined
+  }
+  const zero = /^0*$/.test(whole) && /^0*$/.test(fraction)
+  return `${negative && !zero ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`
 }
 
-function trimZeros(text: string): string {
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text
+/** `digits` with the decimal point after `point` of them (negative: zeros before), bounded. */
+function shift(digits: string, point: number): [string, string] | undefined {
+  const significant = digits.replace(/^0+/, '')
+  if (significant === '') return ['0', '']
+  const at = point - (digits.length - significant.length)
+  const body = significant.replace(/0+$/, '')
+  // Check the size before building any string: the exponent may be ten digits long.
+  if (at > MAX_DECIMAL_DIGITS || body.length - at > MAX_DECIMAL_DIGITS) return undefined
+  if (at <= 0) return ['0', '0'.repeat(-at) + body]
+  if (at >= body.length) return [body + '0'.repeat(at - body.length), '']
+  return [body.slice(0, at), body.slice(at)]
 }
 
 interface Scaled {

@@ -96,10 +96,13 @@ describe('the example app and the Evotor cloud', () => {
     })
     expect(answer.status).toBe(200)
     expect(performance.now() - started).toBeLessThan(400)
-    expect(t.server.repos.inventory.getStore(store.id)).toBeUndefined()
-    await waitFor(() => t.server.repos.inventory.getDevice(device.id) !== undefined, 'the terminal')
-    expect(t.server.repos.inventory.getStore(store.id)?.name).toBe('Облачный магазин')
-    expect(t.server.repos.inventory.getDevice(device.id)?.storeUuid).toBe(store.id)
+    expect(t.server.repos.inventory.getStore(user.userId, store.id)).toBeUndefined()
+    await waitFor(
+      () => t.server.repos.inventory.getDevice(user.userId, device.id) !== undefined,
+      'the terminal',
+    )
+    expect(t.server.repos.inventory.getStore(user.userId, store.id)?.name).toBe('Облачный магазин')
+    expect(t.server.repos.inventory.getDevice(user.userId, device.id)?.storeUuid).toBe(store.id)
     expect(JSON.stringify(t.logs)).not.toContain(user.token)
   })
 
@@ -109,7 +112,7 @@ describe('the example app and the Evotor cloud', () => {
     cloud.seed(user.userId, { documents: [missed!, ...rest] })
     const report = await t.server.cloud!.reconcileAll()
     expect(report).toMatchObject({ users: 1, documents: 5, inserted: 5, failed: 0 })
-    const stored = t.server.repos.documents.get(store.id, missed!.id)
+    const stored = t.server.repos.documents.get(user.userId, store.id, missed!.id)
     expect(stored?.type).toBe('SELL')
     expect(stored?.deviceUuid).toBe(device.id)
     expect(documentCount(t)).toBe(5)

@@ -74,7 +74,7 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
       (await call(t.url, 'POST', '/api/v1/subscription/event', { auth: appAuth, body: subscriptionCreated }))
         .status,
     ).toBe(200)
-    expect(t.server.repos.subscriptions.get(subscriptionId)?.state).toBe('CREATED')
+    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.state).toBe('CREATED')
 
     const installed = buildInstallationEvent('ApplicationInstalled', { userId })
     expect(
@@ -95,8 +95,8 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
       expect(answer.status, path).toBe(200)
       expect(answer.text).toBe('')
     }
-    expect(t.server.repos.inventory.getStore(storeUuid)?.name).toBe('Магазин у дома')
-    expect(t.server.repos.inventory.getDevice(deviceUuid)?.timezoneOffset).toBe(3 * 3600_000)
+    expect(t.server.repos.inventory.getStore(userId, storeUuid)?.name).toBe('Магазин у дома')
+    expect(t.server.repos.inventory.getDevice(userId, deviceUuid)?.timezoneOffset).toBe(3 * 3600_000)
 
     const products = buildProducts({ barcode })
     const productsPath = `/api/v1/inventories/stores/${storeUuid}/products`

@@ -64,7 +64,7 @@ describe('subscription events', () => {
     expect((await early).status).toBe(200)
 
     expect(appliedOrder(subscriptionId)).toEqual([1, 2, 3])
-    expect(t.server.repos.subscriptions.get(subscriptionId)).toMatchObject({
+    expect(t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
       state: 'ACTIVATED',
       lastSequenceNumber: 3,
     })
@@ -111,12 +111,12 @@ describe('subscription events', () => {
     const tooEarly = await send(event('SubscriptionTerminated', 3))
     expect(tooEarly.status).toBe(503)
     expect(tooEarly.headers.get('retry-after')).toBe('60')
-    expect(t.server.repos.subscriptions.get(subscriptionId)?.lastSequenceNumber).toBe(1)
+    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.lastSequenceNumber).toBe(1)
 
     expect((await send(event('SubscriptionActivated', 2))).status).toBe(200)
     expect((await send(event('SubscriptionTerminated', 3))).status).toBe(200)
     expect(appliedOrder(subscriptionId)).toEqual([1, 2, 3])
-    expect(t.server.repos.subscriptions.get(subscriptionId)?.state).toBe('TERMINATED')
+    expect(t.server.repos.subscriptions.get(userId, subscriptionId)?.state).toBe('TERMINATED')
   })
   it('an event of an unknown type or with a broken field is acknowledged, kept in order and stored', async () => {
     const { userId } = await newUser()
@@ -142,7 +142,7 @@ describe('subscription events', () => {
       ).status,
     ).toBe(200)
 
-    expect(t.server.repos.subscriptions.get(subscriptionId)).toMatchObject({
+    expect(t.server.repos.subscriptions.get(userId, subscriptionId)).toMatchObject({
       state: 'ACTIVATED',
       lastSequenceNumber: 3,
     })
@@ -186,7 +186,7 @@ describe('receipts and inventory', () => {
   })
 
   it('a store renamed A -> B -> A ends as A (upserts are re-applied, not de-duplicated by body)', async () => {
-    const { token } = await newUser()
+    const { userId, token } = await newUser()
     const storeUuid = randomEvotorUuid()
     for (const name of ['A', 'B', 'A']) {
       const answer = await call(t.url, 'PUT', '/api/v1/inventories/stores', {
@@ -195,6 +195,6 @@ describe('receipts and inventory', () => {
       })
       expect(answer.status).toBe(200)
     }
-    expect(t.server.repos.inventory.getStore(storeUuid)?.name).toBe('A')
+    expect(t.server.repos.inventory.getStore(userId, storeUuid)?.name).toBe('A')
   })
 })

@@ -39,10 +39,10 @@ async function appWithGate(shutdownTimeoutMs: number, shutdownGraceMs = 5_000) {
   return { t, token, receipt, reached, open }
 }
 
-function storedReceipt(id: string) {
+function storedReceipt(userId: string, id: string) {
   const db = openDatabase({ path: dir.file('app.sqlite') })
   try {
-    return createRepositories({ db: db.sqlite }).receipts.get(id)
+    return createRepositories({ db: db.sqlite }).receipts.get(userId, id)
   } finally {
     db.close()
   }
@@ -69,7 +69,7 @@ describe('graceful shutdown', () => {
     await closed
     expect(t.server.db.sqlite.open).toBe(false)
     expect(t.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
-    expect(storedReceipt(receipt.data.id)?.userId).toBe(receipt.userId)
+    expect(storedReceipt(receipt.userId as string, receipt.data.id)?.userId).toBe(receipt.userId)
   })
 
   it('a handler still running after the timeout: its connection is cut, the database stays open until it ends', async () => {
@@ -91,7 +91,7 @@ describe('graceful shutdown', () => {
     expect(t.server.db.sqlite.open).toBe(false)
     expect(JSON.stringify(t.logs)).not.toContain('The database connection is not open')
     expect(t.logs.filter((l) => l.level === 'error')).toEqual([])
-    expect(storedReceipt(receipt.data.id)?.userId).toBe(receipt.userId)
+    expect(storedReceipt(receipt.userId as string, receipt.data.id)?.userId).toBe(receipt.userId)
   })
 
   it('a handler that never ends: the database is closed anyway after the grace period', async () => {

@@ -109,7 +109,7 @@ describe('installations', () => {
     // Handed out before the uninstall happened (the fixture's events are of 2017-08-31).
     t.clock.set('2017-08-31T08:30:00.000Z')
     t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
-    const first = t.repos.installations.applyEvent(installed)
+    const first = t.repos.installations.applyEvent(USER, installed)
     expect(first).toMatchObject({
       duplicate: false,
       applied: true,
@@ -118,7 +118,7 @@ describe('installations', () => {
     })
     expect(t.repos.installations.isInstalled(USER)).toBe(true)
     expect(t.repos.userTokens.lookup('user-token')).toBeDefined()
-    const second = t.repos.installations.applyEvent(uninstalled)
+    const second = t.repos.installations.applyEvent(USER, uninstalled)
     expect(second).toMatchObject({ applied: true, revokedTokens: 1, installation: { installed: false } })
     expect(second.installation?.uninstalledAt).toBe('2017-08-31T08:38:20.000Z')
     expect(t.repos.installations.isInstalled(USER)).toBe(false)
@@ -133,7 +133,10 @@ describe('installations', () => {
     t.clock.set('2017-08-31T08:40:00.000Z')
     expect(t.repos.userTokens.deliverActive(USER)?.deliveredAt).toBe('2017-08-31T08:40:00.000Z')
     t.clock.set('2017-08-31T09:00:00.000Z')
-    expect(t.repos.installations.applyEvent(uninstalled)).toMatchObject({ applied: true, revokedTokens: 0 })
+    expect(t.repos.installations.applyEvent(USER, uninstalled)).toMatchObject({
+      applied: true,
+      revokedTokens: 0,
+    })
     expect(t.repos.userTokens.lookup('user-token')?.userId).toBe(USER)
     // Handed out again by a retried create is just as protected.
     expect(t.repos.userTokens.saveIfNoneActive(USER, 'other').token.deliveredAt).toBe(
@@ -145,7 +148,7 @@ describe('installations', () => {
       id: 'c99fbf70-6307-4acc-b61c-741ee9eef6c0',
       timestamp: Date.parse('2017-08-31T09:30:00Z'),
     }
-    expect(t.repos.installations.applyEvent(later)).toMatchObject({ applied: true, revokedTokens: 1 })
+    expect(t.repos.installations.applyEvent(USER, later)).toMatchObject({ applied: true, revokedTokens: 1 })
     expect(t.repos.userTokens.lookup('user-token')).toBeUndefined()
   })
 
@@ -153,17 +156,20 @@ describe('installations', () => {
     t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
     t.clock.advance(1000)
     const { timestamp: _omitted, ...undated } = { ...uninstalled, id: 'd99fbf70-6307-4acc-b61c-741ee9eef6c0' }
-    expect(t.repos.installations.applyEvent(undated)).toMatchObject({ applied: true, revokedTokens: 1 })
+    expect(t.repos.installations.applyEvent(USER, undated)).toMatchObject({ applied: true, revokedTokens: 1 })
     expect(t.repos.userTokens.lookup('user-token')).toBeUndefined()
   })
 
   it('ignores duplicates and events older than the last applied one', () => {
-    expect(t.repos.installations.applyEvent(uninstalled).applied).toBe(true)
-    expect(t.repos.installations.applyEvent(uninstalled)).toMatchObject({ duplicate: true, applied: false })
-    const late = t.repos.installations.applyEvent(installed)
+    expect(t.repos.installations.applyEvent(USER, uninstalled).applied).toBe(true)
+    expect(t.repos.installations.applyEvent(USER, uninstalled)).toMatchObject({
+      duplicate: true,
+      applied: false,
+    })
+    const late = t.repos.installations.applyEvent(USER, installed)
     expect(late).toMatchObject({ duplicate: false, applied: false, installation: { installed: false } })
     t.reopen()
-    expect(t.repos.installations.applyEvent(installed).duplicate).toBe(true)
+    expect(t.repos.installations.applyEvent(USER, installed).duplicate).toBe(true)
     expect(t.repos.installations.get(USER, '1eaca77f-1579-5078-a123-83c892348acd')?.installed).toBe(false)
   })
 })

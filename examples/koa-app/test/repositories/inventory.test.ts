@@ -37,19 +37,19 @@ describe('stores, devices, employees', () => {
     t.repos.inventory.upsertDevices(USER, devices)
     t.repos.inventory.upsertEmployees(USER, employees)
 
-    const store = t.repos.inventory.getStore('20170228-f4f1-401b-80fa-9ecca8451ffb')
+    const store = t.repos.inventory.getStore(USER, '20170228-f4f1-401b-80fa-9ecca8451ffb')
     expect(store).toMatchObject({
       uuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB',
       userId: USER,
       name: 'Мой магазин',
     })
     expect(store?.raw).toEqual(stores[0])
-    expect(t.repos.inventory.getDevice('20170222-d58c-40e0-8051-b53adff38860')).toMatchObject({
+    expect(t.repos.inventory.getDevice(USER, '20170222-d58c-40e0-8051-b53adff38860')).toMatchObject({
       uuid: '20170222-D58C-40E0-8051-B53ADFF38860',
       storeUuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB',
       timezoneOffset: 10800000,
     })
-    expect(t.repos.inventory.getEmployee('20170222-5670-4067-8017-FF5F40F1A23E')).toMatchObject({
+    expect(t.repos.inventory.getEmployee(USER, '20170222-5670-4067-8017-FF5F40F1A23E')).toMatchObject({
       name: 'Иван',
       lastName: 'Иванов',
       role: 'CASHIER',
@@ -64,7 +64,7 @@ describe('stores, devices, employees', () => {
         address: null,
       } as InventoryEntityInput,
     ])
-    const renamed = t.repos.inventory.getStore('20170228-F4F1-401B-80FA-9ECCA8451FFB')
+    const renamed = t.repos.inventory.getStore(USER, '20170228-F4F1-401B-80FA-9ECCA8451FFB')
     expect(renamed).toMatchObject({
       name: 'Новое имя',
       address: null,
@@ -73,27 +73,31 @@ describe('stores, devices, employees', () => {
     expect(t.repos.inventory.listStores(USER)).toHaveLength(1)
   })
 
-  it("another user's delivery of the same uuid does not take over or change the row", () => {
+  it("another user's delivery of the same uuid is that user's own row: the first user's row is untouched", () => {
     const uuid = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
     expect(t.repos.inventory.upsertStores(USER, [{ uuid, name: 'A' } as InventoryEntityInput])).toBe(1)
     expect(t.repos.inventory.upsertDevices(USER, [{ uuid, name: 'kassa' } as InventoryEntityInput])).toBe(1)
     expect(t.repos.inventory.upsertEmployees(USER, [{ uuid, name: 'Иван' } as InventoryEntityInput])).toBe(1)
     t.clock.advance(1000)
-    const forged = { uuid: uuid.toLowerCase(), name: 'stolen' } as InventoryEntityInput
-    expect(t.repos.inventory.upsertStores(OTHER, [forged])).toBe(0)
-    expect(t.repos.inventory.upsertDevices(OTHER, [forged])).toBe(0)
-    expect(t.repos.inventory.upsertEmployees(OTHER, [forged])).toBe(0)
-    expect(t.repos.inventory.getStore(uuid)).toMatchObject({
+    const other = { uuid: uuid.toLowerCase(), name: 'other' } as InventoryEntityInput
+    expect(t.repos.inventory.upsertStores(OTHER, [other])).toBe(1)
+    expect(t.repos.inventory.upsertDevices(OTHER, [other])).toBe(1)
+    expect(t.repos.inventory.upsertEmployees(OTHER, [other])).toBe(1)
+    expect(t.repos.inventory.getStore(USER, uuid)).toMatchObject({
       userId: USER,
       name: 'A',
       updatedAt: '2024-05-01T10:00:00.000Z',
     })
-    expect(t.repos.inventory.getDevice(uuid)).toMatchObject({ userId: USER, name: 'kassa' })
-    expect(t.repos.inventory.getEmployee(uuid)).toMatchObject({ userId: USER, name: 'Иван' })
-    expect(t.repos.inventory.listStores(OTHER)).toEqual([])
-    // The owner still updates it.
+    expect(t.repos.inventory.getDevice(USER, uuid)).toMatchObject({ userId: USER, name: 'kassa' })
+    expect(t.repos.inventory.getEmployee(USER, uuid)).toMatchObject({ userId: USER, name: 'Иван' })
+    expect(t.repos.inventory.getStore(OTHER, uuid)).toMatchObject({ userId: OTHER, name: 'other' })
+    expect(t.repos.inventory.getDevice(OTHER, uuid)).toMatchObject({ userId: OTHER, name: 'other' })
+    expect(t.repos.inventory.getEmployee(OTHER, uuid)).toMatchObject({ userId: OTHER, name: 'other' })
+    expect(t.repos.inventory.listStores(OTHER).map((x) => x.name)).toEqual(['other'])
+    // Each owner updates only their own row.
     expect(t.repos.inventory.upsertStores(USER, [{ uuid, name: 'B' } as InventoryEntityInput])).toBe(1)
-    expect(t.repos.inventory.getStore(uuid)?.name).toBe('B')
+    expect(t.repos.inventory.getStore(USER, uuid)?.name).toBe('B')
+    expect(t.repos.inventory.getStore(OTHER, uuid)?.name).toBe('other')
   })
 
   it('writes a batch atomically: one bad item writes nothing', () => {
@@ -102,7 +106,7 @@ describe('stores, devices, employees', () => {
       { uuid: null, name: 'b' },
     ] as unknown as InventoryEntityInput[]
     expect(() => t.repos.inventory.upsertStores(USER, bad)).toThrow()
-    expect(t.repos.inventory.getStore('ok-1')).toBeUndefined()
+    expect(t.repos.inventory.getStore(USER, 'ok-1')).toBeUndefined()
   })
 })
 
@@ -145,25 +149,32 @@ describe('products', () => {
     ])
     expect(t.repos.products.findByBarcode({ userId: USER }, '2000000000060')).toBeUndefined()
     expect(t.repos.products.findByBarcode({ userId: USER }, '4600000000001')?.name).toBe('Сидр 2')
-    expect(t.repos.products.get(STORE, first.uuid)?.barCodes).toEqual(['4600000000001'])
+    expect(t.repos.products.get(USER, STORE, first.uuid)?.barCodes).toEqual(['4600000000001'])
   })
 })
 
 describe('products of two users', () => {
-  it("another user's delivery of the same (store, uuid) changes neither the product nor its codes", () => {
+  it("another user's delivery of the same (store, uuid) is their own product: neither the first product nor its codes change", () => {
     const [first] = fixture<ProductInput[]>(
       'spec/partner_v1_inventories_stores_storeUuid_products.POST.request.json',
     )
     if (!first) throw new Error('fixture')
     expect(t.repos.products.upsert(USER, STORE, [first])).toBe(1)
-    const forged = { ...first, name: 'stolen', barCodes: ['4600000000099'] } as ProductInput
-    expect(t.repos.products.upsert(OTHER, STORE.toLowerCase(), [forged])).toBe(0)
-    expect(t.repos.products.get(STORE, first.uuid)).toMatchObject({
+    const other = { ...first, name: 'other', barCodes: ['4600000000099'] } as ProductInput
+    expect(t.repos.products.upsert(OTHER, STORE.toLowerCase(), [other])).toBe(1)
+    expect(t.repos.products.get(USER, STORE, first.uuid)).toMatchObject({
       userId: USER,
       name: 'Сидр',
       barCodes: ['2000000000060'],
     })
-    expect(t.repos.products.findByBarcode({ userId: OTHER }, '4600000000099')).toBeUndefined()
+    expect(t.repos.products.get(OTHER, STORE, first.uuid)).toMatchObject({
+      userId: OTHER,
+      name: 'other',
+      barCodes: ['4600000000099'],
+    })
+    expect(t.repos.products.findByBarcode({ userId: USER }, '4600000000099')).toBeUndefined()
+    expect(t.repos.products.findByBarcode({ userId: OTHER }, '2000000000060')).toBeUndefined()
+    expect(t.repos.products.findByBarcode({ userId: OTHER }, '4600000000099')?.name).toBe('other')
     expect(t.repos.products.findByBarcode({ userId: USER }, '2000000000060')?.name).toBe('Сидр')
   })
 })
@@ -175,7 +186,7 @@ describe('documents', () => {
     )
     expect(t.repos.documents.insert(USER, STORE, docs)).toEqual({ inserted: 1, duplicates: 0 })
     expect(t.repos.documents.insert(USER, STORE, docs)).toEqual({ inserted: 0, duplicates: 1 })
-    const doc = t.repos.documents.get(STORE, '175d8ae9-79db-4588-a65a-8f0613e2d0ff')
+    const doc = t.repos.documents.get(USER, STORE, '175d8ae9-79db-4588-a65a-8f0613e2d0ff')
     expect(doc).toMatchObject({
       type: 'SELL',
       deviceUuid: '5a188de4-49b8-4cb4-800e-eb6b5202437e',
@@ -192,7 +203,7 @@ describe('receipts', () => {
   it('stores a receipt once and counts it once', () => {
     expect(t.repos.receipts.insert(USER, [receipt('r1')])).toEqual({ inserted: 1, duplicates: 0 })
     expect(t.repos.receipts.insert(USER, [receipt('r1')])).toEqual({ inserted: 0, duplicates: 1 })
-    expect(t.repos.receipts.get('r1')).toMatchObject({
+    expect(t.repos.receipts.get(USER, 'r1')).toMatchObject({
       eventId: 'event-r1',
       storeId: STORE,
       deviceId: '1022722e-9441-4beb-beae-c6bc5e7af30d',
@@ -200,7 +211,10 @@ describe('receipts', () => {
       totalAmount: '123.12',
       type: 'SELL',
     })
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 1, total: '123.12' })
+    expect(t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({
+      count: 1,
+      total: '123.12',
+    })
   })
 
   it('sums decimal totals exactly and subtracts refunds', () => {
@@ -209,9 +223,9 @@ describe('receipts', () => {
       receipt('b', { totalAmount: '0.2' }),
       receipt('c', { totalAmount: 0.05, type: 'PAYBACK' }),
     ])
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 3, total: '0.25' })
+    expect(t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({ count: 3, total: '0.25' })
     t.repos.receipts.insert(USER, [receipt('d', { totalAmount: 0.05 })])
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).total).toBe('0.30')
+    expect(t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd).total).toBe('0.30')
   })
 
   it('is a sales summary: SELL added, PAYBACK subtracted, purchases (BUY, BUYBACK) and unknown types left out', () => {
@@ -223,17 +237,41 @@ describe('receipts', () => {
       receipt('unknown', { totalAmount: 7, type: 'SOMETHING_NEW' }),
       receipt('untyped', { totalAmount: 9, type: null }),
     ])
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 2, total: '100.00' })
+    expect(t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({
+      count: 2,
+      total: '100.00',
+    })
   })
 
-  it('stores amounts with at most 8 fraction digits, so a hostile scale cannot blow up the sum', () => {
+  it('stores amounts exactly, whatever their precision, and sums them exactly', () => {
     t.repos.receipts.insert(USER, [
-      receipt('long', { totalAmount: `1.${'0'.repeat(100_000)}1` }),
-      receipt('round', { totalAmount: '0.123456789' }),
+      receipt('huge', { totalAmount: '12345678901234567890.123456789' }),
+      receipt('long', { totalAmount: `1.${'0'.repeat(500)}1` }),
+      receipt('exp', { totalAmount: '1.5e3' }),
+      receipt('tiny', { totalAmount: 5e-324 }),
     ])
-    expect(t.repos.receipts.get('long')?.totalAmount).toBe('1.00000000')
-    expect(t.repos.receipts.get('round')?.totalAmount).toBe('0.12345679')
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).total).toBe('1.12345679')
+    expect(t.repos.receipts.get(USER, 'huge')?.totalAmount).toBe('12345678901234567890.123456789')
+    expect(t.repos.receipts.get(USER, 'long')?.totalAmount).toBe(`1.${'0'.repeat(500)}1`)
+    expect(t.repos.receipts.get(USER, 'exp')?.totalAmount).toBe('1500')
+    expect(t.repos.receipts.get(USER, 'tiny')?.totalAmount).toBe(`0.${'0'.repeat(323)}5`)
+    const total = t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)
+    expect(total.count).toBe(4)
+    expect(total.total).toBe(`12345678901234569391.123456789${'0'.repeat(314)}5${'0'.repeat(176)}1`)
+  })
+
+  it('refuses a receipt whose amount cannot be kept exactly, and stores none of the batch', () => {
+    const tooLong = receipt('bad', { totalAmount: '1e-100000' })
+    expect(() => t.repos.receipts.insert(USER, [receipt('good'), tooLong])).toThrow(
+      /receipts\[1\]\.data\.totalAmount/,
+    )
+    expect(t.repos.receipts.get(USER, 'good')).toBeUndefined()
+  })
+
+  it('takes the items when a receipt has no totalAmount: never NULL, never 0 for a priced receipt', () => {
+    t.repos.receipts.insert(USER, [
+      receipt('items', { totalAmount: undefined, items: [{ sumPrice: '1.10' }, { sumPrice: 2 }] }),
+    ])
+    expect(t.repos.receipts.get(USER, 'items')?.totalAmount).toBe('3.10')
   })
 
   it('summarises one store and one day only, case-insensitively on the store id', () => {
@@ -244,25 +282,40 @@ describe('receipts', () => {
       receipt('tomorrow', { dateTime: '2017-06-08T00:00:00Z', totalAmount: 1 }),
       receipt('msk-evening', { dateTime: '2017-06-08T02:30:00+0300', totalAmount: 2 }),
     ])
-    t.repos.receipts.insert(OTHER, [receipt('foreign', { totalAmount: 100 })])
-    expect(t.repos.receipts.storeSummary(STORE.toLowerCase(), dayStart, dayEnd, { userId: USER })).toEqual({
+    t.repos.receipts.insert(OTHER, [
+      receipt('foreign', { totalAmount: 100 }),
+      receipt('in', { totalAmount: 5 }),
+    ])
+    expect(t.repos.receipts.storeSummary(USER, STORE.toLowerCase(), dayStart, dayEnd)).toEqual({
       count: 2,
       total: '12.00',
     })
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd).count).toBe(3)
-    expect(t.repos.receipts.storeSummary('nothing', dayStart, dayEnd)).toEqual({ count: 0, total: '0.00' })
+    // The same receipt id under another user is another receipt, summarised for that user only.
+    expect(t.repos.receipts.storeSummary(OTHER, STORE, dayStart, dayEnd)).toEqual({
+      count: 2,
+      total: '105.00',
+    })
+    expect(t.repos.receipts.get(USER, 'in')?.totalAmount).toBe('10')
+    expect(t.repos.receipts.get(OTHER, 'in')?.totalAmount).toBe('5')
+    expect(t.repos.receipts.storeSummary(USER, 'nothing', dayStart, dayEnd)).toEqual({
+      count: 0,
+      total: '0.00',
+    })
   })
 
   it('rejects a batch with a receipt without data.id and writes none of it', () => {
     const bad = { id: 'e', data: { totalAmount: 1 } } as unknown as ReceiptEventInput
     expect(() => t.repos.receipts.insert(USER, [receipt('good'), bad])).toThrow(/receipts\[1\]\.data\.id/)
-    expect(t.repos.receipts.get('good')).toBeUndefined()
+    expect(t.repos.receipts.get(USER, 'good')).toBeUndefined()
   })
 
   it('keeps receipts across a restart', () => {
     t.repos.receipts.insert(USER, [receipt('r1')])
     t.reopen()
     expect(t.repos.receipts.insert(USER, [receipt('r1')]).duplicates).toBe(1)
-    expect(t.repos.receipts.storeSummary(STORE, dayStart, dayEnd)).toEqual({ count: 1, total: '123.12' })
+    expect(t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({
+      count: 1,
+      total: '123.12',
+    })
   })
 })

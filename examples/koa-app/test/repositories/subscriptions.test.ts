@@ -25,7 +25,7 @@ afterEach(() => t.cleanup())
 describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
   it('follows created -> activated -> terminated -> renewed', () => {
     const subs = t.repos.subscriptions
-    const created = subs.applyEvent(event('SubscriptionCreated', 1)).subscription
+    const created = subs.applyEvent(USER, event('SubscriptionCreated', 1)).subscription
     expect(created).toMatchObject({
       state: 'CREATED',
       userId: USER,
@@ -35,11 +35,12 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
       lastSequenceNumber: 1,
       terminationRequested: false,
     })
-    const activated = subs.applyEvent(event('SubscriptionActivated', 2)).subscription
+    const activated = subs.applyEvent(USER, event('SubscriptionActivated', 2)).subscription
     expect(activated.state).toBe('ACTIVATED')
     expect(activated.nextBillingDate).toBe('2017-04-23T00:48:38.000Z')
-    expect(subs.applyEvent(event('SubscriptionTerminated', 3)).subscription.state).toBe('TERMINATED')
+    expect(subs.applyEvent(USER, event('SubscriptionTerminated', 3)).subscription.state).toBe('TERMINATED')
     const renewed = subs.applyEvent(
+      USER,
       event('SubscriptionRenewed', 4, { nextBillingDate: '2017-05-23T00:48:38.000+0000' }),
     ).subscription
     expect(renewed.state).toBe('ACTIVATED')
@@ -49,20 +50,21 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
 
   it('terminates straight from CREATED (unpaid trial) and keeps the state on Activated afterwards', () => {
     const subs = t.repos.subscriptions
-    subs.applyEvent(event('SubscriptionCreated', 1))
-    expect(subs.applyEvent(event('SubscriptionTerminated', 2)).subscription.state).toBe('TERMINATED')
-    expect(subs.applyEvent(event('SubscriptionActivated', 3)).subscription.state).toBe('TERMINATED')
+    subs.applyEvent(USER, event('SubscriptionCreated', 1))
+    expect(subs.applyEvent(USER, event('SubscriptionTerminated', 2)).subscription.state).toBe('TERMINATED')
+    expect(subs.applyEvent(USER, event('SubscriptionActivated', 3)).subscription.state).toBe('TERMINATED')
   })
 
   it('TermsChanged updates plan and devices, TerminationRequested sets the flag, AddonsUpdated stores addons', () => {
     const subs = t.repos.subscriptions
-    subs.applyEvent(event('SubscriptionCreated', 1))
-    subs.applyEvent(event('SubscriptionActivated', 2))
+    subs.applyEvent(USER, event('SubscriptionCreated', 1))
+    subs.applyEvent(USER, event('SubscriptionActivated', 2))
     const changed = subs.applyEvent(
+      USER,
       event('SubscriptionTermsChanged', 3, { planId: 'pro', deviceNumber: 3 }),
     ).subscription
     expect(changed).toMatchObject({ state: 'ACTIVATED', planId: 'pro', deviceNumber: 3 })
-    const partial = subs.applyEvent({
+    const partial = subs.applyEvent(USER, {
       subscriptionId: SUB,
       userId: USER,
       type: 'SubscriptionTermsChanged',
@@ -70,24 +72,27 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
       deviceNumber: 5,
     })
     expect(partial.subscription).toMatchObject({ planId: 'pro', deviceNumber: 5 })
-    const requested = subs.applyEvent(event('SubscriptionTerminationRequested', 5)).subscription
+    const requested = subs.applyEvent(USER, event('SubscriptionTerminationRequested', 5)).subscription
     expect(requested).toMatchObject({ state: 'ACTIVATED', terminationRequested: true })
     const addons = subs.applyEvent(
+      USER,
       event('AddonsUpdated', 6, { addons: [{ id: 'extra', quantity: 2 }] }),
     ).subscription
     expect(addons.addons).toEqual([{ id: 'extra', quantity: 2 }])
-    expect(subs.applyEvent(event('SubscriptionRenewed', 7)).subscription.terminationRequested).toBe(false)
+    expect(subs.applyEvent(USER, event('SubscriptionRenewed', 7)).subscription.terminationRequested).toBe(
+      false,
+    )
   })
 
   it('ignores duplicates: a re-delivered event changes nothing', () => {
     const subs = t.repos.subscriptions
-    subs.applyEvent(event('SubscriptionCreated', 1))
-    subs.applyEvent(event('SubscriptionActivated', 2))
-    subs.applyEvent(event('SubscriptionTerminated', 3))
-    const again = subs.applyEvent(event('SubscriptionActivated', 2))
+    subs.applyEvent(USER, event('SubscriptionCreated', 1))
+    subs.applyEvent(USER, event('SubscriptionActivated', 2))
+    subs.applyEvent(USER, event('SubscriptionTerminated', 3))
+    const again = subs.applyEvent(USER, event('SubscriptionActivated', 2))
     expect(again.duplicate).toBe(true)
     expect(again.subscription.state).toBe('TERMINATED')
-    expect(subs.get(SUB)?.lastSequenceNumber).toBe(3)
+    expect(subs.get(USER, SUB)?.lastSequenceNumber).toBe(3)
   })
 
   it('ends in the in-order state whatever the arrival order', () => {
@@ -104,8 +109,8 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
       [2, 4, 0, 1, 3, 1, 4],
     ]
     const inOrder = (() => {
-      for (const e of order) t.repos.subscriptions.applyEvent(e)
-      return t.repos.subscriptions.get(SUB)
+      for (const e of order) t.repos.subscriptions.applyEvent(USER, e)
+      return t.repos.subscriptions.get(USER, SUB)
     })()
     expect(inOrder).toMatchObject({
       state: 'ACTIVATED',
@@ -117,9 +122,9 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
       const id = `sub-${i}`
       for (const index of permutation) {
         const e = order[index]
-        if (e) t.repos.subscriptions.applyEvent({ ...e, subscriptionId: id })
+        if (e) t.repos.subscriptions.applyEvent(USER, { ...e, subscriptionId: id })
       }
-      const got = t.repos.subscriptions.get(id)
+      const got = t.repos.subscriptions.get(USER, id)
       expect(got).toMatchObject({ state: 'ACTIVATED', planId: 'pro', deviceNumber: 2, lastSequenceNumber: 5 })
       expect(got?.lastEvent.type).toBe('SubscriptionRenewed')
     }
@@ -127,10 +132,10 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
 
   it('accepts lower-camel type names and stores unknown types without a state change', () => {
     const subs = t.repos.subscriptions
-    const created = subs.applyEvent({ ...event('SubscriptionCreated', 1), type: 'subscriptionCreated' })
+    const created = subs.applyEvent(USER, { ...event('SubscriptionCreated', 1), type: 'subscriptionCreated' })
     expect(created.known).toBe(true)
     expect(created.subscription.state).toBe('CREATED')
-    const unknown = subs.applyEvent({
+    const unknown = subs.applyEvent(USER, {
       subscriptionId: SUB,
       userId: USER,
       type: 'SubscriptionCancelled',
@@ -141,15 +146,15 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
   })
 
   it('survives a restart and lists per user', () => {
-    t.repos.subscriptions.applyEvent(event('SubscriptionCreated', 1))
-    t.repos.subscriptions.applyEvent(event('SubscriptionActivated', 2))
+    t.repos.subscriptions.applyEvent(USER, event('SubscriptionCreated', 1))
+    t.repos.subscriptions.applyEvent(USER, event('SubscriptionActivated', 2))
     t.reopen()
-    expect(t.repos.subscriptions.get(SUB.toUpperCase())?.state).toBe('ACTIVATED')
-    expect(t.repos.subscriptions.applyEvent(event('SubscriptionActivated', 2)).duplicate).toBe(true)
+    expect(t.repos.subscriptions.get(USER, SUB.toUpperCase())?.state).toBe('ACTIVATED')
+    expect(t.repos.subscriptions.applyEvent(USER, event('SubscriptionActivated', 2)).duplicate).toBe(true)
     expect(t.repos.subscriptions.listForUser(USER).map((s) => s.subscriptionId)).toEqual([SUB])
   })
 
   it('rejects a non-integer sequence number', () => {
-    expect(() => t.repos.subscriptions.applyEvent(event('SubscriptionCreated', 1.5))).toThrow(TypeError)
+    expect(() => t.repos.subscriptions.applyEvent(USER, event('SubscriptionCreated', 1.5))).toThrow(TypeError)
   })
 })
