@@ -18,6 +18,7 @@ export default defineConfig([
       fetch: 'src/adapters/fetch.ts',
       testing: 'src/testing/index.ts',
       redis: 'src/stores/redis.ts',
+      client: 'src/client/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

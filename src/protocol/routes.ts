@@ -79,6 +79,7 @@ const USER_FIELDS = [['userId'], ['userUuid']] as const // §6.1–6.3, legacy `
 const EVENT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §6.5, §6.6
 const RECEIPT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §9.6, each receipt
 const DOCUMENT_USER_FIELDS = [['userId']] as const // §9.5 `document2.userId`, when sent
+const V2_INVENTORY_USER_FIELDS = [['user_id']] as const // v2 snake_case stores/devices/… (cloud.ts), each item
 
 /**
  * Every Evotor → partner webhook, keyed by the handler name.
@@ -162,7 +163,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: StoresSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
   },
   devices: {
     method: 'PUT',
@@ -172,7 +173,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: DevicesSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
   },
   employees: {
     method: 'PUT',
@@ -182,7 +183,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: EmployeesSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
   },
   products: {
     method: 'POST',
@@ -192,7 +193,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: ProductsSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
   },
   documents: {
     method: 'PUT',

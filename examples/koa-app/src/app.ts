@@ -6,6 +6,7 @@ import { evotorProxy, evotorWebhooks } from 'evotor-partner/koa'
 import Koa, { type Context, type Next } from 'koa'
 import { koaBody } from 'koa-body'
 import { createPartnerTokens, type PartnerTokens } from './auth.js'
+import type { CloudSync } from './cloud-sync.js'
 import type { BasicCredential } from './config.js'
 import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** Body limit of the tRPC route in bytes (default 1 MiB; webhooks use the library's limit). */
   trpcBodyLimit?: number
   hooks?: AppHooks
+  /** The Evotor cloud sync (cloud-sync.ts), when `EVOTOR_CLOUD_URL` is set. */
+  cloud?: CloudSync | undefined
   /** Clock of `store.summary`. */
   now?: () => Date
   /**
@@ -130,7 +133,7 @@ function errorsAsJson(logger: Logger) {
   }
 }
 
-function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
+function trpcHandler(repos: Repositories, now: () => Date, logger: Logger, cloud: CloudSync | undefined) {
   return async function serveTrpc(ctx: Context): Promise<void> {
     const headers = new Headers()
     for (const [name, value] of Object.entries(ctx.headers)) {
@@ -155,7 +158,7 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
       router: appRouter,
       // The terminal JS SDK has get/post only: queries may come as POST too (protocol §2.2).
       allowMethodOverride: true,
-      createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now }),
+      createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now, cloud }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') logger.error('trpc procedure failed', { path, error })
       },
@@ -209,6 +212,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
+    cloud: deps.cloud,
   })
   const proxy = createEvotorProxy({
     userTokens: tokens.verifier,
@@ -240,7 +244,7 @@ export function createApp(deps: AppDeps): PartnerApp {
       textTypes: ['*/*'],
       textLimit: deps.trpcBodyLimit ?? 1024 * 1024,
     }),
-    trpcHandler(repos, now, logger),
+    trpcHandler(repos, now, logger, deps.cloud),
   )
 
   const tracker = inFlightTracker()

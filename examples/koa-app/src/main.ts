@@ -2,6 +2,8 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { createApp } from './app.js'
+import { loadCloudConfig } from './cloud-config.js'
+import { type CloudSync, createCloudSync } from './cloud-sync.js'
 import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
 import { type AppDb, openAppDb } from './database/index.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
@@ -31,6 +33,8 @@ export interface StartServerOptions {
   holdMs?: number
   hooks?: AppHooks
   now?: () => Date
+  /** Started with `start()` when given (default: started when `EVOTOR_CLOUD_URL` is set). */
+  startCloudSync?: boolean
 }
 
 /** A started service. */
@@ -45,6 +49,8 @@ export interface RunningServer {
   readonly db: AppDb
   readonly repos: Repositories
   readonly logger: Logger
+  /** The Evotor cloud sync; `undefined` when `EVOTOR_CLOUD_URL` is unset. */
+  readonly cloud: CloudSync | undefined
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (cut after
    * `shutdownTimeoutMs`), waits up to `shutdownGraceMs` more for handlers still running on the
@@ -98,6 +104,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const data = await openAppDb({ url: config.databaseUrl, path: config.databasePath })
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
+  let cloud: CloudSync | undefined
   try {
     repos = createRepositories({ data })
     const secrets = await resolveSecrets(config, repos.settings)
@@ -112,7 +119,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       )
     }
+    const cloudConfig = loadCloudConfig(options.env ?? process.env)
+    cloud =
+      cloudConfig === undefined
+        ? undefined
+        : createCloudSync({
+            data,
+            repos,
+            logger,
+            config: cloudConfig,
+            ...(options.now === undefined ? {} : { now: options.now }),
+          })
     partner = createApp({
+      cloud,
       data,
       repos,
       appCredential: secrets.appCredential,
@@ -191,6 +210,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             inFlight: partner.inFlight,
           })
         }
+        await cloud?.stop()
         partner.close()
         await data.close()
         logger.info('stopped')
@@ -201,7 +221,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     return closing
   }
 
-  return { url, port, config, data, db: data, repos, logger, close }
+  if (options.startCloudSync !== false) cloud?.start()
+  return { url, port, config, data, db: data, repos, logger, cloud, close }
 }
 
 /**

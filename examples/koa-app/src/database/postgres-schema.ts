@@ -1,5 +1,5 @@
 /**
- * The schema on PostgreSQL: the same tables, columns and keys as SQLite's schema version 3 (see
+ * The schema on PostgreSQL: the same tables, columns and keys as SQLite's schema version 4 (see
  * `MIGRATIONS`), written once for a fresh database. Ids compare without case through the `nocase`
  * ICU collation (SQLite's `COLLATE NOCASE`); exact decimals stay `TEXT`; millisecond clocks are
  * `BIGINT`. `seq` columns stand in for SQLite's `rowid` (insertion order).
@@ -189,5 +189,20 @@ CREATE INDEX idempotency_keys_done ON idempotency_keys (state, updated_at);
 CREATE TABLE subscription_sequences (
   subscription_id TEXT NOT NULL PRIMARY KEY,
   last_handled BIGINT NOT NULL
+);
+
+CREATE TABLE cloud_sync_cursors (
+  user_id TEXT NOT NULL,
+  store_id TEXT NOT NULL COLLATE nocase,
+  cursor TEXT,
+  since_ms BIGINT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (user_id, store_id)
+);
+
+CREATE TABLE cloud_sync_leases (
+  user_id TEXT NOT NULL PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
 );
 `

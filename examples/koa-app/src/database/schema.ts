@@ -139,4 +139,12 @@ export interface Schema {
   }
   idempotency_keys: { key: string; state: 'claimed' | 'done'; lease_until: number; updated_at: number }
   subscription_sequences: { subscription_id: string; last_handled: number }
+  cloud_sync_cursors: {
+    user_id: string
+    store_id: string
+    cursor: string | null
+    since_ms: number
+    updated_at: string
+  }
+  cloud_sync_leases: { user_id: string; owner: string; expires_at: number }
 }
