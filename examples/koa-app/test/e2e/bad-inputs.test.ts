@@ -397,7 +397,7 @@ describe('bad inputs get the protocol errors and write nothing', () => {
     // when it cannot be identified, not stored; only its delivery is remembered as done.
     const acknowledged = c.status === 200
     const except = acknowledged ? (['idempotency_keys'] as const) : []
-    const before = snapshot(t.server, except)
+    const before = await snapshot(t.server, except)
     const warnings = t.logs.filter(
       (l) => l.msg === 'event acknowledged but not stored: it cannot be identified',
     ).length
@@ -416,7 +416,7 @@ describe('bad inputs get the protocol errors and write nothing', () => {
       expect(now.length).toBe(warnings + 1)
     }
     expect(answer.text).not.toContain(token)
-    expect(snapshot(t.server, except)).toBe(before)
+    expect(await snapshot(t.server, except)).toBe(before)
   })
 
   const terminal = () => ({ userId, storeUuid, deviceUuid, token })
@@ -465,10 +465,10 @@ describe('bad inputs get the protocol errors and write nothing', () => {
     { name: 'an unknown procedure', path: '/trpc/nothing', terminal, status: 404 },
   ]
   it.each(proxiedCases)('proxied: $name -> $status', async (c) => {
-    const before = snapshot(t.server)
+    const before = await snapshot(t.server)
     const answer = await proxied(t.url, c.path, c.terminal())
     expect(answer.status).toBe(c.status)
     if (c.code !== undefined) expect(errorCode(answer)).toBe(c.code)
-    expect(snapshot(t.server)).toBe(before)
+    expect(await snapshot(t.server)).toBe(before)
   })
 })

@@ -3,6 +3,26 @@ import type { RouteName } from 'evotor-partner'
 import { buildProxyHeaders } from 'evotor-partner/testing'
 import { type RunningServer, type StartServerOptions, startServer } from '../../src/main.js'
 import { createTempDir, type TempDir } from '../helpers.js'
+import { createTestDatabase } from '../support/postgres.js'
+
+/**
+ * The database the e2e suite runs on: `E2E_DATABASE=postgres` (the `koa-app-postgres` vitest
+ * project) gives every test folder its own fresh PostgreSQL database; otherwise SQLite in the folder.
+ */
+export const DB_KIND: 'sqlite' | 'postgres' = process.env.E2E_DATABASE === 'postgres' ? 'postgres' : 'sqlite'
+
+const databases = new Map<string, Promise<string>>()
+
+/** The `DATABASE_*` variables of a test folder: its PostgreSQL database or its SQLite file. */
+export async function databaseEnv(dir: TempDir): Promise<Record<string, string>> {
+  if (DB_KIND === 'sqlite') return { DATABASE_PATH: dir.file('app.sqlite') }
+  let url = databases.get(dir.path)
+  if (url === undefined) {
+    url = createTestDatabase()
+    databases.set(dir.path, url)
+  }
+  return { DATABASE_URL: await url }
+}
 
 export const APP_TOKEN = 'e2e-app-token-0f1e2d3c4b5a69788796a5b4c3d2e1f0'
 export const USER_TOKEN_SECRET = 'e2e-user-token-secret-that-is-long-enough-0123456789'
@@ -36,7 +56,7 @@ export async function startTestApp(dir: TempDir, options: TestAppOptions = {}): 
     env: {
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
-      DATABASE_PATH: dir.file('app.sqlite'),
+      ...(await databaseEnv(dir)),
       EVOTOR_APP_TOKEN: APP_TOKEN,
       USER_TOKEN_SECRET,
       EVOTOR_PROXY_VERSION: String(proxyVersion),
@@ -173,21 +193,27 @@ const TABLES = [
 export type Table = (typeof TABLES)[number]
 
 /** Row counts of every table. */
-export function rowCounts(server: RunningServer): Record<Table, number> {
+export async function rowCounts(server: RunningServer): Promise<Record<Table, number>> {
   const out = {} as Record<Table, number>
   for (const table of TABLES) {
-    out[table] = server.db.sqliteFile.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number
+    const row = await server.data.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    out[table] = Number(row.n)
   }
   return out
 }
 
 /** A hash of every row of every table: equal before and after means nothing was written. */
-export function snapshot(server: RunningServer, except: readonly Table[] = []): string {
+export async function snapshot(server: RunningServer, except: readonly Table[] = []): Promise<string> {
   const hash = createHash('sha256')
   for (const table of TABLES) {
     if (except.includes(table)) continue
     hash.update(table)
-    hash.update(JSON.stringify(server.db.sqliteFile.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()))
+    // Sorted here, not by rowid: the same on both databases.
+    const rows = (await server.data.db.selectFrom(table).selectAll().execute()).map((r) => JSON.stringify(r))
+    hash.update(JSON.stringify(rows.sort()))
   }
   return hash.digest('hex')
 }

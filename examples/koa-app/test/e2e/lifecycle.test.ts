@@ -167,7 +167,7 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
     })
     expect(webhookAfter.status).toBe(401)
 
-    expect(rowCounts(t.server)).toMatchObject({
+    expect(await rowCounts(t.server)).toMatchObject({
       receipts: 1,
       documents: 1,
       products: 3,
@@ -201,6 +201,6 @@ describe.each([2, 1] as const)('the life of one installation (proxy ver. %i)', (
     expect(again.status).toBe(200)
     expect(again.json).toEqual(first.json)
     // No demo account: credentials are configured (see start-up tests).
-    expect(rowCounts(t.server)).toMatchObject({ partner_accounts: 1, user_tokens: 1 })
+    expect(await rowCounts(t.server)).toMatchObject({ partner_accounts: 1, user_tokens: 1 })
   })
 })

@@ -87,14 +87,14 @@ describe('subscription events', () => {
     expect((await send(activated)).status).toBe(200)
     const terminal = { userId, storeUuid: randomEvotorUuid(), deviceUuid: randomEvotorUuid(), token }
     const before = trpcData(await proxied(t.url, '/trpc/account.state', terminal))
-    const rows = rowCounts(t.server)
+    const rows = await rowCounts(t.server)
     const runs = t.handled.get('subscriptionEvent')
 
     const answers = await Promise.all([send(created), send(activated), send(created)])
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
 
     expect(t.handled.get('subscriptionEvent')).toBe(runs)
-    expect(rowCounts(t.server)).toEqual(rows)
+    expect(await rowCounts(t.server)).toEqual(rows)
     expect(trpcData(await proxied(t.url, '/trpc/account.state', terminal))).toEqual(before)
     expect(before).toMatchObject({
       subscriptions: [{ subscriptionId, state: 'ACTIVATED', lastSequenceNumber: 2 }],
@@ -146,11 +146,12 @@ describe('subscription events', () => {
       state: 'ACTIVATED',
       lastSequenceNumber: 3,
     })
-    const history = t.server.db.sqliteFile
-      .prepare(
-        'SELECT sequence_number, type FROM subscription_events WHERE subscription_id = ? ORDER BY sequence_number',
-      )
-      .all(subscriptionId)
+    const history = await t.server.data.db
+      .selectFrom('subscription_events')
+      .select(['sequence_number', 'type'])
+      .where('subscription_id', '=', subscriptionId)
+      .orderBy('sequence_number')
+      .execute()
     expect(history).toEqual([
       { sequence_number: 1, type: 'SubscriptionCreated' },
       { sequence_number: 2, type: 'SubscriptionCancelled' },
@@ -178,11 +179,12 @@ describe('receipts and inventory', () => {
 
     const summary = await proxied(t.url, '/trpc/store.summary', { userId, storeUuid, deviceUuid, token })
     expect(trpcData(summary)).toMatchObject({ count: 1, total: '89.90' })
-    const stored = t.server.db.sqliteFile
-      .prepare('SELECT COUNT(*) FROM receipts WHERE user_id = ?')
-      .pluck()
-      .get(userId)
-    expect(stored).toBe(1)
+    const stored = await t.server.data.db
+      .selectFrom('receipts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow()
+    expect(Number(stored.n)).toBe(1)
   })
 
   it('a store renamed A -> B -> A ends as A (upserts are re-applied, not de-duplicated by body)', async () => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildInstallationEvent, randomEvotorUuid, randomUserId } from 'evotor-partner/testing'
+import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { TempDir } from '../helpers.js'
 import { appAuth, call, createTestDir, errorCode, proxied, startTestApp, type TestApp } from './harness.js'
@@ -77,7 +78,7 @@ describe('proxy errors are logged', () => {
     const userId = randomUserId()
     const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
     const { token } = created.json as { token: string }
-    t.server.db.sqliteFile.exec('DROP TABLE user_tokens')
+    await sql`DROP TABLE user_tokens`.execute(t.server.data.db)
     const answer = await proxied(t.url, '/trpc/whoami', {
       userId,
       storeUuid: randomEvotorUuid(),

@@ -69,13 +69,13 @@ describe('stop and start on the same database', () => {
     ).toBe(200)
     const terminal = { userId, storeUuid, deviceUuid, token }
     const stateBefore = trpcData(await proxied(t.url, '/trpc/account.state', terminal))
-    const rowsBefore = rowCounts(t.server)
+    const rowsBefore = await rowCounts(t.server)
     await t.close()
-    expect(t.server.db.sqliteFile.open).toBe(false)
+    expect(t.server.data.open).toBe(false)
 
     t = await startTestApp(dir)
-    expect(rowCounts(t.server)).toEqual(rowsBefore)
-    const stored = snapshot(t.server)
+    expect(await rowCounts(t.server)).toEqual(rowsBefore)
+    const stored = await snapshot(t.server)
     // The token issued before the restart still opens the proxied API (nothing cached yet).
     expect(trpcData(await proxied(t.url, '/trpc/account.state', terminal))).toEqual(stateBefore)
     expect(stateBefore).toMatchObject({
@@ -95,12 +95,12 @@ describe('stop and start on the same database', () => {
       expect((await call(t.url, 'POST', path, { auth, body })).status, path).toBe(200)
     }
     expect([...t.handled.entries()]).toEqual([])
-    expect(snapshot(t.server)).toBe(stored)
+    expect(await snapshot(t.server)).toBe(stored)
 
     // A retried user/create answers the token of before; the account is the same.
     const again = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
     expect(again.json).toEqual({ userId, token })
-    expect(rowCounts(t.server)).toEqual(rowsBefore)
+    expect(await rowCounts(t.server)).toEqual(rowsBefore)
   })
 
   it('an uninstall before the restart still refuses the token after it', async () => {

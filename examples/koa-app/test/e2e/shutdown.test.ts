@@ -61,13 +61,13 @@ describe('graceful shutdown', () => {
 
     await expect(fetch(`${t.url}/health`)).rejects.toThrow()
     expect(closedYet).toBe(false)
-    expect(t.server.db.sqliteFile.open).toBe(true)
+    expect(t.server.data.open).toBe(true)
 
     open()
     const answer = await inFlight
     expect(answer.status).toBe(200)
     await closed
-    expect(t.server.db.sqliteFile.open).toBe(false)
+    expect(t.server.data.open).toBe(false)
     expect(t.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
     expect((await storedReceipt(receipt.userId as string, receipt.data.id))?.userId).toBe(receipt.userId)
   })
@@ -85,10 +85,10 @@ describe('graceful shutdown', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
     expect(t.logs.map((l) => l.msg)).toContain('shutdown timeout: cutting open connections')
     // …but the handler goes on, and the database must still be there for it.
-    expect(t.server.db.sqliteFile.open).toBe(true)
+    expect(t.server.data.open).toBe(true)
     open()
     await closed
-    expect(t.server.db.sqliteFile.open).toBe(false)
+    expect(t.server.data.open).toBe(false)
     expect(JSON.stringify(t.logs)).not.toContain('The database connection is not open')
     expect(t.logs.filter((l) => l.level === 'error')).toEqual([])
     expect((await storedReceipt(receipt.userId as string, receipt.data.id))?.userId).toBe(receipt.userId)
@@ -104,7 +104,7 @@ describe('graceful shutdown', () => {
     await t.close()
     expect(Date.now() - started).toBeGreaterThanOrEqual(250)
     expect(await inFlight).toBeInstanceOf(Error)
-    expect(t.server.db.sqliteFile.open).toBe(false)
+    expect(t.server.data.open).toBe(false)
     expect(t.logs).toContainEqual(
       expect.objectContaining({
         msg: 'shutdown: handlers still running, closing the database anyway',

@@ -166,7 +166,7 @@ describe("one user's token against another user's rows", () => {
         )
       ).status,
     ).toBe(200)
-    const before = snapshot(t.server, ['idempotency_keys', 'subscription_sequences'])
+    const before = await snapshot(t.server, ['idempotency_keys', 'subscription_sequences'])
 
     // A receipt naming B, sent with A's token.
     const squatted = buildReceipt({ userId: b.userId, storeUuid, deviceUuid })
@@ -198,7 +198,7 @@ describe("one user's token against another user's rows", () => {
         )
       ).status,
     ).toBe(401)
-    expect(snapshot(t.server, ['idempotency_keys', 'subscription_sequences'])).toBe(before)
+    expect(await snapshot(t.server, ['idempotency_keys', 'subscription_sequences'])).toBe(before)
 
     // A's token speaking for A with B's subscription id and B's next number: A's own row only.
     expect(

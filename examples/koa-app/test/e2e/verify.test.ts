@@ -7,6 +7,7 @@ import {
   appAuth,
   call,
   createTestDir,
+  databaseEnv,
   errorCode,
   proxied,
   rowCounts,
@@ -50,20 +51,20 @@ describe('user/verify', () => {
     })
     expect(trpcData(whoami)).toMatchObject({ userId })
 
-    const before = snapshot(t.server)
+    const before = await snapshot(t.server)
     const wrong = await verify({ userId, username: 'demo', password: 'demo-passwort' })
     expect(wrong.status).toBe(401)
     expect(errorCode(wrong)).toBe(1006)
     const other = await verify({ userId: randomUserId(), username: 'demo', password: 'demo-password' })
     expect(other.status).toBe(409)
     expect(errorCode(other)).toBe(2004)
-    expect(snapshot(t.server)).toBe(before)
+    expect(await snapshot(t.server)).toBe(before)
   })
 
   it('an account added with the add-account command logs in, with its hasBilling', async () => {
     const lines: string[] = []
     const code = await runAddAccount(['cashier@shop', 's3cret-Passw0rd', '--has-billing'], {
-      env: { DATABASE_PATH: t.server.db.location },
+      env: await databaseEnv(dir),
       stdout: (line) => lines.push(line),
       stderr: (line) => lines.push(line),
     })
@@ -83,13 +84,13 @@ describe('user/verify', () => {
     const userId = randomUserId()
     const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
     await runAddAccount(['owner', 'owner-password'], {
-      env: { DATABASE_PATH: t.server.db.location },
+      env: await databaseEnv(dir),
       stdout: () => {},
     })
-    const rows = rowCounts(t.server).user_tokens
+    const rows = (await rowCounts(t.server)).user_tokens
     const verified = await verify({ userId, username: 'owner', password: 'owner-password' })
     expect(verified.status).toBe(200)
     expect((verified.json as { token: string }).token).toBe((created.json as { token: string }).token)
-    expect(rowCounts(t.server).user_tokens).toBe(rows)
+    expect((await rowCounts(t.server)).user_tokens).toBe(rows)
   })
 })
