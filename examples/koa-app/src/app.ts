@@ -12,6 +12,7 @@ import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
 import { createDatabaseStores } from './pg-stores.js'
 import type { Repositories } from './repositories/index.js'
+import type { SharedState } from './shared-state.js'
 import { createSqliteIdempotencyStore, createSqliteSequenceStore, retryingStores } from './sqlite-stores.js'
 import { appRouter } from './trpc.js'
 import type { BusyRetryOptions } from './util/busy.js'
@@ -36,6 +37,11 @@ export interface AppDeps {
   hooks?: AppHooks
   /** The Evotor cloud sync (cloud-sync.ts), when `EVOTOR_CLOUD_URL` is set. */
   cloud?: CloudSync | undefined
+  /**
+   * What the instances share (see `createSharedState`): Redis stores when `REDIS_URL` is set,
+   * and the revocation announcements. Without it: the database's stores, nothing announced.
+   */
+  shared?: SharedState | undefined
   /** Clock of `store.summary`. */
   now?: () => Date
   /**
@@ -193,7 +199,8 @@ export function createApp(deps: AppDeps): PartnerApp {
   })
   const { sqlite } = deps.data
   const stores =
-    sqlite === undefined
+    deps.shared?.stores ??
+    (sqlite === undefined
       ? createDatabaseStores({ data: deps.data, busyRetry })
       : retryingStores(
           {
@@ -201,7 +208,9 @@ export function createApp(deps: AppDeps): PartnerApp {
             sequences: createSqliteSequenceStore({ db: sqlite }),
           },
           busyRetry,
-        )
+        ))
+  const { shared } = deps
+  shared?.attach(tokens.verifier)
   const webhooks = createAppWebhooks({
     repos,
     tokens,
@@ -213,6 +222,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
     cloud: deps.cloud,
+    announceRevocation: shared === undefined ? undefined : (userId) => shared.announceRevocation(userId),
   })
   const proxy = createEvotorProxy({
     userTokens: tokens.verifier,

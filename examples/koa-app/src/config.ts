@@ -25,6 +25,8 @@ export interface Config {
    * used); unset means SQLite at `databasePath`.
    */
   readonly databaseUrl: string | undefined
+  /** `REDIS_URL`: idempotency, ordering and revocation announcements in Redis (several instances). */
+  readonly redisUrl: string | undefined
   /** `EVOTOR_APP_TOKEN`: the Bearer app credential typed into the developer portal. */
   readonly appToken: string | undefined
   /** `EVOTOR_APP_BASIC`: the Basic app credential, split at the first colon. */
@@ -80,6 +82,7 @@ const HINTS: Readonly<Record<string, string>> = {
   HOST: 'must be a host name or IP address without spaces (default 127.0.0.1)',
   DATABASE_PATH: 'must be a file path',
   DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
+  REDIS_URL: 'must be a redis:// or rediss:// URL',
   EVOTOR_APP_TOKEN: 'must be printable ASCII without spaces (the token typed into the developer portal)',
   EVOTOR_APP_BASIC: 'must be "login:password" with a non-empty login and password',
   USER_TOKEN_SECRET: `must be one or more comma-separated secrets, each at least ${MIN_SECRET_LENGTH} characters`,
@@ -100,6 +103,10 @@ const schema = z.object({
     .regex(/^[^\s]+$/)
     .optional(),
   DATABASE_PATH: z.string().min(1).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/i)
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/i)
@@ -195,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: v.HOST ?? '127.0.0.1',
     databasePath: resolveDatabasePath(v.DATABASE_PATH),
     databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
     appToken: v.EVOTOR_APP_TOKEN,
     appBasic: v.EVOTOR_APP_BASIC,
     userTokenSecrets: v.USER_TOKEN_SECRET ?? [],

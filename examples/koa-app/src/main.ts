@@ -10,6 +10,7 @@ import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
 import { createLogger, type Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
+import { createSharedState, type SharedState } from './shared-state.js'
 import type { AppHooks } from './webhooks.js'
 
 /** Options of {@link startServer}; everything but `env` is for tests and embedding. */
@@ -105,6 +106,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
   let cloud: CloudSync | undefined
+  let shared: SharedState | undefined
   try {
     repos = createRepositories({ data })
     const secrets = await resolveSecrets(config, repos.settings)
@@ -119,6 +121,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       )
     }
+    shared = createSharedState({ data, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, logger })
     const cloudConfig = loadCloudConfig(options.env ?? process.env)
     cloud =
       cloudConfig === undefined
@@ -132,6 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           })
     partner = createApp({
       cloud,
+      shared,
       data,
       repos,
       appCredential: secrets.appCredential,
@@ -159,9 +163,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       print(`  database: ${data.location}`)
     }
   } catch (error) {
+    await shared?.close()
     await data.close()
     throw error
   }
+
+  // Revocations announced by the other instances are heard before the first request (bounded).
+  let waited: NodeJS.Timeout | undefined
+  await Promise.race([
+    shared?.ready(),
+    new Promise((resolve) => {
+      waited = setTimeout(resolve, 5000)
+    }),
+  ])
+  clearTimeout(waited)
 
   const server = createServer(partner.app.callback())
   const active = new Set<ServerResponse>()
@@ -212,6 +227,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         }
         await cloud?.stop()
         partner.close()
+        await shared?.close()
         await data.close()
         logger.info('stopped')
         resolve()

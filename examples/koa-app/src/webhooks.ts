@@ -44,6 +44,11 @@ export interface AppWebhooksOptions {
   busyRetry?: BusyRetryOptions
   /** The Evotor cloud sync, when configured: fetches stores and terminals after `user/token`. */
   cloud?: Pick<CloudSync, 'afterUserToken'> | undefined
+  /**
+   * Tells the other instances that a user's tokens were revoked (PostgreSQL NOTIFY or Redis
+   * pub/sub, see `createSharedState`); a failure answers 503 so the cloud re-sends the uninstall.
+   */
+  announceRevocation?: ((userId: string) => Promise<void>) | undefined
 }
 
 const ALC_CODE = /^[0-9]{19}$/
@@ -127,7 +132,10 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
+  options: Pick<
+    AppWebhooksOptions,
+    'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud' | 'announceRevocation'
+  >,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
@@ -141,6 +149,15 @@ export function createWebhookHandlers(
     if (result.applied && normalizeInstallationEventType(event.type) === 'ApplicationUninstalled') {
       // The database revoked the tokens in the same transaction; the cache must forget them now.
       tokens.verifier.revokeUser(userId)
+    }
+    if (
+      (result.applied || result.duplicate) &&
+      normalizeInstallationEventType(event.type) === 'ApplicationUninstalled' &&
+      options.announceRevocation !== undefined
+    ) {
+      // Also on a redelivery: the announcement of the first delivery may have failed.
+      const announce = options.announceRevocation
+      await write(() => announce(userId))
     }
     logger.info('installation event applied', {
       route: 'installationEvent',

@@ -1,0 +1,172 @@
+import type { IdempotencyStore, SequenceStore } from 'evotor-partner'
+import {
+  createRedisIdempotencyStore,
+  createRedisRevocations,
+  createRedisSequenceStore,
+  type RedisRevocations,
+  type RevocableVerifier,
+} from 'evotor-partner/redis'
+import { Redis } from 'ioredis'
+import { sql } from 'kysely'
+import pg from 'pg'
+import type { AppDb } from './database/index.js'
+import type { Logger } from './logger.js'
+
+/** The PostgreSQL channel revocations are announced on. */
+export const REVOCATION_CHANNEL = 'evotor_partner_revocations'
+
+/** What the instances of one service share beyond their database. */
+export interface SharedState {
+  /** `'redis'` when `REDIS_URL` is set, `'postgres'` (LISTEN/NOTIFY) or `'none'` (SQLite). */
+  readonly kind: 'redis' | 'postgres' | 'none'
+  /** The Redis idempotency and sequence stores (`undefined` without Redis: the database's are used). */
+  readonly stores: { idempotency: IdempotencyStore; sequences: SequenceStore } | undefined
+  /** Makes every instance's `verifier` forget a user revoked anywhere (and clear all after a lost link). */
+  attach(verifier: RevocableVerifier): void
+  /** Tells every instance that `userId`'s tokens were revoked. Throws when it cannot (then 503). */
+  announceRevocation(userId: string): Promise<void>
+  /** Resolves once revocations from other instances are being received. */
+  ready(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Options of {@link createSharedState}. */
+export interface SharedStateOptions {
+  data: AppDb
+  /** `DATABASE_URL` (its own connection LISTENs on PostgreSQL). */
+  databaseUrl?: string | undefined
+  /** `REDIS_URL`: stores and revocations in Redis. */
+  redisUrl?: string | undefined
+  logger: Logger
+}
+
+/**
+ * Chooses how instances share idempotency, ordering and revocations: Redis (`REDIS_URL`, through
+ * `evotor-partner/redis`), else PostgreSQL `LISTEN/NOTIFY` next to the database's own stores, else
+ * nothing (SQLite: one machine).
+ *
+ * @param options - database, URLs and logger
+ * @returns the shared state; `close()` it on shutdown
+ * @example
+ * ```ts
+ * const shared = createSharedState({ data, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, logger })
+ * shared.attach(tokens.verifier)
+ * ```
+ */
+export function createSharedState(options: SharedStateOptions): SharedState {
+  const { data, logger } = options
+  if (options.redisUrl !== undefined) return redisState(options.redisUrl, logger)
+  if (data.kind === 'postgres' && options.databaseUrl !== undefined) {
+    return postgresState(data, options.databaseUrl, logger)
+  }
+  return {
+    kind: 'none',
+    stores: undefined,
+    attach() {},
+    async announceRevocation() {},
+    async ready() {},
+    async close() {},
+  }
+}
+
+function redisState(url: string, logger: Logger): SharedState {
+  // Commands fail fast while Redis is down (the stores answer 503); ioredis reconnects by itself.
+  const client = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true, lazyConnect: false })
+  client.on('error', () => {})
+  const revocations: RedisRevocations = createRedisRevocations({
+    client,
+    logger: { warn: (message, fields) => logger.warn(message, fields) },
+  })
+  return {
+    kind: 'redis',
+    stores: {
+      idempotency: createRedisIdempotencyStore({ client }),
+      sequences: createRedisSequenceStore({ client }),
+    },
+    attach(verifier) {
+      revocations.attach(verifier)
+    },
+    announceRevocation: (userId) => revocations.revokeUser(userId),
+    ready: () => revocations.ready(),
+    async close() {
+      await revocations.close()
+      client.disconnect()
+    },
+  }
+}
+
+function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
+  const verifiers = new Set<RevocableVerifier>()
+  let client: pg.Client | undefined
+  let closed = false
+  let retryTimer: NodeJS.Timeout | undefined
+  let live: Promise<void> | undefined
+  let markLive: (() => void) | undefined
+
+  const listen = async (): Promise<void> => {
+    if (closed) return
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+    next.on('notification', (message) => {
+      if (message.channel !== REVOCATION_CHANNEL || message.payload === undefined) return
+      for (const verifier of verifiers) verifier.revokeUser(message.payload)
+    })
+    const retry = (): void => {
+      if (closed || retryTimer !== undefined) return
+      if (client === next) client = undefined
+      next.end().catch(() => {})
+      // While not listening, messages may be missed: forget every cached verification.
+      for (const verifier of verifiers) verifier.clear?.()
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined
+        listen().catch(() => {})
+      }, 1000)
+      retryTimer.unref()
+    }
+    next.on('error', (error) => {
+      logger.warn('revocation listener lost its PostgreSQL connection', { message: error.message })
+      retry()
+    })
+    next.on('end', retry)
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${REVOCATION_CHANNEL}`)
+    } catch (error) {
+      logger.warn('revocation listener cannot reach PostgreSQL', { message: (error as Error).message })
+      retry()
+      return
+    }
+    if (closed) {
+      await next.end().catch(() => {})
+      return
+    }
+    client = next
+    // Anything revoked while it was down was missed: start from an empty cache.
+    for (const verifier of verifiers) verifier.clear?.()
+    markLive?.()
+  }
+
+  return {
+    kind: 'postgres',
+    stores: undefined,
+    attach(verifier) {
+      verifiers.add(verifier)
+      if (live === undefined) {
+        live = new Promise<void>((resolve) => {
+          markLive = resolve
+        })
+        listen().catch(() => {})
+      }
+    },
+    async announceRevocation(userId) {
+      await sql`SELECT pg_notify(${REVOCATION_CHANNEL}, ${userId})`.execute(data.db)
+    },
+    ready: () => live ?? Promise.resolve(),
+    async close() {
+      closed = true
+      if (retryTimer !== undefined) clearTimeout(retryTimer)
+      const current = client
+      client = undefined
+      await current?.end().catch(() => {})
+    },
+  }
+}
