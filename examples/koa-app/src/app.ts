@@ -32,6 +32,8 @@ export interface AppDeps {
   logger: Logger
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
+  /** How long a delivery's claim lasts before another instance may take it over (default 60 s). */
+  leaseMs?: number
   /** Body limit of the tRPC route in bytes (default 1 MiB; webhooks use the library's limit). */
   trpcBodyLimit?: number
   hooks?: AppHooks
@@ -220,6 +222,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     busyRetry,
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
+    ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
     cloud: deps.cloud,
     announceRevocation: shared === undefined ? undefined : (userId) => shared.announceRevocation(userId),

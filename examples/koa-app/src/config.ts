@@ -27,6 +27,8 @@ export interface Config {
   readonly databaseUrl: string | undefined
   /** `REDIS_URL`: idempotency, ordering and revocation announcements in Redis (several instances). */
   readonly redisUrl: string | undefined
+  /** `WEBHOOK_LEASE_MS`: how long a delivery's claim lasts (default 60 000). */
+  readonly webhookLeaseMs: number | undefined
   /** `EVOTOR_APP_TOKEN`: the Bearer app credential typed into the developer portal. */
   readonly appToken: string | undefined
   /** `EVOTOR_APP_BASIC`: the Basic app credential, split at the first colon. */
@@ -83,6 +85,7 @@ const HINTS: Readonly<Record<string, string>> = {
   DATABASE_PATH: 'must be a file path',
   DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
   REDIS_URL: 'must be a redis:// or rediss:// URL',
+  WEBHOOK_LEASE_MS: 'must be an integer from 1000 to 600000 (default 60000)',
   EVOTOR_APP_TOKEN: 'must be printable ASCII without spaces (the token typed into the developer portal)',
   EVOTOR_APP_BASIC: 'must be "login:password" with a non-empty login and password',
   USER_TOKEN_SECRET: `must be one or more comma-separated secrets, each at least ${MIN_SECRET_LENGTH} characters`,
@@ -103,6 +106,12 @@ const schema = z.object({
     .regex(/^[^\s]+$/)
     .optional(),
   DATABASE_PATH: z.string().min(1).optional(),
+  WEBHOOK_LEASE_MS: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1000).max(600_000))
+    .optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/\S+$/i)
@@ -203,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePath: resolveDatabasePath(v.DATABASE_PATH),
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
+    webhookLeaseMs: v.WEBHOOK_LEASE_MS,
     appToken: v.EVOTOR_APP_TOKEN,
     appBasic: v.EVOTOR_APP_BASIC,
     userTokenSecrets: v.USER_TOKEN_SECRET ?? [],

@@ -143,6 +143,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       proxyVersion: config.proxyVersion,
       logger,
       ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
+      ...(config.webhookLeaseMs === undefined ? {} : { leaseMs: config.webhookLeaseMs }),
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       ...(options.now === undefined ? {} : { now: options.now }),
     })

@@ -39,6 +39,11 @@ export interface AppWebhooksOptions {
   logger: Logger
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
+  /**
+   * How long a delivery's claim lasts (default 60 000 ms): a copy that arrives while another
+   * instance handles it answers 503; a claim left by a killed instance frees itself after this.
+   */
+  leaseMs?: number
   hooks?: AppHooks
   /** How writes retry while another process holds the database lock (then 503 + `Retry-After`). */
   busyRetry?: BusyRetryOptions
@@ -393,6 +398,7 @@ export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
     userTokens: options.tokens.verifier,
     handlers: createWebhookHandlers(options),
     idempotency: options.idempotency,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ordering: {
       store: options.sequences,
       ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),

@@ -16,6 +16,7 @@ import {
   bearer,
   call,
   createTestDir,
+  databaseEnv,
   proxied,
   startTestApp,
   type TestApp,
@@ -147,12 +148,13 @@ describe('the example app and the Evotor cloud', () => {
     // Slow pages keep the service's run holding its lease while the command runs.
     cloud.fail({ path: `/stores/${store.id}/documents`, delayMs: 150, times: 5 })
     const lines: string[] = []
+    const databaseVariables = await databaseEnv(dir)
     const [service, command] = await Promise.all([
       t.server.cloud!.reconcileAll(),
       new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
         runReconcile({
           env: {
-            DATABASE_PATH: dir.file('app.sqlite'),
+            ...databaseVariables,
             EVOTOR_CLOUD_URL: cloud.url,
             EVOTOR_APP_TOKEN: APP_TOKEN,
             USER_TOKEN_SECRET,

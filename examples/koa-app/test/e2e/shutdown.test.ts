@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openAppDb } from '../../src/database/index.js'
 import { createRepositories } from '../../src/repositories/index.js'
 import type { TempDir } from '../helpers.js'
-import { appAuth, bearer, call, createTestDir, startTestApp, type TestApp } from './harness.js'
+import { appAuth, bearer, call, createTestDir, databaseEnv, startTestApp, type TestApp } from './harness.js'
 
 let dir: TempDir
 beforeEach(async () => {
@@ -40,7 +40,8 @@ async function appWithGate(shutdownTimeoutMs: number, shutdownGraceMs = 5_000) {
 }
 
 async function storedReceipt(userId: string, id: string) {
-  const db = await openAppDb({ path: dir.file('app.sqlite') })
+  const env = await databaseEnv(dir)
+  const db = await openAppDb({ url: env.DATABASE_URL, path: env.DATABASE_PATH ?? dir.file('app.sqlite') })
   try {
     return await createRepositories({ data: db }).receipts.get(userId, id)
   } finally {
