@@ -23,7 +23,12 @@ export default defineConfig({
         test: {
           name: 'koa-app-postgres',
           include: ['examples/koa-app/test/e2e/**/*.test.ts'],
-          exclude: [...SQLITE_ONLY, 'examples/koa-app/test/e2e/multi-instance*.test.ts'],
+          // multi-instance and postgres-outage are PostgreSQL tests already (default project).
+          exclude: [
+            ...SQLITE_ONLY,
+            'examples/koa-app/test/e2e/multi-instance.test.ts',
+            'examples/koa-app/test/e2e/postgres-outage.test.ts',
+          ],
           env: { E2E_DATABASE: 'postgres' },
           setupFiles: ['examples/koa-app/test/support/postgres-setup.ts'],
         },

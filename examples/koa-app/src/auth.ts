@@ -62,7 +62,8 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
       } catch {
         return null
       }
-      return (await userTokens.lookup(token))?.userId ?? null
+      // An unreachable database is a 503 (the cloud retries), not a refused token.
+      return (await retryWhileBusy(() => userTokens.lookup(token), options.busyRetry))?.userId ?? null
     },
     // Negative answers are not cached: a token saved a moment ago must verify at once.
     cache: { ...options.cache, negativeTtl: 0 },

@@ -198,8 +198,12 @@ async function openPostgres(url: string, options: OpenAppDbOptions): Promise<App
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     types: pgTypes,
   })
-  // An idle client losing its server must not crash the process: the next query reports it.
+  // A client losing its server must not crash the process, idle in the pool or checked out
+  // between two queries of a transaction: the pending or next query reports it (then 503).
   pool.on('error', () => {})
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   let open = true
   const data: AppDb = {
