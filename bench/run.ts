@@ -1,13 +1,15 @@
 // `npm run bench`: HTTP (autocannon), micro (tinybench) and memory benchmarks of the BUILT package.
 // Prints one table and writes bench/results.json. Flags:
 //   --quick                 1 round x 1 s, 1,000 ms micro tasks, 20k tokens (a smoke run)
-//   --only http,micro,memory,hostile,redis,client   (redis: the receipts webhook on the Redis stores, needs Redis)
+//   --only http,micro,memory,hostile,redis,client,example   (redis: the receipts webhook on the Redis stores, needs Redis;
+//                           example: the example app on PostgreSQL vs SQLite and 3 instances vs 1, needs PostgreSQL)
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
 import { writeFileSync } from 'node:fs'
 import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type ClientBenchResult, runClient } from './client.js'
+import { type ExampleAppBenchResult, runExampleAppBench } from './example-app.js'
 import { type HostileResult, runHostile } from './hostile.js'
 import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
 import { type MemoryResult, runMemory } from './memory.js'
@@ -29,7 +31,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : (args[i + 1] ?? '')
 }
 const quick = args.includes('--quick')
-const only = new Set((flag('--only') ?? 'http,micro,memory,hostile,redis,client').split(','))
+const only = new Set((flag('--only') ?? 'http,micro,memory,hostile,redis,client,example').split(','))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const HTTP = quick
@@ -317,9 +319,25 @@ async function main(): Promise<void> {
     log('outbound client…')
     client = await runClient(quick)
   }
+  let example: ExampleAppBenchResult | undefined
+  if (only.has('example')) {
+    log('example app: PostgreSQL vs SQLite, three instances vs one…')
+    example = await runExampleAppBench({ ...HTTP, rounds: quick ? 1 : 3, connections: 30, log })
+  }
   const goals = [...targets(http, micro, memory, redis), ...clientTargets(client)]
   console.log(render(http, micro, memory, goals, redis))
   if (client !== undefined) console.log(renderClient(client))
+  if (example !== undefined) {
+    console.log(
+      `\nExample app (examples/koa-app), POST /api/v2/receipts with new ids, whole processes on this machine, median of rounds: PostgreSQL x1 / SQLite x1 = ${fixed(example.postgresVsSqlite)}x, PostgreSQL x3 / x1 = ${fixed(example.threeVsOne)}x`,
+    )
+    console.log(
+      table(
+        ['variant', 'req/s', 'p99 ms', 'non-2xx', 'errors'],
+        example.variants.map((v) => [v.variant, int(v.rps), fixed(v.p99, 0), int(v.non2xx), int(v.errors)]),
+      ),
+    )
+  }
   if (hostile.length > 0) {
     console.log(
       '\nHostile bodies (median of rounds): time to refuse, and the longest wait of a GET sent every 2 ms meanwhile',
@@ -359,6 +377,7 @@ async function main(): Promise<void> {
     hostile,
     redis,
     client,
+    example,
     targets: goals,
   }
   const out = fileURLToPath(new URL('./results.json', import.meta.url))
