@@ -57,7 +57,7 @@ const start = () =>
   })
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     if (await check()) return
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
@@ -92,14 +92,13 @@ afterAll(async () => {
 describe('the example app and the Evotor cloud', () => {
   it('after user/token it fetches stores and terminals without holding up the webhook', async () => {
     const t = app as TestApp
-    cloud.fail({ path: '/stores', delayMs: 400 })
-    const started = performance.now()
+    // The cloud takes 2 s to list stores: the webhook's 200 must not wait for it.
+    cloud.fail({ path: '/stores', delayMs: 2000 })
     const answer = await call(t.url, 'POST', '/api/v1/user/token', {
       auth: appAuth,
       body: { userId: user.userId, token: user.token },
     })
     expect(answer.status).toBe(200)
-    expect(performance.now() - started).toBeLessThan(400)
     expect(await t.server.repos.inventory.getStore(user.userId, store.id)).toBeUndefined()
     await waitFor(
       async () => (await t.server.repos.inventory.getDevice(user.userId, device.id)) !== undefined,
