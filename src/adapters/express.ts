@@ -9,9 +9,9 @@ import {
   type EvotorProxyOptions,
   resolveEvotorProxy,
 } from '../core/proxy.js'
+import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from '../core/request-guards.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { bodyWasRead, preParsedBody, readNodeBody } from './node-body.js'
-import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'

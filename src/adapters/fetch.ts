@@ -7,8 +7,8 @@ import {
   type EvotorProxyOptions,
   resolveEvotorProxy,
 } from '../core/proxy.js'
+import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from '../core/request-guards.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
 import { readWebBody } from './web-body.js'
 
 // Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { EvotorError } from '../core/evotor-error.js'
-import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from './request-guards.js'
+import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from '../core/request-guards.js'
 
 /** Sockets whose `destroySoon` is replaced by {@link lingerAfterAnswer} (armed once per socket). */
 const ARMED = new WeakSet<Socket>()
