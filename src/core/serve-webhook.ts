@@ -66,7 +66,7 @@ export function createWebhookFlow(
         ...(query === undefined ? {} : { query }),
         headers,
         body: read.body,
-        ...(read.parsedBody === true ? { parsedBody: true } : {}),
+        parsedBody: read.parsedBody === true,
       })
     },
   }
