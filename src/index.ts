@@ -148,8 +148,10 @@ export {
 export type {
   EvotorRouteDefinition,
   RouteCredential,
+  RouteIdempotency,
   RouteKind,
   RouteName,
+  RouteOrdering,
   RouteParams,
   RouteRequest,
   RouteResponse,

@@ -4,18 +4,10 @@
  * pages), and the collected answer leaves as one `{status, body}` envelope with HTTP 200. Express has
  * no awaitable downstream, so this is the only way to see the inner response.
  */
-import { ServerResponse } from 'node:http'
-import type { WebhookResponse } from '../core/http-types.js'
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { EvotorProxy } from '../core/proxy.js'
-import { INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
-
-/** Writes an answer on a Node response, with its length. */
-export function sendNode(res: ServerResponse, response: WebhookResponse): void {
-  res.statusCode = response.status
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
-  res.setHeader('content-length', Buffer.byteLength(response.body))
-  res.end(response.body)
-}
+import { forEnvelope, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import { sendNode } from './express-io.js'
 
 type Chunk = string | Uint8Array | null | undefined
 type Callback = (error?: Error | null) => void
@@ -160,7 +152,8 @@ const OURS = {
 } as unknown as Writers
 
 /** Buffers whatever the downstream writes, then sends it as one ver. 1 envelope (protocol §7.4). */
-export function envelopeResponses(res: Enveloped, proxy: EvotorProxy): void {
+export function envelopeResponses(req: IncomingMessage, res: Enveloped, proxy: EvotorProxy): void {
+  forEnvelope(req.headers)
   // Mounted twice on one request (app and router): one envelope, not a lost answer.
   if (res[ENVELOPE] !== undefined) return
   res[ENVELOPE] = {

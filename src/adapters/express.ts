@@ -1,22 +1,18 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import { setEvotorContext } from '../core/evotor-context.js'
-import { EvotorError, isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
-import {
-  type EvotorProxy,
-  type EvotorProxyContext,
-  type EvotorProxyOptions,
-  resolveEvotorProxy,
-} from '../core/proxy.js'
+import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
+import { resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied, forEnvelope, type ProxyAdmission } from '../core/serve-proxied.js'
+import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { envelopeResponses, sendNode } from './express-envelope.js'
+import { envelopeResponses } from './express-envelope.js'
+import { sendNode, toEvotorError } from './express-io.js'
 import { nodeBody } from './node-body.js'
 
-// Re-exported so `evotor-partner/express` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { WebhookBodyOptions } from '../core/serve-webhook.js'
 
 declare global {
   namespace Express {
@@ -30,27 +26,18 @@ declare global {
 /**
  * Options of {@link evotorWebhooks}: `bodyLimit` (bytes, default 10 MB; more answers 413) and
  * `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 and the connection closes).
- *
- * @example
- * ```ts
- * const options: EvotorWebhooksMiddlewareOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
- * ```
+ * @example `app.use(evotorWebhooks(webhooks, { bodyLimit: 1024 * 1024 }))`
  */
 export type EvotorWebhooksMiddlewareOptions = WebhookBodyOptions
 
 /**
  * Express (4 and 5) middleware serving the Evotor webhooks; other paths go on to `next()`. Reads the
  * body itself, or uses what `express.json()`/`raw()`/`text()` produced; failures go to `next(err)`.
- *
  * @param webhooks - what `createEvotorWebhooks()` returns.
  * @param options - body limit and time.
  * @returns the middleware.
  * @throws TypeError when `webhooks` or an option is not valid.
- * @example
- * ```ts
- * app.use(evotorWebhooks(createEvotorWebhooks({ appCredential, userTokens, handlers })))
- * app.use(evotorErrorHandler())
- * ```
+ * @example `app.use(evotorWebhooks(createEvotorWebhooks({ appCredential, userTokens, handlers })), evotorErrorHandler())`
  */
 export function evotorWebhooks(
   webhooks: WebhookDispatcher,
@@ -64,49 +51,28 @@ export function evotorWebhooks(
     const body = (limit: number, timeoutMs: number) => nodeBody(req, req, limit, timeoutMs)
     const io = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body }
     // Express 4 ignores returned promises: every failure must reach next(err).
-    flow
-      .serve(io)
-      .then((answer) => sendNode(res, answer))
-      .catch(next)
+    flow.serve(io).then(sendNode.bind(null, res)).catch(next)
   }
 }
 
 /**
  * Express error middleware: `EvotorError`s get the Evotor error body, body-parser failures 400/2001 or
  * 413; any other error goes on to the next error handler.
- *
  * @returns the error middleware.
- * @example
- * ```ts
- * app.use(evotorErrorHandler()) // after the routes
- * ```
+ * @example `app.use(evotorErrorHandler()) // after the routes`
  */
 export function evotorErrorHandler(): ErrorRequestHandler {
-  return function evotorErrorMiddleware(
-    error: unknown,
-    _req: Request,
-    res: Response,
-    next: NextFunction,
-  ): void {
-    const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown }
-    const e = isEvotorError(error)
-      ? error
-      : type === 'entity.parse.failed'
-        ? EvotorError.syntax()
-        : type === 'entity.too.large'
-          ? EvotorError.payloadTooLarge(typeof limit === 'number' ? limit : 0)
-          : undefined
+  return function evotorErrorMiddleware(error: unknown, _req: Request, res: Response, next: NextFunction) {
+    const e = toEvotorError(error)
     if (e === undefined || res.headersSent) return next(error)
     sendNode(res, evotorErrorResponse(e))
   }
 }
 
 /**
- * Express (4 and 5) middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the
- * user token first, then the `X-Evotor-*` headers, and sets `req.evotor`; answers 401/400 with the
- * Evotor error body otherwise. With `proxyVersion: 1` every downstream response is wrapped in the
- * `{status, body}` envelope with HTTP 200 (§7.4). TRACE, CONNECT and unknown methods answer 405.
- *
+ * Express (4 and 5) middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user
+ * token, then the `X-Evotor-*` headers, and sets `req.evotor` (401/400 otherwise). `proxyVersion: 1`
+ * wraps every response in the `{status, body}` envelope with HTTP 200 (§7.4). TRACE etc. answer 405.
  * @param proxy - `createEvotorProxy()`'s result, or its options.
  * @returns the middleware.
  * @throws TypeError when the proxy options are not valid.
@@ -122,10 +88,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
     if (admission.answer !== undefined) return sendNode(res, admission.answer)
     req.evotor = admission.context
     setEvotorContext(req, admission.context)
-    if (resolved.proxyVersion === 1) {
-      forEnvelope(req.headers)
-      envelopeResponses(res, resolved)
-    }
+    if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
     next()
   }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -1,69 +1,42 @@
 import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
-import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
-import {
-  type EvotorProxy,
-  type EvotorProxyContext,
-  type EvotorProxyOptions,
-  resolveEvotorProxy,
-} from '../core/proxy.js'
+import type { WebhookDispatcher } from '../core/http-types.js'
+import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
+import { resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied, envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import { admitProxied, envelopeOf } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
+import { fetchInnerResponse, toResponse } from './fetch-io.js'
 import { readWebBody } from './web-body.js'
 
-// Re-exported so `evotor-partner/fetch` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { WebhookBodyOptions } from '../core/serve-webhook.js'
 
 /**
  * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413)
  * and `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`).
- *
- * @example
- * ```ts
- * const options: EvotorWebhooksHandlerOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
- * ```
+ * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024 })`
  */
 export type EvotorWebhooksHandlerOptions = WebhookBodyOptions
 
 /**
  * A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context.
- *
- * @example
- * ```ts
- * const handler: EvotorProxyHandler = async (_request, evotor) => Response.json({ userId: evotor.userId })
- * ```
+ * @example `const handler: EvotorProxyHandler = async (_request, evotor) => Response.json(evotor.userId)`
  */
 export type EvotorProxyHandler = (
   request: Request,
   evotor: EvotorProxyContext,
 ) => Response | Promise<Response>
 
-const encoder = new TextEncoder()
-
-function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
-  const headers = new Headers(extra)
-  for (const [name, value] of Object.entries(answer.headers)) headers.set(name, value)
-  const bytes = encoder.encode(answer.body)
-  const bodiless = answer.status === 204 || answer.status === 304
-  if (!bodiless) headers.set('content-length', String(bytes.byteLength))
-  const empty = request.method === 'HEAD' || bytes.byteLength === 0 || bodiless
-  return new Response(empty ? null : bytes, { status: answer.status, headers })
-}
-
 /**
  * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js route
  * handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
- *
  * @param webhooks - what `createEvotorWebhooks()` returns.
  * @param options - body limit and time.
  * @returns the handler.
  * @throws TypeError when `webhooks` or an option is not valid.
- * @example
- * ```ts
- * Bun.serve({ port: 3000, fetch: createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, handlers })) })
- * ```
+ * @example `Bun.serve({ fetch: createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, handlers })) })`
  */
 export function createEvotorWebhooksHandler(
   webhooks: WebhookDispatcher,
@@ -89,7 +62,6 @@ export function createEvotorWebhooksHandler(
  * token first, then the `X-Evotor-*` headers, and passes the verified context to the handler (also
  * `getEvotorContext(request)`). With `proxyVersion: 1` every outcome is wrapped in the `{status, body}`
  * envelope (§7.4). TRACE, CONNECT and unknown methods answer 405 before the handler runs.
- *
  * @param proxy - `createEvotorProxy()`'s result, or its options.
  * @param handler - the route.
  * @returns the wrapped handler.
@@ -119,13 +91,7 @@ export function withEvotorProxy(
       }
     }
     const kept = new Headers()
-    const enveloped = await envelopeOf(resolved, async () => {
-      const response = await handler(request, context)
-      const body = new Uint8Array(await response.arrayBuffer())
-      response.headers.forEach((value, name) => kept.append(name, value))
-      for (const name of INNER_ONLY_HEADERS) kept.delete(name)
-      return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
-    })
-    return toResponse(request, enveloped, kept)
+    const run = async () => fetchInnerResponse(await handler(request, context), kept)
+    return toResponse(request, await envelopeOf(resolved, run), kept)
   }
 }

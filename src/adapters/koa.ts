@@ -1,32 +1,29 @@
 import type { Context, Middleware, Next } from 'koa'
 import { setEvotorContext } from '../core/evotor-context.js'
-import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
-import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
-import { resolveEvotorProxy } from '../core/proxy.js'
+import type { WebhookDispatcher } from '../core/http-types.js'
 import {
-  admitProxied,
-  envelopeOf,
-  forEnvelope,
-  INNER_ONLY_HEADERS,
-  passThrough,
-} from '../core/serve-proxied.js'
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyOptions,
+  resolveEvotorProxy,
+} from '../core/proxy.js'
+import * as flowA from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { koaInnerResponse } from './koa-inner.js'
+import { koaInnerResponse, send } from './koa-io.js'
 import { nodeBody } from './node-body.js'
 
 // Re-exported so `evotor-partner/koa` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { WebhookBodyOptions } from '../core/serve-webhook.js'
 
 /**
- * Options of {@link evotorWebhooks}: `bodyLimit` (bytes, default 10 MB, protocol §12; more answers 413)
- * and `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 and the connection closes).
+ * Options of {@link evotorWebhooks}: `bodyLimit` (bytes, default 10 MB; more answers 413) and
+ * `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 and the connection closes).
  *
  * @example
  * ```ts
- * import { evotorWebhooks, type EvotorWebhooksMiddlewareOptions } from 'evotor-partner/koa'
- * const options: EvotorWebhooksMiddlewareOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
- * app.use(evotorWebhooks(webhooks, options))
+ * app.use(evotorWebhooks(webhooks, { bodyLimit: 1024 * 1024 } satisfies EvotorWebhooksMiddlewareOptions))
  * ```
  */
 export type EvotorWebhooksMiddlewareOptions = WebhookBodyOptions
@@ -36,14 +33,6 @@ declare module 'koa' {
     /** The verified proxy context, set by `evotorProxy()` of `evotor-partner/koa`. */
     evotor: EvotorProxyContext
   }
-}
-
-function send(ctx: Context, response: WebhookResponse): void {
-  ctx.status = response.status
-  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value)
-  ctx.remove('Content-Encoding')
-  ctx.body = response.body
-  if (response.headers['content-type'] === undefined) ctx.remove('Content-Type')
 }
 
 /**
@@ -71,11 +60,10 @@ export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBody
 }
 
 /**
- * Koa middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user token
- * first, then the `X-Evotor-*` headers, and puts the verified context in `ctx.state.evotor`; answers
- * 401/400 with the Evotor error body otherwise. With `proxyVersion: 1` every downstream outcome
- * (JSON, text, streams, 404, thrown errors) is wrapped in the `{status, body}` envelope (§7.4).
- * TRACE, CONNECT and unknown methods answer a plain 405 with `Allow`.
+ * Koa middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user token, then
+ * the `X-Evotor-*` headers, and puts the verified context in `ctx.state.evotor` (401/400 otherwise).
+ * `proxyVersion: 1` wraps every outcome (JSON, text, streams, 404, thrown errors) in the `{status, body}`
+ * envelope (§7.4). TRACE, CONNECT and unknown methods answer 405 with `Allow`.
  *
  * @param proxy - `createEvotorProxy()`'s result, or its options.
  * @returns the middleware.
@@ -83,36 +71,30 @@ export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBody
  * @example
  * ```ts
  * router.use('/terminal', evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
- * router.get('/terminal/receipts', (ctx) => {
- *   ctx.body = listReceipts(ctx.state.evotor.userId, ctx.state.evotor.storeUuid)
- * })
+ * router.get('/terminal/receipts', (ctx) => { ctx.body = listReceipts(ctx.state.evotor.userId) })
  * ```
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
   const resolved = resolveEvotorProxy(proxy)
-
   async function proceed(ctx: Context, next: Next, context: EvotorProxyContext): Promise<void> {
     ctx.state.evotor = context
     setEvotorContext(ctx.req, context)
     if (resolved.proxyVersion === 2) {
-      const answer = await passThrough(resolved, next)
+      const answer = await flowA.passThrough(resolved, next)
       if (answer !== undefined) send(ctx, answer)
       return
     }
-    forEnvelope(ctx.req.headers)
-    const answer = await envelopeOf(resolved, () => next().then(() => koaInnerResponse(ctx)))
-    for (const name of INNER_ONLY_HEADERS) ctx.remove(name)
+    flowA.forEnvelope(ctx.req.headers)
+    const answer = await flowA.envelopeOf(resolved, () => next().then(() => koaInnerResponse(ctx)))
+    for (const name of flowA.INNER_ONLY_HEADERS) ctx.remove(name)
     send(ctx, answer)
   }
 
   return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
-    const admission = admitProxied(resolved, ctx.method, ctx.headers)
-    if (admission instanceof Promise) {
-      return admission.then((a) =>
-        a.answer === undefined ? proceed(ctx, next, a.context) : send(ctx, a.answer),
-      )
-    }
-    if (admission.answer !== undefined) return Promise.resolve(send(ctx, admission.answer))
-    return proceed(ctx, next, admission.context)
+    const go = (a: flowA.ProxyAdmission): Promise<void> =>
+      a.answer === undefined ? proceed(ctx, next, a.context) : Promise.resolve(send(ctx, a.answer))
+    // A cached token answers synchronously: no promise before the route runs.
+    const admission = flowA.admitProxied(resolved, ctx.method, ctx.headers)
+    return admission instanceof Promise ? admission.then(go) : go(admission)
   }
 }

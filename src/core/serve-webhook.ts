@@ -8,9 +8,23 @@ import type { WebhookDispatcher, WebhookRequest, WebhookResponse } from './http-
 import { resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
 import { evotorErrorResponse } from './responses.js'
 
-/** Options every webhook adapter takes. */
+/**
+ * How every webhook adapter reads a body (`evotorWebhooks` of Koa and Express, `createEvotorWebhooksHandler`).
+ *
+ * @example
+ * ```ts
+ * import { evotorWebhooks, type WebhookBodyOptions } from 'evotor-partner/koa'
+ * const options: WebhookBodyOptions = { bodyLimit: 1024 * 1024, bodyTimeoutMs: 3000 }
+ * app.use(evotorWebhooks(webhooks, options))
+ * ```
+ */
 export interface WebhookBodyOptions {
+  /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
   bodyLimit?: number
+  /**
+   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
+   * for the handler); a trickled or stalled body answers 408 with `Connection: close`.
+   */
   bodyTimeoutMs?: number
 }
 

@@ -1,6 +1,16 @@
-/** What a Koa route answered, read for the ver. 1 envelope (protocol §7.4). */
+/** Koa's side of the I/O: writing an answer on `ctx`, and reading what a route answered for ver. 1. */
 import type { Context } from 'koa'
+import type { WebhookResponse } from '../core/http-types.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
+
+/** Writes an answer on `ctx`: no compression, no content type unless the answer has one. */
+export function send(ctx: Context, response: WebhookResponse): void {
+  ctx.status = response.status
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value)
+  ctx.remove('Content-Encoding')
+  ctx.body = response.body
+  if (response.headers['content-type'] === undefined) ctx.remove('Content-Type')
+}
 
 /** Bodies that must be read before they can be enveloped. */
 function isStreamed(body: unknown): boolean {
