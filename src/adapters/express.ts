@@ -44,7 +44,7 @@ export function evotorWebhooks(
   options: WebhookBodyOptions = {},
 ): RequestHandler {
   const flow = createWebhookFlow('evotorWebhooks', webhooks, options)
-  return function evotorWebhooksMiddleware(req: Request, res: Response, next: NextFunction): void {
+  return function evotorWebhooksMiddleware(req: Request, res: Response, next: NextFunction) {
     // `req.url` is relative to the mount point, like `req.path`.
     const url = new URL(req.url, 'http://localhost')
     if (!flow.matches(url.pathname)) return next()
@@ -84,14 +84,14 @@ export function evotorErrorHandler(): ErrorRequestHandler {
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHandler {
   const resolved = resolveEvotorProxy(proxy)
-  const proceed = (req: Request, res: Response, next: NextFunction, admission: ProxyAdmission): void => {
+  const proceed = (req: Request, res: Response, next: NextFunction, admission: ProxyAdmission) => {
     if (admission.answer !== undefined) return sendNode(res, admission.answer)
     req.evotor = admission.context
     setEvotorContext(req, admission.context)
     if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
     next()
   }
-  return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
+  return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction) {
     const admission = admitProxied(resolved, req.method, req.headers)
     // A cached token answers synchronously: next() runs in this tick, no promise.
     if (!(admission instanceof Promise)) return proceed(req, res, next, admission)

@@ -19,7 +19,9 @@ export function toResponse(request: Request, answer: WebhookResponse, extra?: He
 /** Reads a route's `Response` for the envelope; copies its headers except the inner-only ones into `kept`. */
 export async function fetchInnerResponse(response: Response, kept: Headers): Promise<ProxyInnerResponse> {
   const body = new Uint8Array(await response.arrayBuffer())
-  response.headers.forEach((value, name) => kept.append(name, value))
+  response.headers.forEach((value, name) => {
+    kept.append(name, value)
+  })
   for (const name of INNER_ONLY_HEADERS) kept.delete(name)
   return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
 }
