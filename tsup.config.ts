@@ -5,7 +5,7 @@ const shared: Options = {
   treeshake: true,
   target: 'node20',
   platform: 'node',
-  external: ['koa', 'express'],
+  external: ['koa', 'express', 'ioredis'],
 }
 
 export default defineConfig([
@@ -17,6 +17,8 @@ export default defineConfig([
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
       testing: 'src/testing/index.ts',
+      redis: 'src/stores/redis.ts',
+      client: 'src/client/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

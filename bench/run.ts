@@ -1,17 +1,19 @@
 // `npm run bench`: HTTP (autocannon), micro (tinybench) and memory benchmarks of the BUILT package.
 // Prints one table and writes bench/results.json. Flags:
 //   --quick                 1 round x 1 s, 1,000 ms micro tasks, 20k tokens (a smoke run)
-//   --only http,micro,memory
+//   --only http,micro,memory,hostile,redis,client   (redis: the receipts webhook on the Redis stores, needs Redis)
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
 import { writeFileSync } from 'node:fs'
 import { cpus, arch as osArch, platform, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { type ClientBenchResult, runClient } from './client.js'
 import { type HostileResult, runHostile } from './hostile.js'
 import { type HttpVariantResult, mainThreadProfile, runHttp } from './http.js'
 import { type MemoryResult, runMemory } from './memory.js'
 import { type MicroResult, runMicro } from './micro.js'
 import { hotSpots } from './profile.js'
+import { type RedisBenchResult, redisBenchRows, runRedisBench } from './redis.js'
 import { baselineOf, VARIANTS, type Variant } from './variants.js'
 
 interface Target {
@@ -27,7 +29,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : (args[i + 1] ?? '')
 }
 const quick = args.includes('--quick')
-const only = new Set((flag('--only') ?? 'http,micro,memory,hostile').split(','))
+const only = new Set((flag('--only') ?? 'http,micro,memory,hostile,redis,client').split(','))
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 const HTTP = quick
@@ -67,8 +69,17 @@ function targets(
   http: readonly HttpVariantResult[],
   micro: readonly MicroResult[],
   memory: readonly MemoryResult[],
+  redis?: RedisBenchResult,
 ): Target[] {
   const out: Target[] = []
+  if (redis !== undefined) {
+    out.push({
+      name: 'receipts webhook, Redis stores vs memory',
+      target: '>= 0.70x rps',
+      measured: `${fixed(redis.ratio)}x (CPU ${fixed(redis.cpuRatio)}x)`,
+      pass: redis.ratio >= 0.7,
+    })
+  }
   const h = (v: Variant) => http.find((x) => x.variant === v)
   // The same comparison by server CPU time per request: steadier than req/s on a shared machine.
   const cpuRatio = (r: HttpVariantResult): number => {
@@ -136,6 +147,7 @@ function render(
   micro: readonly MicroResult[],
   memory: readonly MemoryResult[],
   goals: readonly Target[],
+  redis?: RedisBenchResult,
 ): string {
   const parts: string[] = []
   const cpu = cpus()
@@ -160,6 +172,14 @@ function render(
           String(r.non2xx + r.errors),
         ]),
       ),
+    )
+  }
+  if (redis !== undefined) {
+    parts.push(
+      `\nRedis stores: the same receipts server with evotor-partner/redis (${redis.redisUrl}) and with the memory stores, interleaved rounds`,
+    )
+    parts.push(
+      table(['variant', 'req/s', 'p99 ms', 'server µs/req', 'vs memory', 'non-2xx'], redisBenchRows(redis)),
     )
   }
   if (micro.length > 0) {
@@ -201,6 +221,43 @@ function render(
     )
   }
   return parts.join('\n')
+}
+
+function clientTargets(r: ClientBenchResult | undefined): Target[] {
+  if (r === undefined) return []
+  return [
+    {
+      name: 'client GET vs bare fetch (same fake endpoint)',
+      target: '<= 1.30x time',
+      measured: `${fixed(r.overheadRatio)}x (${ms(r.clientMsPerRequest)} vs ${ms(r.bareMsPerRequest)} ms)`,
+      pass: r.overheadRatio <= 1.3,
+    },
+    {
+      name: `client: list ${int(r.documents)} documents / ${r.pages} pages`,
+      target: 'heap flat (<= 2 MB growth)',
+      measured: `${r.heapGrowthMb >= 0 ? '+' : ''}${fixed(r.heapGrowthMb)} MB (all held: ${fixed(r.heldAllMb, 1)} MB)`,
+      pass: r.heapGrowthMb <= 2,
+    },
+  ]
+}
+
+function renderClient(r: ClientBenchResult): string {
+  return [
+    `\nOutbound client (issue #12): ${r.rounds} interleaved rounds x ${int(r.requestsPerRound)} sequential GETs, median; heap used after forced GC, MB`,
+    table(
+      ['measure', 'value'],
+      [
+        ['bare fetch + json(), ms/request', ms(r.bareMsPerRequest)],
+        ['client.stores.get(), ms/request', ms(r.clientMsPerRequest)],
+        ['client / bare', `${fixed(r.overheadRatio)}x`],
+        ...r.heap.map((p) => [
+          `heap after ${int(p.documents)} documents (for await)`,
+          fixed(p.heapUsedMb, 2),
+        ]),
+        ['heap holding all 10,000 (toArray)', fixed(r.heldAllMb, 2)],
+      ],
+    ),
+  ].join('\n')
 }
 
 async function profile(variant: Variant): Promise<void> {
@@ -250,8 +307,19 @@ async function main(): Promise<void> {
     log('hostile bodies…')
     hostile = await runHostile(quick ? 1 : 5, log)
   }
-  const goals = targets(http, micro, memory)
-  console.log(render(http, micro, memory, goals))
+  let redis: RedisBenchResult | undefined
+  if (only.has('redis')) {
+    log('Redis stores vs memory stores…')
+    redis = await runRedisBench({ ...HTTP, log })
+  }
+  let client: ClientBenchResult | undefined
+  if (only.has('client')) {
+    log('outbound client…')
+    client = await runClient(quick)
+  }
+  const goals = [...targets(http, micro, memory, redis), ...clientTargets(client)]
+  console.log(render(http, micro, memory, goals, redis))
+  if (client !== undefined) console.log(renderClient(client))
   if (hostile.length > 0) {
     console.log(
       '\nHostile bodies (median of rounds): time to refuse, and the longest wait of a GET sent every 2 ms meanwhile',
@@ -289,6 +357,8 @@ async function main(): Promise<void> {
     micro,
     memory,
     hostile,
+    redis,
+    client,
     targets: goals,
   }
   const out = fileURLToPath(new URL('./results.json', import.meta.url))

@@ -4,6 +4,7 @@
  * commodity answer is strict.
  */
 import { z } from 'zod'
+import { deviceFromV2, employeeFromV2, productFromV2, storeFromV2 } from './cloud.js'
 import { type Decimal, DecimalSchema, EvotorIdSchema, IntegerLikeSchema } from './ids.js'
 
 /**
@@ -15,12 +16,15 @@ import { type Decimal, DecimalSchema, EvotorIdSchema, IntegerLikeSchema } from '
  * StoreSchema.parse({ uuid: '20170228-F4F1-401B-80FA-9ECCA8451FFB', name: 'Мой магазин' })
  * ```
  */
-export const StoreSchema = z.looseObject({
-  uuid: EvotorIdSchema,
-  name: z.string(),
-  address: z.string().nullish(),
-  code: z.string().nullish(),
-})
+export const StoreSchema = z.preprocess(
+  storeFromV2, // a v2 snake_case store (`{id, …}`) is accepted too (cloud.ts)
+  z.looseObject({
+    uuid: EvotorIdSchema,
+    name: z.string(),
+    address: z.string().nullish(),
+    code: z.string().nullish(),
+  }),
+)
 
 /**
  * A parsed store.
@@ -51,13 +55,16 @@ export const StoresSchema = z.array(StoreSchema)
  * DeviceSchema.parse({ uuid: '20170222-D58C-40E0-8051-B53ADFF38860', timezoneOffset: 10800000 })
  * ```
  */
-export const DeviceSchema = z.looseObject({
-  uuid: EvotorIdSchema,
-  name: z.string().nullish(),
-  storeUuid: z.string().nullish(),
-  timezoneOffset: IntegerLikeSchema.nullish(),
-  code: z.string().nullish(),
-})
+export const DeviceSchema = z.preprocess(
+  deviceFromV2, // v2 snake_case accepted (cloud.ts)
+  z.looseObject({
+    uuid: EvotorIdSchema,
+    name: z.string().nullish(),
+    storeUuid: z.string().nullish(),
+    timezoneOffset: IntegerLikeSchema.nullish(),
+    code: z.string().nullish(),
+  }),
+)
 
 /**
  * A parsed terminal; `timezoneOffset` is in milliseconds.
@@ -111,16 +118,19 @@ export const PhoneSchema: z.ZodType<string, string | number> = z.union([
  * EmployeeSchema.parse({ uuid: 'e1', name: 'Иван', stores: [], role: 'CASHIER', phone: 79876543210 })
  * ```
  */
-export const EmployeeSchema = z.looseObject({
-  uuid: EvotorIdSchema,
-  name: z.string(),
-  lastName: z.string().nullish(),
-  patronymicName: z.string().nullish(),
-  phone: PhoneSchema.nullish(),
-  stores: z.array(z.string()),
-  role: z.string(),
-  code: z.string().nullish(),
-})
+export const EmployeeSchema = z.preprocess(
+  employeeFromV2, // v2 snake_case accepted (cloud.ts)
+  z.looseObject({
+    uuid: EvotorIdSchema,
+    name: z.string(),
+    lastName: z.string().nullish(),
+    patronymicName: z.string().nullish(),
+    phone: PhoneSchema.nullish(),
+    stores: z.array(z.string()),
+    role: z.string(),
+    code: z.string().nullish(),
+  }),
+)
 
 /**
  * A parsed employee; `phone` is a string.
@@ -221,7 +231,10 @@ function normaliseProductAliases<P extends z.output<typeof ProductObjectSchema>>
  * // ['2000000000060']
  * ```
  */
-export const ProductSchema = ProductObjectSchema.transform(normaliseProductAliases)
+export const ProductSchema = z.preprocess(
+  productFromV2,
+  ProductObjectSchema.transform(normaliseProductAliases),
+)
 
 /**
  * A parsed product.
@@ -242,7 +255,8 @@ export type Product = z.output<typeof ProductSchema>
  * ```
  */
 export const ProductsSchema = z
-  .array(ProductObjectSchema)
+  // v2 snake_case products accepted (cloud.ts); mapped once per array, not per item schema.
+  .preprocess((body) => (Array.isArray(body) ? body.map(productFromV2) : body), z.array(ProductObjectSchema))
   // One transform for the whole array rather than one per item: bodies hold thousands (performance).
   .transform((products) => {
     for (const product of products) normaliseProductAliases(product)

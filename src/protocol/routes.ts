@@ -133,6 +133,7 @@ const USER_FIELDS = [['userId'], ['userUuid']] as const // §6.1–6.3, legacy `
 const EVENT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §6.5, §6.6
 const RECEIPT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §9.6, each receipt
 const DOCUMENT_USER_FIELDS = [['userId']] as const // §9.5 `document2.userId`, when sent
+const V2_INVENTORY_USER_FIELDS = [['user_id']] as const // v2 snake_case stores/devices/… (cloud.ts), each item
 
 /**
  * Every Evotor → partner webhook, keyed by the handler name.
@@ -241,7 +242,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: StoresSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
     credentialOption: undefined,
     ordering: undefined,
@@ -255,7 +256,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: DevicesSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
     credentialOption: undefined,
     ordering: undefined,
@@ -269,7 +270,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: EmployeesSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
     credentialOption: undefined,
     ordering: undefined,
@@ -283,7 +284,7 @@ export const EVOTOR_ROUTES = {
     source: 'body',
     request: ProductsSchema,
     response: undefined,
-    userIds: [],
+    userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
     credentialOption: undefined,
     ordering: undefined,

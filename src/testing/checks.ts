@@ -114,6 +114,26 @@ export interface ProxyAnswer {
  * if (typeof answer !== 'string') console.log(answer.status, answer.body)
  * ```
  */
+/**
+ * Which proxy version an answer looks like it was written for: `1` for HTTP 200 with a
+ * `{"status": <int>, "body": …}` envelope, `2` for anything else, `undefined` without an answer.
+ *
+ * @internal
+ */
+export function apparentProxyVersion(exchange: Exchange): 1 | 2 | undefined {
+  if (exchange.failure !== undefined || exchange.status === undefined) return undefined
+  if (exchange.status !== 200 || !exchange.isJson) return 2
+  const json = exchange.json
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 2
+  const keys = Object.keys(json)
+  const status = (json as { status?: unknown }).status
+  const enveloped =
+    keys.includes('status') &&
+    keys.every((key) => key === 'status' || key === 'body') &&
+    Number.isInteger(status)
+  return enveloped ? 1 : 2
+}
+
 export function readProxyAnswer(exchange: Exchange, proxyVersion: 1 | 2): ProxyAnswer | string {
   if (exchange.failure !== undefined) return exchange.failure
   const status = exchange.status ?? 0

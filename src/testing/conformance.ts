@@ -23,6 +23,7 @@ import {
   type SubscriptionEventPayload,
 } from './builders.js'
 import {
+  apparentProxyVersion,
   checkUserTokenFormat,
   expectEvotorError,
   expectExact200,
@@ -79,14 +80,15 @@ export const CONFORMANCE_CHECK_IDS = [
 export type ConformanceCheckId = (typeof CONFORMANCE_CHECK_IDS)[number]
 
 /**
- * Outcome of one check.
+ * Outcome of one check: `blocked` means a check it needs did not pass (the message names it),
+ * so it was not run; `skip` means it was not selected or cannot run with these options.
  *
  * @example
  * ```ts
  * const failed = report.results.filter((r) => r.status === ('fail' satisfies CheckStatus))
  * ```
  */
-export type CheckStatus = 'pass' | 'fail' | 'skip'
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'blocked'
 
 /**
  * One line of the report: what was sent, what came back, and the protocol rule it was judged by.
@@ -126,6 +128,8 @@ export interface ConformanceSummary {
   passed: number
   failed: number
   skipped: number
+  /** Not run because a check they need failed or was itself blocked. */
+  blocked: number
 }
 
 /**
@@ -148,6 +152,11 @@ export interface ConformanceReport {
   durationMs: number
   summary: ConformanceSummary
   results: CheckResult[]
+  /**
+   * Things to say once, before the table: e.g. answers that look like the other proxy version
+   * than the one the run expects (so the real problem is the `--proxy-version` or the service).
+   */
+  notices: string[]
 }
 
 /**
@@ -228,6 +237,7 @@ interface Step {
 const pass = (exchange?: Exchange, message = 'ok'): Outcome => ({ status: 'pass', message, exchange })
 const fail = (message: string, exchange?: Exchange): Outcome => ({ status: 'fail', message, exchange })
 const skipped = (message: string): Outcome => ({ status: 'skip', message })
+const blocked = (message: string): Outcome => ({ status: 'blocked', message })
 const verdict = (problem: string | undefined, exchange: Exchange, message = 'ok'): Outcome =>
   problem === undefined ? pass(exchange, message) : fail(problem, exchange)
 
@@ -435,13 +445,20 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       }
     }
     const exchange = await proxied(statePath as string, proxyHeaders(state.token))
-    const answer = readProxyAnswer(exchange, proxyVersion)
+    const answer = readProxy(exchange)
     if (typeof answer === 'string') return { problem: `reading statePath: ${answer}` }
     if (answer.status < 200 || answer.status > 299)
       return { problem: `reading statePath: got status ${answer.status}` }
     return { value: JSON.stringify(answer.body) }
   }
 
+  // Answers that look like the other proxy version: said once at the top of the report.
+  const versionSeen = { 1: 0, 2: 0 }
+  const readProxy = (exchange: Exchange): ProxyAnswer | string => {
+    const apparent = apparentProxyVersion(exchange)
+    if (apparent !== undefined) versionSeen[apparent]++
+    return readProxyAnswer(exchange, proxyVersion)
+  }
   const proxyRefusal = (answer: ProxyAnswer | string, allowed: readonly number[]): string | undefined => {
     if (typeof answer === 'string') return answer
     if (allowed.includes(answer.status)) return undefined
@@ -703,7 +720,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     run: async () => {
       if (proxyPath === undefined) return skipped(noProxy)
       const exchange = await proxied(proxyPath, proxyHeaders(state.token))
-      const answer = readProxyAnswer(exchange, proxyVersion)
+      const answer = readProxy(exchange)
       if (typeof answer === 'string') return fail(answer, exchange)
       if (answer.status < 200 || answer.status > 299)
         return fail(`expected a 2xx answer, got ${answer.status}`, exchange)
@@ -719,7 +736,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     run: async () => {
       if (proxyPath === undefined) return skipped(noProxy)
       const exchange = await proxied(proxyPath, proxyHeaders(undefined))
-      return verdict(proxyRefusal(readProxyAnswer(exchange, proxyVersion), [401]), exchange, 'refused')
+      return verdict(proxyRefusal(readProxy(exchange), [401]), exchange, 'refused')
     },
   })
   add({
@@ -733,7 +750,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       let other = randomUserId()
       while (other === userId) other = randomUserId()
       const exchange = await proxied(proxyPath, proxyHeaders(state.token, other))
-      return verdict(proxyRefusal(readProxyAnswer(exchange, proxyVersion), [401]), exchange, 'refused')
+      return verdict(proxyRefusal(readProxy(exchange), [401]), exchange, 'refused')
     },
   })
   add({
@@ -816,16 +833,12 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     id: 'proxy.after-uninstall',
     title: 'after ApplicationUninstalled the user token no longer opens proxied requests',
     rule: '§4.6, §1.3 step 7: revoke the user token on uninstall; a proxied call is refused with 401/402/403',
-    needs: withToken,
-    after: ['installation.uninstalled'],
+    // Meaningless unless the token opened the route before and the uninstall was acknowledged.
+    needs: [...withToken, 'installation.uninstalled', 'proxy.authorized'],
     run: async () => {
       if (proxyPath === undefined) return skipped(noProxy)
       const exchange = await proxied(proxyPath, proxyHeaders(state.token))
-      return verdict(
-        proxyRefusal(readProxyAnswer(exchange, proxyVersion), [401, 402, 403]),
-        exchange,
-        'refused',
-      )
+      return verdict(proxyRefusal(readProxy(exchange), [401, 402, 403]), exchange, 'refused')
     },
   })
 
@@ -843,6 +856,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const started = Date.now()
   const results: CheckResult[] = []
   const outcomes = new Map<ConformanceCheckId, CheckStatus>()
+  const messages = new Map<ConformanceCheckId, string>()
   for (const step of steps) {
     const base = { id: step.id, title: step.title, rule: step.rule }
     if (!toRun.has(step.id)) {
@@ -858,8 +872,16 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       return planned.has(before) && (status === undefined || status === 'skip')
     })
     let outcome: Outcome
-    if (missing.length > 0) {
-      outcome = skipped(`needs ${missing.join(', ')}, which did not pass`)
+    const failedNeeds = missing.filter((need) => {
+      const status = outcomes.get(need)
+      return status === 'fail' || status === 'blocked'
+    })
+    if (failedNeeds.length > 0) {
+      outcome = blocked(`blocked: needs ${failedNeeds.join(', ')}, which failed`)
+    } else if (missing.length > 0) {
+      // Skipped for the same reason as what it needs (e.g. no proxy path), said the same way.
+      const need = missing[0] as ConformanceCheckId
+      outcome = skipped(messages.get(need) ?? `needs ${missing.join(', ')}, which was skipped`)
     } else if (undelivered.length > 0) {
       outcome = skipped(`needs ${undelivered.join(', ')} delivered first, which was skipped`)
     } else {
@@ -870,7 +892,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       }
     }
     outcomes.set(step.id, outcome.status)
-    // A prerequisite that was not selected is reported as a skip unless it failed: then it explains the skips.
+    messages.set(step.id, outcome.message)
+    // A prerequisite that was not selected is reported as a skip unless it failed: then it explains the blocks.
     if (!selected.has(step.id) && outcome.status !== 'fail') {
       const result: CheckResult = {
         ...base,
@@ -899,6 +922,16 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     passed: results.filter((r) => r.status === 'pass').length,
     failed: results.filter((r) => r.status === 'fail').length,
     skipped: results.filter((r) => r.status === 'skip').length,
+    blocked: results.filter((r) => r.status === 'blocked').length,
+  }
+  const notices: string[] = []
+  const other = proxyVersion === 1 ? 2 : 1
+  if (versionSeen[other] > 0 && versionSeen[proxyVersion] === 0) {
+    notices.push(
+      proxyVersion === 2
+        ? `every proxied answer was HTTP 200 with a {"status","body"} envelope: the service answers as proxy ver. 1; run with --proxy-version 1, or switch the service to ver. 2`
+        : `no proxied answer was a {"status","body"} envelope: the service answers as proxy ver. 2; run without --proxy-version 1, or switch the service to ver. 1`,
+    )
   }
   const shown = new URL(baseUrl)
   shown.username = ''
@@ -912,6 +945,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     durationMs: Date.now() - started,
     summary,
     results,
+    notices,
   }
 }
 

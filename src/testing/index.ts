@@ -38,6 +38,13 @@ export {
   type SubscriptionEventType,
 } from './builders.js'
 export {
+  buildCloudDevice,
+  buildCloudDocument,
+  buildCloudEmployee,
+  buildCloudProduct,
+  buildCloudStore,
+} from './cloud-builders.js'
+export {
   type CheckResult,
   type CheckStatus,
   CONFORMANCE_CHECK_IDS,
@@ -47,6 +54,15 @@ export {
   type ConformanceSummary,
   runConformance,
 } from './conformance.js'
+export {
+  createFakeEvotorCloud,
+  FAKE_CLOUD_SCOPES,
+  type FakeCloudFault,
+  type FakeCloudRequest,
+  type FakeCloudSeed,
+  type FakeEvotorCloud,
+  type FakeEvotorCloudOptions,
+} from './fake-cloud.js'
 export type { CheckRequestRecord, CheckResponseRecord } from './http.js'
 export {
   createLocalProxy,

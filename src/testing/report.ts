@@ -1,6 +1,6 @@
 import type { CheckResult, CheckStatus, ConformanceReport } from './conformance.js'
 
-const MARK: Record<CheckStatus, string> = { pass: '✓', fail: '✗', skip: '-' }
+const MARK: Record<CheckStatus, string> = { pass: '✓', fail: '✗', skip: '-', blocked: '⊘' }
 
 /**
  * One progress line for a finished check, e.g. `✓ user.create  42 ms`.
@@ -31,14 +31,15 @@ export function renderReport(report: ConformanceReport): string {
   lines.push(
     `Evotor conformance: ${report.baseUrl}  (proxy ver. ${report.proxyVersion}, user ${report.userId})`,
   )
+  for (const notice of report.notices) lines.push(`NOTE: ${notice}`)
   lines.push('')
   const idWidth = Math.max(5, ...report.results.map((r) => r.id.length))
   const msWidth = Math.max(2, ...report.results.map((r) => String(r.ms).length))
-  lines.push(`  ${'RESULT'.padEnd(7)} ${'CHECK'.padEnd(idWidth)}  ${'MS'.padStart(msWidth)}  NOTE`)
+  lines.push(`  ${'RESULT'.padEnd(9)} ${'CHECK'.padEnd(idWidth)}  ${'MS'.padStart(msWidth)}  NOTE`)
   for (const r of report.results) {
     const note = r.status === 'pass' ? r.title : r.message
     lines.push(
-      `  ${`${MARK[r.status]} ${r.status}`.padEnd(7)} ${r.id.padEnd(idWidth)}  ${String(r.ms).padStart(msWidth)}  ${oneLine(note)}`,
+      `  ${`${MARK[r.status]} ${r.status}`.padEnd(9)} ${r.id.padEnd(idWidth)}  ${String(r.ms).padStart(msWidth)}  ${oneLine(note)}`,
     )
   }
   const failures = report.results.filter((r) => r.status === 'fail')
@@ -63,10 +64,22 @@ export function renderReport(report: ConformanceReport): string {
       lines.push(`   problem: ${oneLine(r.message)}`)
     })
   }
-  const { total, passed, failed, skipped } = report.summary
+  // Why checks did not run, grouped, so a PASS with skips says what it did not cover.
+  const reasons = new Map<string, string[]>()
+  for (const r of report.results) {
+    if (r.status !== 'skip' && r.status !== 'blocked') continue
+    const ids = reasons.get(r.message) ?? []
+    ids.push(r.id)
+    reasons.set(r.message, ids)
+  }
+  if (reasons.size > 0) lines.push('')
+  for (const [reason, ids] of reasons)
+    lines.push(`${ids.length} not run (${ids.join(', ')}): ${oneLine(reason)}`)
+  const { total, passed, failed, skipped, blocked } = report.summary
+  const verdict = report.ok ? 'PASS' : 'FAIL'
   lines.push(
     '',
-    `${total} checks: ${passed} passed, ${failed} failed, ${skipped} skipped (${report.durationMs} ms): ${report.ok ? 'PASS' : 'FAIL'}`,
+    `${total} checks: ${passed} passed, ${failed} failed, ${blocked} blocked, ${skipped} skipped (${report.durationMs} ms): ${verdict}${report.ok && skipped > 0 ? ` with ${skipped} skipped` : ''}`,
   )
   return `${lines.join('\n')}\n`
 }

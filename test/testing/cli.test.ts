@@ -46,7 +46,7 @@ describe('evotor-partner simulate (in-process main)', () => {
     ])
     expect(run.stderr).toMatch(/^✓ user\.create {2}\d+ ms$/m)
     expect(run.stderr).toMatch(/^✓ proxy\.after-uninstall {2}\d+ ms$/m)
-    expect(run.stdout).toMatch(/24 checks: 24 passed, 0 failed, 0 skipped \(\d+ ms\): PASS/)
+    expect(run.stdout).toMatch(/24 checks: 24 passed, 0 failed, 0 blocked, 0 skipped \(\d+ ms\): PASS\n/)
     expect(run.stdout).not.toContain('Failures:')
     expect(run.stdout + run.stderr).not.toContain(APP_TOKEN)
     expect(run.code).toBe(0)

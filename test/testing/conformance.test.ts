@@ -51,7 +51,14 @@ describe('runConformance against a correct service', () => {
     expect(report.results.map((r) => r.status)).toEqual(report.results.map(() => 'pass'))
     const expected = CONFORMANCE_CHECK_IDS.filter((id) => id !== 'user.verify')
     expect(report.results.map((r) => r.id)).toEqual(expected)
-    expect(report.summary).toEqual({ total: expected.length, passed: expected.length, failed: 0, skipped: 0 })
+    expect(report.summary).toEqual({
+      total: expected.length,
+      passed: expected.length,
+      failed: 0,
+      skipped: 0,
+      blocked: 0,
+    })
+    expect(report.notices).toEqual([])
   })
 
   it('passes every check in proxy ver. 1 with a service that holds the early event', async () => {
@@ -97,8 +104,8 @@ describe('runConformance against a correct service', () => {
     expect(result(report, 'user.verify').status).toBe('fail')
     expect(result(report, 'user.verify').message).toBe('expected exactly HTTP 200, got 401')
     expect(result(report, 'inventory.stores')).toMatchObject({
-      status: 'skip',
-      message: 'needs user.verify, which did not pass',
+      status: 'blocked',
+      message: 'blocked: needs user.verify, which failed',
     })
     expect(report.ok).toBe(false)
   })
@@ -300,8 +307,8 @@ describe('runConformance options', () => {
       message: 'expected exactly HTTP 200, got 401',
     })
     expect(result(report, 'commodities')).toMatchObject({
-      status: 'skip',
-      message: 'needs user.create, which did not pass',
+      status: 'blocked',
+      message: 'blocked: needs user.create, which failed',
     })
     expect(report.ok).toBe(false)
   })
@@ -313,15 +320,72 @@ describe('runConformance options', () => {
     expect(result(report, 'proxy.authorized').status).toBe('pass')
   })
 
-  it('skips the event checks when events carry the user token and the login failed', async () => {
+  it('reports the event checks as blocked when events carry the user token and the login failed', async () => {
     const { report } = await run(
       {},
       { only: ['subscription.duplicate'], eventCredential: 'user', appToken: 'wrong' },
     )
     expect(result(report, 'subscription.duplicate')).toMatchObject({
-      status: 'skip',
-      message: 'needs user.create, which did not pass',
+      status: 'blocked',
+      message: 'blocked: needs user.create, which failed',
     })
+    expect(report.summary.blocked).toBe(1)
+    expect(renderReport(report)).toMatch(
+      /⊘ blocked\s+subscription\.duplicate .*blocked: needs user\.create, which failed/,
+    )
+  })
+
+  it('blocks the revocation check, naming the uninstall, when the uninstall was not acknowledged', async () => {
+    const { report } = await run({ notificationStatus: 201 })
+    expect(result(report, 'installation.uninstalled').status).toBe('fail')
+    expect(result(report, 'proxy.after-uninstall')).toMatchObject({
+      status: 'blocked',
+      message: 'blocked: needs installation.uninstalled, which failed',
+    })
+    // Not "expected 401, got 200": the check never ran.
+    expect(result(report, 'proxy.after-uninstall').request).toBeUndefined()
+  })
+
+  it('says once, at the top, that a ver. 1 service was run as ver. 2 (and the reverse)', async () => {
+    const service = await startTestService({ appToken: APP_TOKEN, proxyVersion: 1 })
+    services.push(service)
+    const asV2 = await runConformance({
+      baseUrl: service.url,
+      appToken: APP_TOKEN,
+      proxyPath: '/terminal/whoami',
+    })
+    expect(asV2.notices).toEqual([
+      expect.stringMatching(/answers as proxy ver\. 1; run with --proxy-version 1/),
+    ])
+    const text = renderReport(asV2)
+    expect(text.split('\n')[1]).toMatch(
+      /^NOTE: every proxied answer was HTTP 200 with a \{"status","body"\} envelope/,
+    )
+    expect(text.match(/NOTE:/g)).toHaveLength(1)
+    const v2 = await startTestService({ appToken: APP_TOKEN, proxyVersion: 2 })
+    services.push(v2)
+    const asV1 = await runConformance({
+      baseUrl: v2.url,
+      appToken: APP_TOKEN,
+      proxyPath: '/terminal/whoami',
+      proxyVersion: 1,
+    })
+    expect(asV1.notices).toEqual([
+      expect.stringMatching(/answers as proxy ver\. 2; run without --proxy-version 1/),
+    ])
+  })
+
+  it('says next to PASS how many checks were skipped, and why', async () => {
+    const service = await startTestService({ appToken: APP_TOKEN })
+    services.push(service)
+    const report = await runConformance({ baseUrl: service.url, appToken: APP_TOKEN })
+    expect(report.ok).toBe(true)
+    expect(report.summary.skipped).toBe(4)
+    const text = renderReport(report)
+    expect(text).toMatch(/: PASS with 4 skipped\n/)
+    expect(text).toMatch(
+      /\n4 not run \(proxy\.authorized, proxy\.forged-headers, proxy\.user-mismatch, proxy\.after-uninstall\): no proxyPath given/,
+    )
   })
 
   it('leaves out skipped checks', async () => {

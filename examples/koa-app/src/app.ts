@@ -6,6 +6,7 @@ import { evotorProxy, evotorWebhooks } from 'evotor-partner/koa'
 import Koa, { type Context, type Next } from 'koa'
 import { koaBody } from 'koa-body'
 import { createPartnerTokens, type PartnerTokens } from './auth.js'
+import type { CloudSync } from './cloud-sync.js'
 import type { BasicCredential } from './config.js'
 import type { SqliteDatabase } from './db.js'
 import type { Logger } from './logger.js'
@@ -32,6 +33,8 @@ export interface AppDeps {
   /** Body limit of the tRPC route in bytes (default 1 MiB; webhooks use the library's limit). */
   trpcBodyLimit?: number
   hooks?: AppHooks
+  /** The Evotor cloud sync (cloud-sync.ts), when `EVOTOR_CLOUD_URL` is set. */
+  cloud?: CloudSync | undefined
   /** Clock of `store.summary`. */
   now?: () => Date
   /**
@@ -129,7 +132,7 @@ function errorsAsJson(logger: Logger) {
   }
 }
 
-function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
+function trpcHandler(repos: Repositories, now: () => Date, logger: Logger, cloud: CloudSync | undefined) {
   return async function serveTrpc(ctx: Context): Promise<void> {
     const headers = new Headers()
     for (const [name, value] of Object.entries(ctx.headers)) {
@@ -154,7 +157,7 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger) {
       router: appRouter,
       // The terminal JS SDK has get/post only: queries may come as POST too (protocol §2.2).
       allowMethodOverride: true,
-      createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now }),
+      createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now, cloud }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') logger.error('trpc procedure failed', { path, error })
       },
@@ -204,6 +207,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
+    cloud: deps.cloud,
   })
   const proxy = createEvotorProxy({
     userTokens: tokens.verifier,
@@ -235,7 +239,7 @@ export function createApp(deps: AppDeps): PartnerApp {
       textTypes: ['*/*'],
       textLimit: deps.trpcBodyLimit ?? 1024 * 1024,
     }),
-    trpcHandler(repos, now, logger),
+    trpcHandler(repos, now, logger, deps.cloud),
   )
 
   const tracker = inFlightTracker()

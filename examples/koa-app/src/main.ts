@@ -2,6 +2,8 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { createApp } from './app.js'
+import { loadCloudConfig } from './cloud-config.js'
+import { type CloudSync, createCloudSync } from './cloud-sync.js'
 import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
 import { type AppDatabase, openDatabase } from './db.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
@@ -31,6 +33,8 @@ export interface StartServerOptions {
   holdMs?: number
   hooks?: AppHooks
   now?: () => Date
+  /** Started with `start()` when given (default: started when `EVOTOR_CLOUD_URL` is set). */
+  startCloudSync?: boolean
 }
 
 /** A started service. */
@@ -42,6 +46,8 @@ export interface RunningServer {
   readonly db: AppDatabase
   readonly repos: Repositories
   readonly logger: Logger
+  /** The Evotor cloud sync; `undefined` when `EVOTOR_CLOUD_URL` is unset. */
+  readonly cloud: CloudSync | undefined
   /**
    * Graceful shutdown: stops accepting connections, lets in-flight requests finish (cut after
    * `shutdownTimeoutMs`), waits up to `shutdownGraceMs` more for handlers still running on the
@@ -95,6 +101,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const db = openDatabase({ path: config.databasePath })
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
+  let cloud: CloudSync | undefined
   try {
     repos = createRepositories({ db: db.sqlite })
     const secrets = resolveSecrets(config, repos.settings)
@@ -109,7 +116,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         },
       )
     }
+    const cloudConfig = loadCloudConfig(options.env ?? process.env)
+    cloud =
+      cloudConfig === undefined
+        ? undefined
+        : createCloudSync({
+            sqlite: db.sqlite,
+            repos,
+            logger,
+            config: cloudConfig,
+            ...(options.now === undefined ? {} : { now: options.now }),
+          })
     partner = createApp({
+      cloud,
       sqlite: db.sqlite,
       repos,
       appCredential: secrets.appCredential,
@@ -188,6 +207,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             inFlight: partner.inFlight,
           })
         }
+        await cloud?.stop()
         partner.close()
         db.close()
         logger.info('stopped')
@@ -198,7 +218,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     return closing
   }
 
-  return { url, port, config, db, repos, logger, close }
+  if (options.startCloudSync !== false) cloud?.start()
+  return { url, port, config, db, repos, logger, cloud, close }
 }
 
 /**

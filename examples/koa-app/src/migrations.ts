@@ -207,6 +207,23 @@ export const MIGRATIONS: readonly Migration[] = [
   // Evotor id gets the composite key (user_id, …). Amounts are re-read exactly from the stored
   // payloads (earlier versions rounded them or stored NULL).
   tenantKeysAndExactAmounts,
+  // Reconciliation with the Evotor cloud (cloud-sync.ts): where each user's store was paged to, and
+  // a lease per user so that two copies of the job never page the same user at once.
+  `
+  CREATE TABLE cloud_sync_cursors (
+    user_id TEXT NOT NULL,
+    store_id TEXT NOT NULL COLLATE NOCASE,
+    cursor TEXT,
+    since_ms INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, store_id)
+  );
+  CREATE TABLE cloud_sync_leases (
+    user_id TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 function tenantKeysAndExactAmounts(db: SqliteDatabase): void {

@@ -1,12 +1,16 @@
 import { initTRPC, TRPCError } from '@trpc/server'
 import type { EvotorTrpcContext } from 'evotor-partner'
+import { isEvotorApiError } from 'evotor-partner/client'
 import { z } from 'zod'
+import type { CloudSync } from './cloud-sync.js'
 import type { Repositories } from './repositories/index.js'
 
 /** What the procedures see: the verified proxy context plus the app's services. */
 export interface AppTrpcContext extends EvotorTrpcContext {
   repos: Repositories
   now: () => Date
+  /** The Evotor cloud sync, when `EVOTOR_CLOUD_URL` is set. */
+  cloud?: CloudSync | undefined
 }
 
 const t = initTRPC.context<AppTrpcContext>().create()
@@ -31,6 +35,17 @@ export function dayRange(now: Date, offsetMs: number): { date: string; start: Da
     start,
     end: new Date(start.getTime() + DAY_MS),
   }
+}
+
+/** An Evotor cloud failure as a tRPC error: the cloud's fault is 503, a refused token or input 4xx. */
+function cloudError(error: unknown): TRPCError {
+  if (!isEvotorApiError(error))
+    return error instanceof TRPCError ? error : new TRPCError({ code: 'INTERNAL_SERVER_ERROR' })
+  if (error.retryable) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: error.message })
+  if (error.status === 401 || error.status === 403) {
+    return new TRPCError({ code: 'PRECONDITION_FAILED', message: error.message })
+  }
+  return new TRPCError({ code: 'BAD_REQUEST', message: error.message })
 }
 
 function requireStore(storeUuid: string | undefined): string {
@@ -107,6 +122,56 @@ export const appRouter = t.router({
           measureName: product.measureName,
           barCodes: product.barCodes,
           type: product.type,
+        }
+      }),
+  }),
+
+  cloud: t.router({
+    /**
+     * Creates or replaces one product of the caller's store in the Evotor cloud (it reaches the
+     * terminal from there) through a bulk write, and reports the bulk task's final status.
+     */
+    pushProduct: t.procedure
+      .input(
+        z.object({
+          id: z.string().trim().min(1).max(64),
+          name: z.string().trim().min(1).max(100),
+          price: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/),
+          barcodes: z
+            .array(z.string().regex(/^\d{8,14}$/))
+            .max(20)
+            .optional(),
+        }),
+      )
+      .mutation(async ({ ctx, input, signal }) => {
+        const storeUuid = requireStore(ctx.evotor.storeUuid)
+        if (ctx.cloud === undefined) {
+          throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'the Evotor cloud is not configured' })
+        }
+        if (ctx.repos.evotorTokens.get(ctx.evotor.userId) === undefined) {
+          throw new TRPCError({
+            code: 'PRECONDITION_FAILED',
+            message: 'no Evotor cloud token for this user yet',
+          })
+        }
+        const task = await ctx.cloud
+          .pushProduct(
+            ctx.evotor.userId,
+            storeUuid,
+            { ...input, type: 'NORMAL', measure_name: 'шт', allow_to_sell: true },
+            signal,
+          )
+          .catch((error: unknown) => {
+            throw cloudError(error)
+          })
+        return {
+          bulkId: task.id,
+          status: task.status,
+          details: (task.details ?? []).map((d) => ({
+            id: d.id ?? null,
+            status: d.status ?? null,
+            message: d.message ?? null,
+          })),
         }
       }),
   }),

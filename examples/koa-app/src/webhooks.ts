@@ -10,6 +10,7 @@ import {
   type SequenceStore,
 } from 'evotor-partner'
 import type { PartnerTokens } from './auth.js'
+import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
 import {
@@ -41,6 +42,8 @@ export interface AppWebhooksOptions {
   hooks?: AppHooks
   /** How writes retry while another process holds the database lock (then 503 + `Retry-After`). */
   busyRetry?: BusyRetryOptions
+  /** The Evotor cloud sync, when configured: fetches stores and terminals after `user/token`. */
+  cloud?: Pick<CloudSync, 'afterUserToken'> | undefined
 }
 
 const ALC_CODE = /^[0-9]{19}$/
@@ -124,7 +127,7 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry'>,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
@@ -176,6 +179,8 @@ export function createWebhookHandlers(
       await before('userToken')
       const changed = await write(() => repos.evotorTokens.save(body.userId, body.token))
       logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
+      // Queued: runs after the 200, never holds up the webhook.
+      options.cloud?.afterUserToken(body.userId)
     },
 
     async commodities({ body, userId }) {

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto'
+import type Database from 'better-sqlite3'
+import { DevicesSchema, EVOTOR_ROUTES, StoresSchema } from 'evotor-partner'
+import {
+  type BulkTask,
+  type CloudDocument,
+  type CloudProductInput,
+  createEvotorClient,
+  type EvotorClient,
+  isEvotorApiError,
+} from 'evotor-partner/client'
+import type { CloudConfig } from './cloud-config.js'
+import type { Logger } from './logger.js'
+import type { Repositories } from './repositories/index.js'
+
+/** What one reconciliation run did. */
+export interface ReconcileReport {
+  readonly users: number
+  /** Users another run held (two copies at once: one does the work). */
+  readonly skipped: number
+  readonly failed: number
+  readonly documents: number
+  readonly inserted: number
+}
+
+/** Options of {@link createCloudSync}. */
+export interface CloudSyncOptions {
+  sqlite: Database.Database
+  repos: Repositories
+  logger: Logger
+  config: CloudConfig
+  now?: () => Date
+  /** For tests: the client to use (default: one built from `config`). */
+  client?: EvotorClient
+}
+
+/** The app's use of the Evotor cloud: inventory after `user/token`, bulk pushes, reconciliation. */
+export interface CloudSync {
+  /** Queues a fetch of the user's stores and terminals; returns at once (the webhook answers first). */
+  afterUserToken(userId: string): void
+  /** Creates or replaces one product through a bulk write and waits for its final status. */
+  pushProduct(
+    userId: string,
+    storeId: string,
+    product: CloudProductInput,
+    signal?: AbortSignal,
+  ): Promise<BulkTask>
+  /** Pages every installed user's documents since the persisted cursor and stores what is missing. */
+  reconcileAll(signal?: AbortSignal): Promise<ReconcileReport>
+  /** Starts the periodic reconciliation (no-op when the interval is 0). */
+  start(): void
+  /** Stops the timer and waits for queued work and a running reconciliation. */
+  stop(): Promise<void>
+}
+
+/**
+ * A fresh run re-reads this much before the newest document it saw: a terminal that was offline
+ * uploads documents with an older close time. Re-reading is harmless (inserts are idempotent).
+ */
+const OVERLAP_MS = 60 * 60_000
+
+interface CursorRow {
+  cursor: string | null
+  since_ms: number
+}
+
+/** A REST v2 document in the shape of the documents webhook (protocol §6.11), keyed by the same id. */
+export function toWebhookDocument(doc: CloudDocument): Record<string, unknown> {
+  return {
+    uuid: doc.id,
+    type: doc.type,
+    ...(doc.store_id == null ? {} : { storeUuid: doc.store_id }),
+    ...(doc.device_id == null ? {} : { deviceUuid: doc.device_id }),
+    ...(doc.close_date == null ? {} : { closeDate: doc.close_date }),
+    ...(doc.number == null ? {} : { number: String(doc.number) }),
+    ...(doc.session_number == null ? {} : { sessionNumber: String(doc.session_number) }),
+    body: doc.body ?? {},
+    source: 'reconciliation',
+  }
+}
+
+const closeTime = (doc: CloudDocument): number => {
+  const raw = doc.close_date ?? doc.created_at
+  const time = typeof raw === 'string' ? Date.parse(raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')) : Number.NaN
+  return Number.isFinite(time) ? time : 0
+}
+
+/**
+ * Creates the cloud sync of the example app.
+ *
+ * @example
+ * ```ts
+ * const cloud = createCloudSync({ sqlite: db.sqlite, repos, logger, config: cloudConfig })
+ * cloud.start()
+ * ```
+ */
+export function createCloudSync(options: CloudSyncOptions): CloudSync {
+  const { sqlite, repos, logger, config } = options
+  const now = options.now ?? (() => new Date())
+  const log = logger.child({ component: 'cloud-sync' })
+  const client =
+    options.client ??
+    createEvotorClient({
+      baseUrl: config.baseUrl,
+      // A user without a token is skipped before any call; this only runs for known users.
+      getToken: (userId) => repos.evotorTokens.get(userId)?.token ?? '',
+      logger: { warn: (details, message) => log.warn(message, details) },
+    })
+  const pending = new Set<Promise<void>>()
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<ReconcileReport> | undefined
+  const stopping = new AbortController()
+
+  const users = sqlite.prepare<[], { user_id: string }>('SELECT user_id FROM evotor_tokens ORDER BY user_id')
+  const readCursor = sqlite.prepare<[string, string], CursorRow>(
+    'SELECT cursor, since_ms FROM cloud_sync_cursors WHERE user_id = ? AND store_id = ?',
+  )
+  const writeCursor = sqlite.prepare<[string, string, string | null, number, string]>(
+    `INSERT INTO cloud_sync_cursors (user_id, store_id, cursor, since_ms, updated_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, store_id) DO UPDATE SET cursor = excluded.cursor, since_ms = excluded.since_ms,
+       updated_at = excluded.updated_at`,
+  )
+  // A lease per user: two copies (processes or overlapping runs) never page the same user at once.
+  const takeLease = sqlite.prepare<[string, string, number, number]>(
+    `INSERT INTO cloud_sync_leases (user_id, owner, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (user_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+     WHERE cloud_sync_leases.expires_at <= ?`,
+  )
+  const dropLease = sqlite.prepare<[string, string]>(
+    'DELETE FROM cloud_sync_leases WHERE user_id = ? AND owner = ?',
+  )
+  const renewLease = sqlite.prepare<[number, string, string]>(
+    'UPDATE cloud_sync_leases SET expires_at = ? WHERE user_id = ? AND owner = ?',
+  )
+
+  function queue(work: () => Promise<void>): void {
+    const job = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((error: unknown) => log.warn('cloud sync job failed', { error: describe(error) }))
+      .finally(() => pending.delete(job))
+    pending.add(job)
+  }
+
+  async function fetchInventory(userId: string): Promise<void> {
+    const api = client.forUser(userId)
+    const signal = stopping.signal
+    const stores = await api.stores.list({ signal }).toArray()
+    // The same schemas as the stores/devices webhooks: v2 snake_case in, webhook types out.
+    const storeCount = repos.inventory.upsertStores(userId, StoresSchema.parse(stores))
+    const devices = await api.devices.list({ signal }).toArray()
+    const deviceCount = repos.inventory.upsertDevices(userId, DevicesSchema.parse(devices))
+    log.info('inventory fetched from the cloud', { userId, stores: storeCount, devices: deviceCount })
+  }
+
+  async function reconcileStore(
+    userId: string,
+    storeId: string,
+    lease: string,
+    signal: AbortSignal,
+  ): Promise<{ documents: number; inserted: number }> {
+    const api = client.forUser(userId)
+    const saved = readCursor.get(userId, storeId)
+    const startedAt = now().getTime()
+    let since = saved?.since_ms ?? startedAt - config.lookbackMs
+    let documents = 0
+    let inserted = 0
+    const list =
+      saved?.cursor != null
+        ? api.documents.list(storeId, { cursor: saved.cursor, signal })
+        : api.documents.list(storeId, { since: saved === undefined ? since : since - OVERLAP_MS, signal })
+    for await (const page of list.pages()) {
+      // The same schema and the same insert as the documents webhook: INSERT OR IGNORE by id.
+      const body = EVOTOR_ROUTES.documents.request.parse(page.items.map(toWebhookDocument))
+      const counts = repos.documents.insert(userId, storeId, body)
+      documents += page.items.length
+      inserted += counts.inserted
+      for (const doc of page.items) since = Math.max(since, closeTime(doc))
+      // Persisted after the page is stored: a restart resumes at the next page.
+      writeCursor.run(userId, storeId, page.nextCursor ?? null, since, now().toISOString())
+      renewLease.run(now().getTime() + config.leaseMs, userId, lease)
+    }
+    return { documents, inserted }
+  }
+
+  async function reconcileUser(userId: string, signal: AbortSignal): Promise<ReconcileReport | 'skipped'> {
+    const at = now().getTime()
+    const lease = randomUUID() // one per run: two runs in one process exclude each other too
+    if (takeLease.run(userId, lease, at + config.leaseMs, at).changes === 0) return 'skipped'
+    try {
+      let documents = 0
+      let inserted = 0
+      for await (const store of client.forUser(userId).stores.list({ signal })) {
+        const counts = await reconcileStore(userId, store.id, lease, signal)
+        documents += counts.documents
+        inserted += counts.inserted
+      }
+      return { users: 1, skipped: 0, failed: 0, documents, inserted }
+    } finally {
+      dropLease.run(userId, lease)
+    }
+  }
+
+  async function runAll(signal: AbortSignal): Promise<ReconcileReport> {
+    const total = { users: 0, skipped: 0, failed: 0, documents: 0, inserted: 0 }
+    for (const { user_id: userId } of users.all()) {
+      signal.throwIfAborted()
+      if (!repos.installations.isInstalled(userId)) continue
+      try {
+        const result = await reconcileUser(userId, signal)
+        if (result === 'skipped') total.skipped += 1
+        else {
+          total.users += 1
+          total.documents += result.documents
+          total.inserted += result.inserted
+        }
+      } catch (error) {
+        if (signal.aborted) throw error
+        total.failed += 1
+        log.warn('reconciliation failed for a user', { userId, error: describe(error) })
+      }
+    }
+    log.info('reconciliation done', total)
+    return total
+  }
+
+  return {
+    afterUserToken(userId) {
+      queue(() => fetchInventory(userId))
+    },
+    async pushProduct(userId, storeId, product, signal) {
+      const api = client.forUser(userId)
+      const task = await api.products.bulkUpsert(storeId, [product], signal === undefined ? {} : { signal })
+      return api.bulks.wait(task.id, {
+        intervalMs: config.bulkPollMs,
+        ...(signal === undefined ? {} : { signal }),
+      })
+    },
+    reconcileAll(signal) {
+      const combined = signal === undefined ? stopping.signal : AbortSignal.any([signal, stopping.signal])
+      const run = runAll(combined)
+      running = run
+      return run.finally(() => {
+        if (running === run) running = undefined
+      })
+    },
+    start() {
+      if (config.intervalMs <= 0 || timer !== undefined) return
+      timer = setInterval(() => {
+        if (running !== undefined) return
+        this.reconcileAll().catch((error: unknown) => {
+          if (!stopping.signal.aborted) log.warn('reconciliation failed', { error: describe(error) })
+        })
+      }, config.intervalMs)
+      timer.unref()
+    },
+    async stop() {
+      if (timer !== undefined) clearInterval(timer)
+      timer = undefined
+      stopping.abort(new Error('the service is stopping'))
+      await Promise.allSettled([...pending, ...(running === undefined ? [] : [running])])
+    },
+  }
+}
+
+/** An error for the log: the client's errors carry no token, others only their message. */
+function describe(error: unknown): Record<string, unknown> {
+  if (isEvotorApiError(error)) {
+    return {
+      status: error.status,
+      code: error.code,
+      method: error.method,
+      path: error.path,
+      message: error.message,
+    }
+  }
+  return { message: error instanceof Error ? error.message : String(error) }
+}

@@ -1,0 +1,19 @@
+/**
+ * `evotor-partner/redis`: the stores that let several instances of a partner service behave as
+ * one, on Redis through ioredis (an optional peer dependency). Nothing connects at import time.
+ *
+ * @module
+ */
+
+// Re-exported so that `evotor-partner/redis` alone is enough, and `EvotorError` is the same class everywhere.
+export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { RedisClient, RedisStoreOptions } from './redis-command.js'
+export { createRedisIdempotencyStore, type RedisIdempotencyStoreOptions } from './redis-idempotency.js'
+export {
+  createRedisRevocations,
+  type RedisRevocations,
+  type RedisRevocationsOptions,
+  type RevocableVerifier,
+} from './redis-revocations.js'
+export { createRedisSequenceStore, type RedisSequenceStoreOptions } from './redis-sequence.js'
+export { StoreUnavailableError } from './store-unavailable.js'
