@@ -265,8 +265,16 @@ function isUnder(url: string, base: string): boolean {
 /** The URL the app called: absolute-form targets carry it; otherwise it is publicUrl + path. */
 function appUrlOf(req: IncomingMessage, publicBase: string): string {
   const target = req.url ?? '/'
-  if (/^https?:\/\//i.test(target)) return target
-  return `${publicBase}${target.startsWith('/') ? target : `/${target}`}`
+  const raw = /^https?:\/\//i.test(target)
+    ? target
+    : `${publicBase}${target.startsWith('/') ? target : `/${target}`}`
+  // Checked and forwarded in the same normalised form: `/trpc/../api` (or `%2e%2e`) must not pass a
+  // `/trpc/.*` pattern and then reach `/api` (fetch resolves dot segments when it sends).
+  try {
+    return new URL(raw).href
+  } catch {
+    return raw
+  }
 }
 
 function forwardHeaders(req: IncomingMessage, user: LocalProxyUser, stripped: string[]): Headers {

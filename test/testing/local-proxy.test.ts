@@ -183,6 +183,29 @@ describe('createLocalProxy', () => {
     })
   })
 
+  it('checks the URL after resolving dot segments, so `/trpc/../api` cannot pass a `/trpc/.*` pattern', async () => {
+    const target = await echoService()
+    const { url, exchanges } = await start({ target, patterns: ['https://partner\\.example\\.com/trpc/.*'] })
+    const { port } = new URL(url)
+    const statusOf = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    expect(await statusOf('/trpc/../api/v1/inventories/stores')).toBe(403)
+    expect(await statusOf('/trpc/%2e%2e/api/v1/inventories/stores')).toBe(403)
+    expect(await statusOf('/trpc/whoami')).toBe(200)
+    expect(exchanges.map((e) => [e.outcome, e.url])).toEqual([
+      ['refused', 'https://partner.example.com/api/v1/inventories/stores'],
+      ['refused', 'https://partner.example.com/api/v1/inventories/stores'],
+      ['forwarded', 'https://partner.example.com/trpc/whoami'],
+    ])
+  })
+
   it('refuses WebSocket', async () => {
     const { url, exchanges } = await start({ target: await echoService() })
     const { port } = new URL(url)

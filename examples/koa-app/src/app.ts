@@ -123,11 +123,24 @@ function errorsAsJson(logger: Logger) {
     try {
       await next()
     } catch (error) {
-      const e = error as { status?: unknown; expose?: unknown; message?: unknown }
-      const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500
+      const e = error as { status?: unknown; expose?: unknown; message?: unknown; code?: unknown }
+      // A body that does not decompress (bad Content-Encoding) is the client's fault, not ours.
+      const badEncoding =
+        typeof e.code === 'string' && /^(?:Z_(?:DATA|BUF|STREAM)_ERROR|ERR__ERROR_FORMAT_\w+)$/.test(e.code)
+      const status = badEncoding
+        ? 400
+        : typeof e.status === 'number' && e.status >= 400 && e.status < 600
+          ? e.status
+          : 500
       if (status >= 500) logger.error('request failed', { path: ctx.path, error })
       ctx.status = status
-      ctx.body = { error: e.expose === true ? String(e.message) : 'internal error' }
+      ctx.body = {
+        error: badEncoding
+          ? 'the body does not match its Content-Encoding'
+          : e.expose === true || status < 500
+            ? String(e.message)
+            : 'internal error',
+      }
     }
   }
 }
@@ -157,6 +170,8 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger, cloud
       router: appRouter,
       // The terminal JS SDK has get/post only: queries may come as POST too (protocol §2.2).
       allowMethodOverride: true,
+      // One request may not run more than 10 procedures: a batch of 100 summaries is a denial of service.
+      maxBatchSize: 10,
       createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now, cloud }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') logger.error('trpc procedure failed', { path, error })

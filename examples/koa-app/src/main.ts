@@ -160,7 +160,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw error
   }
 
-  const server = createServer(partner.app.callback())
+  // Bodies on a clock for every route, /trpc included (the webhook routes have their own 5 s
+  // deadline): a request not fully received in 15 s is answered 408 and closed (Node's default is 300 s).
+  const server = createServer(
+    { requestTimeout: 15_000, headersTimeout: 10_000, connectionsCheckingInterval: 1000 },
+    partner.app.callback(),
+  )
   const active = new Set<ServerResponse>()
   let stopping = false
   server.on('request', (_request, response: ServerResponse) => {

@@ -96,7 +96,9 @@ function parseScaled(text: string): Scaled {
  */
 export function sumDecimals(values: readonly string[], minScale = 2): string {
   const parsed = values.map(parseScaled)
-  const scale = Math.max(minScale, ...parsed.map((p) => p.scale))
+  // A loop, not Math.max(...spread): a day can hold more receipts than a call has arguments.
+  let scale = minScale
+  for (const p of parsed) if (p.scale > scale) scale = p.scale
   let total = 0n
   for (const p of parsed) total += p.units * 10n ** BigInt(scale - p.scale)
   const negative = total < 0n
