@@ -68,6 +68,8 @@ export type {
   SubscriptionSequencerOptions,
 } from './core/subscription-sequencer.js'
 export { createMemorySequenceStore, createSubscriptionSequencer } from './core/subscription-sequencer.js'
+export type { ToEvotorValidationErrorOptions } from './core/validation.js'
+export { parseIncoming, toEvotorValidationError, validateOutgoing } from './core/validation.js'
 export type {
   EvotorWebhookHandlers,
   EvotorWebhooks,
@@ -146,8 +148,10 @@ export {
 export type {
   EvotorRouteDefinition,
   RouteCredential,
+  RouteIdempotency,
   RouteKind,
   RouteName,
+  RouteOrdering,
   RouteParams,
   RouteRequest,
   RouteResponse,
@@ -167,8 +171,6 @@ export {
   UserVerifyRequestSchema,
   UserVerifyResponseSchema,
 } from './protocol/user.js'
-export type { ToEvotorValidationErrorOptions } from './protocol/validation.js'
-export { parseIncoming, toEvotorValidationError, validateOutgoing } from './protocol/validation.js'
 export type {
   AllowedUrlPatternReport,
   AllowedUrlsReport,

@@ -1,135 +1,74 @@
 import { setEvotorContext } from '../core/evotor-context.js'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
-import type { WebhookDispatcher, WebhookResponse } from '../core/http-types.js'
-import {
-  type EvotorProxy,
-  type EvotorProxyContext,
-  type EvotorProxyOptions,
-  resolveEvotorProxy,
-} from '../core/proxy.js'
+import type { WebhookDispatcher } from '../core/http-types.js'
+import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
+import { resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { refuseProxiedMethod, resolveBodyLimit, resolveBodyTimeout } from './request-guards.js'
+import { admitProxied, envelopeOf } from '../core/serve-proxied.js'
+import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
+import { fetchInnerResponse, toResponse } from './fetch-io.js'
 import { readWebBody } from './web-body.js'
 
-// Re-exported so `evotor-partner/<framework>` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { WebhookBodyOptions } from '../core/serve-webhook.js'
 
 /**
- * Options of {@link createEvotorWebhooksHandler}.
- *
- * @example
- * ```ts
- * import { createEvotorWebhooksHandler, type EvotorWebhooksHandlerOptions } from 'evotor-partner/fetch'
- * const options: EvotorWebhooksHandlerOptions = { bodyLimit: 1024 * 1024 } // larger bodies answer 413
- * const handler = createEvotorWebhooksHandler(webhooks, options)
- * ```
+ * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413)
+ * and `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`).
+ * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024 })`
  */
-export interface EvotorWebhooksHandlerOptions {
-  /** Largest body read, in bytes (default 10 MB, protocol §12); more answers 413. */
-  bodyLimit?: number
-  /**
-   * Time for the body to arrive in full, in ms (default 5000: half the cloud's 10 s deadline is left
-   * for the handler); a trickled or stalled body answers 408 with `Connection: close`.
-   */
-  bodyTimeoutMs?: number
-}
+export type EvotorWebhooksHandlerOptions = WebhookBodyOptions
 
 /**
  * A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context.
- *
- * @example
- * ```ts
- * import { type EvotorProxyHandler, withEvotorProxy } from 'evotor-partner/fetch'
- * const handler: EvotorProxyHandler = async (_request, evotor) => Response.json({ userId: evotor.userId })
- * export const GET = withEvotorProxy({ userTokens: tokens }, handler)
- * ```
+ * @example `const handler: EvotorProxyHandler = async (_request, evotor) => Response.json(evotor.userId)`
  */
 export type EvotorProxyHandler = (
   request: Request,
   evotor: EvotorProxyContext,
 ) => Response | Promise<Response>
 
-const encoder = new TextEncoder()
-
-function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
-  const headers = new Headers(extra)
-  for (const [name, value] of Object.entries(answer.headers)) headers.set(name, value)
-  const bytes = encoder.encode(answer.body)
-  if (answer.status !== 204 && answer.status !== 304) headers.set('content-length', String(bytes.byteLength))
-  const empty =
-    request.method === 'HEAD' || bytes.byteLength === 0 || answer.status === 204 || answer.status === 304
-  return new Response(empty ? null : bytes, { status: answer.status, headers })
-}
-
 /**
- * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js
- * route handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
- *
- * @example
- * ```ts
- * import { createEvotorWebhooks } from 'evotor-partner'
- * import { createEvotorWebhooksHandler } from 'evotor-partner/fetch'
- *
- * const handler = createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, userTokens, handlers }))
- * Bun.serve({ port: 3000, fetch: handler })
- * ```
+ * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js route
+ * handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
+ * @param webhooks - what `createEvotorWebhooks()` returns.
+ * @param options - body limit and time.
+ * @returns the handler.
+ * @throws TypeError when `webhooks` or an option is not valid.
+ * @example `Bun.serve({ fetch: createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, handlers })) })`
  */
 export function createEvotorWebhooksHandler(
   webhooks: WebhookDispatcher,
-  options: EvotorWebhooksHandlerOptions = {},
+  options: WebhookBodyOptions = {},
 ): (request: Request) => Promise<Response> {
-  if (typeof webhooks?.matches !== 'function' || typeof webhooks.handle !== 'function') {
-    throw new TypeError(
-      'createEvotorWebhooksHandler: webhooks must be the object createEvotorWebhooks() returns',
-    )
-  }
-  const limit = resolveBodyLimit('createEvotorWebhooksHandler', options.bodyLimit)
-  const timeoutMs = resolveBodyTimeout('createEvotorWebhooksHandler', options.bodyTimeoutMs)
+  const flow = createWebhookFlow('createEvotorWebhooksHandler', webhooks, options)
   return async function evotorWebhooksHandler(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    if (!webhooks.matches(url.pathname))
-      return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
-    let body: Uint8Array
-    try {
-      body = await readWebBody(request, limit, timeoutMs)
-    } catch (error) {
-      if (!isEvotorError(error)) throw error
-      return toResponse(request, evotorErrorResponse(error))
-    }
+    if (!flow.matches(url.pathname)) return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
+    const body = async (limit: number, timeoutMs: number) => ({
+      body: await readWebBody(request, limit, timeoutMs),
+    })
     const { method, headers } = request
     return toResponse(
       request,
-      await webhooks.handle({ method, path: url.pathname, query: url.searchParams, headers, body }),
+      await flow.serve({ method, path: url.pathname, query: url.searchParams, headers, body }),
     )
   }
 }
 
-const DROPPED = [
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'transfer-encoding',
-  'etag',
-  'last-modified',
-]
-
 /**
- * Wraps a Fetch-style handler for terminal-facing routes (flow A, protocol §2, §3.2): verifies the
- * user token first, then the `X-Evotor-*` headers, and passes the verified context to the handler
- * (also `getEvotorContext(request)`, for a tRPC `createContext`); answers 401/400 with the Evotor
- * error body otherwise. With `proxyVersion: 1` every outcome, thrown errors included, is wrapped in
- * the `{status, body}` envelope (protocol §7.4); ver. 2 returns the handler's response as is and
- * only renders thrown `EvotorError`s. Methods other than GET, HEAD, POST, PUT, PATCH, DELETE and
- * OPTIONS (TRACE, PROPFIND …) answer a plain 405 with `Allow` before the handler runs.
- *
+ * Wraps a Fetch-style handler for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user
+ * token first, then the `X-Evotor-*` headers, and passes the verified context to the handler (also
+ * `getEvotorContext(request)`). With `proxyVersion: 1` every outcome is wrapped in the `{status, body}`
+ * envelope (§7.4). TRACE, CONNECT and unknown methods answer 405 before the handler runs.
+ * @param proxy - `createEvotorProxy()`'s result, or its options.
+ * @param handler - the route.
+ * @returns the wrapped handler.
+ * @throws TypeError when `handler` or the proxy options are not valid.
  * @example
  * ```ts
- * import { withEvotorProxy } from 'evotor-partner/fetch'
- *
- * export const GET = withEvotorProxy({ userTokens: tokens, proxyVersion: 1 }, async (request, evotor) =>
- *   Response.json(await listReceipts(evotor.userId, evotor.storeUuid)),
- * )
+ * export const GET = withEvotorProxy({ userTokens: tokens }, async (request, evotor) => Response.json({ userId: evotor.userId }))
  * ```
  */
 export function withEvotorProxy(
@@ -139,15 +78,9 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyHandler(request: Request): Promise<Response> {
-    const refused = refuseProxiedMethod(request.method)
-    if (refused !== undefined) return toResponse(request, refused)
-    let context: EvotorProxyContext
-    try {
-      context =
-        resolved.authenticateCached?.(request.headers) ?? (await resolved.authenticate(request.headers))
-    } catch (error) {
-      return toResponse(request, resolved.errorResponse(error))
-    }
+    const admission = admitProxied(resolved, request.method, request.headers)
+    const { context, answer } = admission instanceof Promise ? await admission : admission
+    if (answer !== undefined) return toResponse(request, answer)
     setEvotorContext(request, context)
     if (resolved.proxyVersion === 2) {
       try {
@@ -157,16 +90,8 @@ export function withEvotorProxy(
         return toResponse(request, resolved.errorResponse(error))
       }
     }
-    let response: Response
-    try {
-      response = await handler(request, context)
-      const body = new Uint8Array(await response.arrayBuffer())
-      const contentType = response.headers.get('content-type') ?? undefined
-      const kept = new Headers(response.headers)
-      for (const name of DROPPED) kept.delete(name)
-      return toResponse(request, resolved.envelope({ status: response.status, body, contentType }), kept)
-    } catch (error) {
-      return toResponse(request, resolved.errorResponse(error))
-    }
+    const kept = new Headers()
+    const run = async () => fetchInnerResponse(await handler(request, context), kept)
+    return toResponse(request, await envelopeOf(resolved, run), kept)
   }
 }

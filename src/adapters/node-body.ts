@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { EvotorError } from '../core/evotor-error.js'
-import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from './request-guards.js'
+import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from '../core/request-guards.js'
 
 /** Sockets whose `destroySoon` is replaced by {@link lingerAfterAnswer} (armed once per socket). */
 const ARMED = new WeakSet<Socket>()
@@ -148,4 +148,29 @@ export function preParsedBody(parsed: unknown, raw: unknown): { body: unknown; p
   if (parsed === undefined || parsed === null) return { body: '', parsedBody: false }
   if (typeof parsed === 'string' || parsed instanceof Uint8Array) return { body: parsed, parsedBody: false }
   return { body: parsed, parsedBody: true }
+}
+
+/**
+ * The body of a Node request for the webhook flow: what a framework parser left (`holder.body`,
+ * `holder.rawBody`, koa-body's unparsed-body symbol) when the stream was already read, else the raw
+ * bytes read with the limit and the clock.
+ *
+ * @example
+ * ```ts
+ * const { body, parsedBody } = await nodeBody(req, req, limit, timeoutMs)
+ * ```
+ */
+export async function nodeBody(
+  req: IncomingMessage,
+  holder: { body?: unknown; rawBody?: unknown },
+  limit: number,
+  timeoutMs: number,
+): Promise<{ body: unknown; parsedBody: boolean }> {
+  if (!bodyWasRead(req)) return { body: await readNodeBody(req, limit, timeoutMs), parsedBody: false }
+  const parsed = holder.body
+  const unparsed =
+    typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<symbol, unknown>)[Symbol.for('unparsedBody')]
+      : undefined
+  return preParsedBody(parsed, holder.rawBody ?? unparsed)
 }

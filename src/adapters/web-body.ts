@@ -1,5 +1,5 @@
 import { EvotorError } from '../core/evotor-error.js'
-import { bodyTimedOut, LINGER } from './request-guards.js'
+import { bodyTimedOut, LINGER } from '../core/request-guards.js'
 
 const TIMED_OUT = Symbol('timed out')
 

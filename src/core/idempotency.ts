@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { EVOTOR_ROUTES, type EvotorRouteDefinition, type RouteName } from '../protocol/routes.js'
 
 /**
  * What {@link IdempotencyStore.claim} found: the key is now ours (`'claimed'`), was already
@@ -349,17 +350,61 @@ function canonicalJson(value: unknown): string {
   return walk(value)
 }
 
-// Documents are immutable per uuid: a byte-identical re-delivery is a duplicate. Stores, devices,
-// employees and products are full upserts (protocol §5.1): applying one twice is harmless, while
-// de-duplicating by content would drop a genuine change back to an earlier state (A -> B -> A).
-const CONTENT_KEYED_ROUTES = new Set(['documents'])
-
 function bodyHash(route: string, storeUuid: string | undefined, body: unknown): string {
   return sha256(canonicalJson([route, storeUuid?.toLowerCase() ?? null, body]))
 }
 
 /**
- * The idempotency key of a webhook notification (protocol §5.1), or `undefined` for routes that
+ * A sequence number as Evotor sends it: a safe integer, or a string of digits holding one. The one
+ * parser of the concept: keys take any such number, ordering only those from 1 up.
+ *
+ * @internal
+ */
+export function parseSequenceNumber(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined
+}
+
+function keyOf(
+  route: RouteName,
+  body: unknown,
+  params: IdempotencyKeyParams,
+  user: string,
+): string | undefined {
+  const { idempotency: rule, ordering } = EVOTOR_ROUTES[route] as EvotorRouteDefinition
+  switch (rule.kind) {
+    case 'none':
+      return undefined
+    case 'sequence': {
+      const record = isRecord(body) && ordering !== undefined ? body : {}
+      const id = ordering === undefined ? undefined : idOf(record[ordering.stream])
+      const sequence = ordering === undefined ? undefined : parseSequenceNumber(record[ordering.sequence])
+      if (id !== undefined && sequence !== undefined) return `${rule.prefix}:${user}:${part(id)}:${sequence}`
+      return `${rule.prefix}:${user}:#${bodyHash(route, undefined, body)}`
+    }
+    case 'id': {
+      // One object per the schema, "one or several" per the prose (protocol §6.12): a one-item array is that object.
+      const single = Array.isArray(body) && body.length === 1 ? body[0] : body
+      let id: string | undefined
+      for (const field of rule.ids) id ??= isRecord(single) ? idOf(single[field]) : undefined
+      return id === undefined
+        ? `${rule.prefix}:${user}:#${bodyHash(route, undefined, body)}`
+        : `${rule.prefix}:${user}:${part(id)}`
+    }
+    case 'content':
+      return `${rule.prefix}:${user}:${bodyHash(route, params.storeUuid, body)}`
+    case 'token': {
+      const record = isRecord(body) ? body : {}
+      const userId = idOf(record.userId) ?? params.userId
+      const token = typeof record.token === 'string' ? record.token : ''
+      return `${rule.prefix}:${part(userId ?? '')}:${sha256(token)}`
+    }
+  }
+}
+
+/**
+ * The idempotency key of a webhook notification (protocol §5.1), made as the route's
+ * `EVOTOR_ROUTES[route].idempotency` says, or `undefined` for routes that
  * are requests, not notifications (`userCreate`, `userVerify`, `commodities`), for the full-upsert
  * routes (`stores`, `devices`, `employees`, `products`: a re-delivery is harmless, and keying them by
  * content would drop a genuine change back to an earlier state) and for unknown routes. Keys never contain secrets (the `user/token` token is hashed) and stay short (long or
@@ -394,44 +439,7 @@ export function idempotencyKeyFor(
   params: IdempotencyKeyParams = {},
 ): string | undefined {
   if (typeof route !== 'string') throw new TypeError('idempotencyKeyFor: route must be a string')
+  if (!Object.hasOwn(EVOTOR_ROUTES, route)) return undefined
   // Every key names its user: one user's deliveries never claim or complete another's (design "Tenancy").
-  const user = userPart(params.userId)
-  switch (route) {
-    case 'subscriptionEvent': {
-      const record = isRecord(body) ? body : {}
-      const id = idOf(record.subscriptionId)
-      const seq = record.sequenceNumber
-      const sequence = typeof seq === 'string' && /^\d+$/.test(seq) ? Number(seq) : seq
-      if (id !== undefined && typeof sequence === 'number' && Number.isSafeInteger(sequence)) {
-        return `subscription:${user}:${part(id)}:${sequence}`
-      }
-      return `subscription:${user}:#${bodyHash(route, undefined, body)}`
-    }
-    case 'installationEvent': {
-      const record = isRecord(body) ? body : {}
-      // The Aug-2017 draft spelled the event id `Id` (protocol §6.6).
-      const id = idOf(record.id) ?? idOf(record.Id)
-      return id === undefined
-        ? `installation:${user}:#${bodyHash(route, undefined, body)}`
-        : `installation:${user}:${part(id)}`
-    }
-    case 'receipts': {
-      // One object per the schema, "one or several" per the prose (protocol §6.12): a one-item array is that receipt.
-      const single = Array.isArray(body) && body.length === 1 ? body[0] : body
-      const id = isRecord(single) ? idOf(single.id) : undefined
-      return id === undefined
-        ? `receipt:${user}:#${bodyHash(route, undefined, body)}`
-        : `receipt:${user}:${part(id)}`
-    }
-    case 'userToken': {
-      const record = isRecord(body) ? body : {}
-      const userId = idOf(record.userId) ?? params.userId
-      const token = typeof record.token === 'string' ? record.token : ''
-      return `user-token:${part(userId ?? '')}:${sha256(token)}`
-    }
-    default:
-      if (CONTENT_KEYED_ROUTES.has(route))
-        return `${route}:${user}:${bodyHash(route, params.storeUuid, body)}`
-      return undefined
-  }
+  return keyOf(route as RouteName, body, params, userPart(params.userId))
 }

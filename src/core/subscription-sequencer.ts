@@ -125,8 +125,12 @@ export type SequenceOutcome = 'handled' | 'stale' | 'deferred'
  * ```
  */
 export interface SubscriptionSequencer {
-  /** Runs `fn` for this event once its predecessor is handled; resolves with what became of it. */
-  run(subscriptionId: string, sequenceNumber: number, fn: () => Promise<void>): Promise<SequenceOutcome>
+  /**
+   * Runs `fn` for this event once its predecessor is handled; resolves with what became of it. When
+   * `fn` resolves `false` the event counts as not handled (nothing recorded, `'deferred'`), as when
+   * it throws, but without an exception.
+   */
+  run(subscriptionId: string, sequenceNumber: number, fn: () => Promise<unknown>): Promise<SequenceOutcome>
 }
 
 interface Slot {
@@ -300,7 +304,7 @@ export function createSubscriptionSequencer(
             return 'stale'
           }
           if (sequenceNumber === last + 1 || now() - firstSeenAt() >= gapTimeoutMs) {
-            await fn()
+            if ((await fn()) === false) return 'deferred'
             await store.setLastHandled(subscriptionId, sequenceNumber)
             firstSeen.delete(seenKey)
             wakeAll(slot)

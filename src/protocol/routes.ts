@@ -73,7 +73,61 @@ export interface EvotorRouteDefinition {
    * user (user token) or agree with the others (app credential) before any handler runs.
    */
   readonly userIds: readonly (readonly string[])[]
+  /**
+   * An event route (subscription, installation): answers `200` only (protocol §5.3); a body that
+   * fails its schema is acknowledged and handed to `unknownEvent` instead of a `400`.
+   */
+  readonly event: boolean
+  /**
+   * Which option of `createEvotorWebhooks` may override {@link EvotorRouteDefinition.credential}
+   * (protocol §11 A4, A5), or `undefined` when none may.
+   */
+  readonly credentialOption: 'eventCredential' | 'commoditiesCredential' | undefined
+  /**
+   * What orders deliveries of this route (protocol §6.5): the field naming the stream and the field
+   * holding its positive sequence number, per user; `undefined` for unordered routes.
+   */
+  readonly ordering: RouteOrdering | undefined
+  /** How the de-duplication key of a delivery is made (protocol §5.1); see {@link RouteIdempotency}. */
+  readonly idempotency: RouteIdempotency
 }
+
+/**
+ * What orders a route's deliveries: `stream` names the sequence (per user), `sequence` the field
+ * holding its number.
+ *
+ * @example
+ * ```ts
+ * const ordering: RouteOrdering | undefined = EVOTOR_ROUTES.subscriptionEvent.ordering
+ * // { stream: 'subscriptionId', sequence: 'sequenceNumber' }
+ * ```
+ */
+export interface RouteOrdering {
+  readonly stream: string
+  readonly sequence: string
+}
+
+/**
+ * How a delivery's de-duplication key is made; every key starts with `prefix` and the verified user.
+ * - `none`: no key (requests, and full upserts where a re-delivery is harmless);
+ * - `sequence`: the ordering fields (`<stream>:<number>`), else a hash of the body;
+ * - `id`: the first of `ids` the body has (a one-element array counts as its element), else a hash;
+ * - `content`: a hash of the body and the path's `storeUuid` (immutable payloads);
+ * - `token`: the body's `userId` and a hash of its `token` (user/token).
+ *
+ * @example
+ * ```ts
+ * const key: RouteIdempotency = EVOTOR_ROUTES.receipts.idempotency // { kind: 'id', prefix: 'receipt', ids: ['id'] }
+ * ```
+ */
+export type RouteIdempotency =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sequence'; readonly prefix: string }
+  | { readonly kind: 'id'; readonly prefix: string; readonly ids: readonly string[] }
+  | { readonly kind: 'content'; readonly prefix: string }
+  | { readonly kind: 'token'; readonly prefix: string }
+
+const NO_KEY = { kind: 'none' } as const
 
 const USER_FIELDS = [['userId'], ['userUuid']] as const // §6.1–6.3, legacy `userUuid` (§11 A1)
 const EVENT_USER_FIELDS = [['userId'], ['data', 'userId']] as const // §6.5, §6.6
@@ -102,6 +156,10 @@ export const EVOTOR_ROUTES = {
     response: UserCreateResponseSchema,
     legacyPaths: ['/api/v1/create'],
     userIds: USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   userVerify: {
     method: 'POST',
@@ -113,6 +171,10 @@ export const EVOTOR_ROUTES = {
     response: UserVerifyResponseSchema,
     legacyPaths: ['/api/v1/verify'],
     userIds: USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   userToken: {
     method: 'POST',
@@ -123,6 +185,10 @@ export const EVOTOR_ROUTES = {
     request: UserTokenRequestSchema,
     response: undefined,
     userIds: USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: { kind: 'token', prefix: 'user-token' },
   },
   commodities: {
     method: 'GET',
@@ -133,6 +199,10 @@ export const EVOTOR_ROUTES = {
     request: CommoditiesQuerySchema,
     response: CommoditySchema,
     userIds: [],
+    event: false,
+    credentialOption: 'commoditiesCredential',
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   subscriptionEvent: {
     method: 'POST',
@@ -144,6 +214,10 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     legacyPaths: ['/api/v1/user/event'],
     userIds: EVENT_USER_FIELDS,
+    event: true,
+    credentialOption: 'eventCredential',
+    ordering: { stream: 'subscriptionId', sequence: 'sequenceNumber' },
+    idempotency: { kind: 'sequence', prefix: 'subscription' },
   },
   installationEvent: {
     method: 'POST',
@@ -154,6 +228,11 @@ export const EVOTOR_ROUTES = {
     request: InstallationEventSchema,
     response: undefined,
     userIds: EVENT_USER_FIELDS,
+    event: true,
+    credentialOption: 'eventCredential',
+    ordering: undefined,
+    // The Aug-2017 draft spelled the event id `Id` (protocol §6.6).
+    idempotency: { kind: 'id', prefix: 'installation', ids: ['id', 'Id'] },
   },
   stores: {
     method: 'PUT',
@@ -164,6 +243,10 @@ export const EVOTOR_ROUTES = {
     request: StoresSchema,
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY, // a full upsert (§5.1): applying it twice is harmless
   },
   devices: {
     method: 'PUT',
@@ -174,6 +257,10 @@ export const EVOTOR_ROUTES = {
     request: DevicesSchema,
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   employees: {
     method: 'PUT',
@@ -184,6 +271,10 @@ export const EVOTOR_ROUTES = {
     request: EmployeesSchema,
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   products: {
     method: 'POST',
@@ -194,6 +285,10 @@ export const EVOTOR_ROUTES = {
     request: ProductsSchema,
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: NO_KEY,
   },
   documents: {
     method: 'PUT',
@@ -204,6 +299,11 @@ export const EVOTOR_ROUTES = {
     request: DocumentsV1Schema,
     response: undefined,
     userIds: DOCUMENT_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    // Immutable per uuid: a byte-identical re-delivery is a duplicate.
+    idempotency: { kind: 'content', prefix: 'documents' },
   },
   receipts: {
     method: 'POST',
@@ -215,6 +315,10 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     legacyPaths: ['/api/v1/receipt'],
     userIds: RECEIPT_USER_FIELDS,
+    event: false,
+    credentialOption: undefined,
+    ordering: undefined,
+    idempotency: { kind: 'id', prefix: 'receipt', ids: ['id'] },
   },
 } as const satisfies Record<string, EvotorRouteDefinition>
 

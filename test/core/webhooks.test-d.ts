@@ -85,4 +85,20 @@ describe('handler payload types', () => {
     })
     expectTypeOf(verify).parameter(0).toEqualTypeOf<WebhookContext<'userVerify'>>()
   })
+
+  it('lets a handler of a route answered with an empty 200 return any value', () => {
+    const seen = new Map<string, Store[]>()
+    createEvotorWebhooks({
+      appCredential,
+      userTokens: tokens,
+      handlers: {
+        stores: ({ userId, body }) => seen.set(userId, body),
+        userToken: async () => 42,
+      },
+    })
+    const stores: WebhookHandler<'stores'> = ({ body }) => body.length
+    expectTypeOf(stores).returns.toEqualTypeOf<unknown>()
+    // A route with an answer still checks it.
+    expectTypeOf<ReturnType<WebhookHandler<'userCreate'>>>().not.toEqualTypeOf<unknown>()
+  })
 })

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, ServerResponse } from 
 import type { AddressInfo, Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import express from 'express'
+import { Hono } from 'hono'
 import Koa from 'koa'
 import { koaBody } from 'koa-body'
 import * as expressAdapter from '../../../src/adapters/express.js'
@@ -57,7 +58,7 @@ export interface WebhookAppOptions {
 
 /** One adapter under test: how to build a real app around it. */
 export interface Harness {
-  name: 'koa' | 'express' | 'fetch'
+  name: 'koa' | 'express' | 'fetch' | 'hono'
   /** Body parsers of the framework (names for `preParser`). */
   preParsers: readonly string[]
   /** Whether requests to other paths reach the app's own routes (`GET /app/own` -> `{own: true}`). */
@@ -186,4 +187,54 @@ const fetchHarness: Harness = {
   },
 }
 
-export const HARNESSES: readonly Harness[] = [koaHarness, expressHarness, fetchHarness]
+/**
+ * Hono through the Fetch adapter (design "Layers": Hono needs no adapter of its own): the webhook
+ * handler and `withEvotorProxy` mounted as Hono routes, served by the same Node bridge as Fetch.
+ */
+const honoHarness: Harness = {
+  name: 'hono',
+  preParsers: [],
+  fallsThrough: true,
+  webhooks(dispatcher, options = {}) {
+    const evotor = fetchAdapter.createEvotorWebhooksHandler(dispatcher, adapterOptions(options))
+    const app = new Hono()
+    app.get('/app/own', (c) => c.json({ own: true }))
+    app.all('*', (c) => evotor(c.req.raw))
+    return listen(createServer(toNodeListener(async (request) => app.fetch(request))))
+  },
+  proxy(proxy) {
+    const app = new Hono()
+    const routes = new Hono<{ Bindings: { evotor: EvotorProxyContext } }>()
+    routes.get('/api/json', (c) => c.json(jsonFor(c.env.evotor, getEvotorContext(c.req.raw)) as object))
+    routes.get('/api/text', (c) => c.text('plain text'))
+    routes.get('/api/stream', (c) => {
+      const bytes = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.encode('str'))
+          controller.enqueue(bytes.encode('eam'))
+          controller.close()
+        },
+      })
+      return c.body(body, 200, { 'content-type': 'text/plain' })
+    })
+    routes.get('/api/throw', () => {
+      throw new Error(SECRET_DETAIL)
+    })
+    routes.get('/api/evotor-error', (c) => {
+      throw EvotorError.paymentRequired(c.env.evotor.userId)
+    })
+    routes.all('*', (c) => c.json({}, 404))
+    // Errors thrown by a Hono route reach the proxy as Hono's own 500 unless rethrown.
+    routes.onError((error) => {
+      throw error
+    })
+    const handler = fetchAdapter.withEvotorProxy(proxy, (request, evotor) =>
+      routes.fetch(request, { evotor }),
+    )
+    app.all('*', (c) => handler(c.req.raw))
+    return listen(createServer(toNodeListener(async (request) => app.fetch(request))))
+  },
+}
+
+export const HARNESSES: readonly Harness[] = [koaHarness, expressHarness, fetchHarness, honoHarness]

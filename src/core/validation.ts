@@ -4,7 +4,7 @@
  * error (`TypeError`) that the dispatcher answers with a 500.
  */
 import { z } from 'zod'
-import { EvotorError, MAX_ERROR_ITEMS } from '../core/evotor-error.js'
+import { EvotorError, MAX_ERROR_ITEMS } from './evotor-error.js'
 
 /** Longest string echoed back in a 2003 `value` (protocol §11 A26). */
 const MAX_VALUE_LENGTH = 256

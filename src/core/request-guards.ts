@@ -1,11 +1,11 @@
 /**
  * What every adapter refuses before any application code runs: bodies over the size limit (413),
  * bodies that do not arrive in time (408), and methods no proxied route serves (405). Runtime-neutral:
- * the Node stream side is in `node-body.ts`, the Fetch stream side in `fetch.ts`.
+ * the Node stream side is in `node-body.ts`, the Fetch stream side in `web-body.ts`.
  */
-import { EvotorError } from '../core/evotor-error.js'
-import { DEFAULT_BODY_LIMIT, type WebhookResponse } from '../core/http-types.js'
-import { evotorErrorResponse } from '../core/responses.js'
+import { EvotorError } from './evotor-error.js'
+import { DEFAULT_BODY_LIMIT, type WebhookResponse } from './http-types.js'
+import { evotorErrorResponse } from './responses.js'
 
 /**
  * Default time for a request body to arrive in full, from the moment the adapter starts reading it.

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { isEvotorError } from '../../src/core/evotor-error.js'
+import {
+  formatIssuePath,
+  parseIncoming,
+  toEvotorValidationError,
+  validateOutgoing,
+} from '../../src/core/validation.js'
 import { SubscriptionEventSchema } from '../../src/protocol/billing.js'
 import { ProductsSchema, StoresSchema } from '../../src/protocol/inventory.js'
 import {
@@ -8,12 +14,6 @@ import {
   UserTokenRequestSchema,
   UserVerifyRequestSchema,
 } from '../../src/protocol/user.js'
-import {
-  formatIssuePath,
-  parseIncoming,
-  toEvotorValidationError,
-  validateOutgoing,
-} from '../../src/protocol/validation.js'
 
 function catchError(fn: () => unknown): unknown {
   try {

@@ -1,0 +1,22 @@
+/** Express's side of the I/O: writing an answer on a Node response, and body-parser failures. */
+import type { ServerResponse } from 'node:http'
+import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import type { WebhookResponse } from '../core/http-types.js'
+
+/** Writes an answer on a Node response, with its length. */
+export function sendNode(res: ServerResponse, response: WebhookResponse): void {
+  res.statusCode = response.status
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
+  res.setHeader('content-length', Buffer.byteLength(response.body))
+  res.end(response.body)
+}
+
+/** The `EvotorError` for a thrown error: itself, or body-parser's parse (2001) and size (413) failures. */
+export function toEvotorError(error: unknown): EvotorError | undefined {
+  if (isEvotorError(error)) return error
+  const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown }
+  // body-parser (`express.json()` …) failures, when it is mounted before the webhooks.
+  if (type === 'entity.parse.failed') return EvotorError.syntax()
+  if (type === 'entity.too.large') return EvotorError.payloadTooLarge(typeof limit === 'number' ? limit : 0)
+  return undefined
+}

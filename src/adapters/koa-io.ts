@@ -1,0 +1,45 @@
+/** Koa's side of the I/O: writing an answer on `ctx`, and reading what a route answered for ver. 1. */
+import type { Context } from 'koa'
+import type { WebhookResponse } from '../core/http-types.js'
+import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
+
+/** Writes an answer on `ctx`: no compression, no content type unless the answer has one. */
+export function send(ctx: Context, response: WebhookResponse): void {
+  ctx.status = response.status
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value)
+  ctx.remove('Content-Encoding')
+  ctx.body = response.body
+  if (response.headers['content-type'] === undefined) ctx.remove('Content-Type')
+}
+
+/** Bodies that must be read before they can be enveloped. */
+function isStreamed(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) return false
+  return (
+    typeof (body as NodeJS.ReadableStream).pipe === 'function' ||
+    body instanceof Blob ||
+    body instanceof ReadableStream ||
+    body instanceof Response
+  )
+}
+
+async function readStreamed(body: unknown): Promise<Uint8Array> {
+  if (typeof (body as NodeJS.ReadableStream).pipe === 'function') {
+    const chunks: Buffer[] = []
+    for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk))
+    return Buffer.concat(chunks)
+  }
+  if (body instanceof Response) return new Uint8Array(await body.arrayBuffer())
+  return new Uint8Array(await new Response(body as Blob | ReadableStream).arrayBuffer())
+}
+
+/** The status, body and content type the downstream left on `ctx`; Koa's own 404 is `{}` (§11 A27). */
+export async function koaInnerResponse(ctx: Context): Promise<ProxyInnerResponse> {
+  // `ctx.response.get()` copies every header (`res.getHeaders()`); one header is enough here.
+  const type = ctx.res.getHeader('content-type')
+  const contentType = typeof type === 'string' && type !== '' ? type : undefined
+  let body: unknown = ctx.body
+  if (body === undefined || body === null) body = ctx.status === 404 ? {} : undefined
+  else if (isStreamed(body)) body = await readStreamed(body)
+  return { status: ctx.status, body, contentType }
+}

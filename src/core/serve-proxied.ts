@@ -1,0 +1,94 @@
+/**
+ * The proxy flow every adapter runs (flow A, protocol §2, §3.2, §7.4), written once: refuse methods
+ * no proxied route serves, authenticate (synchronously when the token is cached), then either pass
+ * the route's answer through (ver. 2) or wrap it in the `{status, body}` envelope (ver. 1).
+ */
+import { isEvotorError } from './evotor-error.js'
+import type { HeadersLike, WebhookResponse } from './http-types.js'
+import type { EvotorProxy, EvotorProxyContext } from './proxy.js'
+import type { ProxyInnerResponse } from './proxy-envelope.js'
+import { refuseProxiedMethod } from './request-guards.js'
+
+/**
+ * Headers of the inner response that do not describe the ver. 1 envelope (validators, framing,
+ * and the policy header of framework error pages); the one list every adapter drops.
+ */
+export const INNER_ONLY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'etag',
+  'last-modified',
+  'content-security-policy',
+] as const
+
+/** Either the verified context, or the answer that refuses the request. */
+export type ProxyAdmission =
+  | { readonly context: EvotorProxyContext; readonly answer?: undefined }
+  | { readonly context?: undefined; readonly answer: WebhookResponse }
+
+async function admitSlowly(proxy: EvotorProxy, headers: HeadersLike): Promise<ProxyAdmission> {
+  try {
+    return { context: await proxy.authenticate(headers) }
+  } catch (error) {
+    return { answer: proxy.errorResponse(error) }
+  }
+}
+
+/**
+ * A 405 for TRACE, CONNECT and unknown methods, then the user token first and the `X-Evotor-*`
+ * headers after it. Synchronous when the token's verification is cached: no promise before the route.
+ */
+export function admitProxied(
+  proxy: EvotorProxy,
+  method: string | undefined,
+  headers: HeadersLike,
+): ProxyAdmission | Promise<ProxyAdmission> {
+  const refused = refuseProxiedMethod(method)
+  if (refused !== undefined) return { answer: refused }
+  let context: EvotorProxyContext | undefined
+  try {
+    context = proxy.authenticateCached?.(headers)
+  } catch (error) {
+    return { answer: proxy.errorResponse(error) }
+  }
+  return context === undefined ? admitSlowly(proxy, headers) : { context }
+}
+
+/**
+ * Ver. 2: runs the route; a thrown `EvotorError` becomes its answer (`undefined` when the route
+ * answered itself), anything else is rethrown to the framework.
+ */
+export async function passThrough(
+  proxy: EvotorProxy,
+  run: () => Promise<void>,
+): Promise<WebhookResponse | undefined> {
+  try {
+    await run()
+    return undefined
+  } catch (error) {
+    if (!isEvotorError(error)) throw error
+    return proxy.errorResponse(error)
+  }
+}
+
+/** Ver. 1: the envelope of what the route answered, or of what it threw (protocol §7.4). */
+export async function envelopeOf(
+  proxy: EvotorProxy,
+  run: () => Promise<ProxyInnerResponse>,
+): Promise<WebhookResponse> {
+  try {
+    return proxy.envelope(await run())
+  } catch (error) {
+    return proxy.errorResponse(error)
+  }
+}
+
+/**
+ * The request headers a ver. 1 route may see: without `accept-encoding`, since the envelope's body
+ * must be readable text and a compressor downstream would put gzip bytes in it.
+ */
+export function forEnvelope(headers: Record<string, unknown>): void {
+  delete headers['accept-encoding']
+}

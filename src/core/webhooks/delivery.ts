@@ -1,0 +1,342 @@
+/**
+ * One webhook delivery, step by step: authenticate, take the input, check the user, validate,
+ * then run the handler (requests) or run it once and in order (notifications). Each step returns
+ * its outcome; only `EvotorError`s for the answer are thrown, and `answerDelivery` turns them into
+ * responses.
+ */
+import type { UnknownSubscriptionEvent } from '../../protocol/billing.js'
+import { EVOTOR_ROUTES, type EvotorRouteDefinition, type RouteName } from '../../protocol/routes.js'
+import { type ParsedAuthorization, parseAuthorization } from '../auth/authorization.js'
+import { EvotorError, type EvotorErrorItem, isEvotorError } from '../evotor-error.js'
+import { getHeader } from '../headers.js'
+import type { WebhookRequest, WebhookResponse } from '../http-types.js'
+import { idempotencyKeyFor, parseSequenceNumber, runIdempotent, userScopedKey } from '../idempotency.js'
+import { evotorErrorResponse, jsonResponse } from '../responses.js'
+import {
+  bodyShapeProblem,
+  MAX_BODY_DEPTH,
+  MAX_INNER_ARRAY,
+  parseJsonBody,
+  sanitizeParsedBody,
+} from '../safe-json.js'
+import { requestUser } from '../tenancy.js'
+import { parseIncomingAsync, validateOutgoing } from '../validation.js'
+import type { RouteMatch, RouteMatcher } from './matching.js'
+import type { WebhooksConfig } from './options.js'
+import type { WebhookBody, WebhookContext, WebhookHandler } from './types.js'
+
+/** A validated delivery: the handler's context, and the schema errors of an event acknowledged as invalid. */
+interface Delivery {
+  readonly context: WebhookContext<RouteName>
+  readonly invalid: readonly EvotorErrorItem[] | undefined
+}
+
+type RunOutcome = 'ran' | 'done' | 'in-progress'
+
+const EMPTY_200: WebhookResponse = { status: 200, headers: {}, body: '' }
+// Not acknowledged on purpose: the cloud re-sends it later (protocol §5.1).
+const RETRY_LATER = (): WebhookResponse => jsonResponse(503, {}, { 'retry-after': '60' })
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The open member of the event unions carries `type: 'Unknown'` (protocol §11 A20). */
+function isUnknown(body: unknown): boolean {
+  return isPlainObject(body) && body.type === 'Unknown'
+}
+
+/** Which credential authorised the request and, for a user token, whose it is; or the 401. */
+async function authenticate(
+  config: WebhooksConfig,
+  name: RouteName,
+  request: WebhookRequest,
+): Promise<{ credential: 'app' | 'user'; userId: string | undefined }> {
+  const accepts = config.credentials[name]
+  const fail = accepts === 'user' ? EvotorError.invalidUserToken : EvotorError.invalidAppCredential
+  let auth: ParsedAuthorization | undefined
+  try {
+    const raw = getHeader(request.headers, 'authorization')
+    auth = raw === undefined ? undefined : parseAuthorization(raw)
+  } catch {
+    throw fail()
+  }
+  if (auth === undefined) throw fail()
+  if (accepts !== 'user' && config.appVerifier.verify(auth)) return { credential: 'app', userId: undefined }
+  if (accepts === 'app' || auth.scheme !== 'bearer' || config.userTokens === undefined) throw fail()
+  try {
+    const verified = await config.userTokens.verify(auth.token)
+    return { credential: 'user', userId: verified.userId }
+  } catch (error) {
+    // On app-or-user routes a token that is neither credential is a bad app credential (protocol §11 A53).
+    if (isEvotorError(error) && accepts === 'app-or-user' && error.code === 1002) {
+      throw EvotorError.invalidAppCredential()
+    }
+    throw error
+  }
+}
+
+/** The route's raw input: the query (commodities) or the JSON body, parsed safely. */
+function rawInput(def: EvotorRouteDefinition, request: WebhookRequest): unknown {
+  if (def.source === 'query') {
+    const query = request.query
+    if (query instanceof URLSearchParams) return Object.fromEntries(query)
+    const out: Record<string, string> = {}
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (typeof value === 'string') out[key] = value
+      else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0]
+    }
+    return out
+  }
+  const body = request.body
+  if (request.parsedBody === true) return sanitizeParsedBody(body)
+  if (typeof body === 'string' || body instanceof Uint8Array) return parseJsonBody(body)
+  if (body === undefined || body === null) throw EvotorError.syntax('body is empty')
+  return sanitizeParsedBody(body)
+}
+
+/** The top-level fields of an event; with `primitivesOnly`, its objects are left out (too deep). */
+function shallowFields(raw: Record<string, unknown>, primitivesOnly: boolean): Record<string, unknown> {
+  if (!primitivesOnly) return raw
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw))
+    if (typeof value !== 'object' || value === null) out[key] = value
+  return out
+}
+
+async function validateInput(def: EvotorRouteDefinition, raw: unknown): Promise<unknown> {
+  // Refused before any recursive or per-element code runs (design "Hostile bodies").
+  const problem = def.source === 'body' ? bodyShapeProblem(raw) : undefined
+  if (problem?.kind === 'depth') throw EvotorError.syntax(`body nests deeper than ${MAX_BODY_DEPTH} levels`)
+  if (problem?.kind === 'array') {
+    throw new EvotorError(2003, {
+      reason: 'incorrect',
+      subject: problem.subject,
+      value: null,
+      message: `Evotor error 2003: ${problem.subject} has ${problem.length} elements (at most ${MAX_INNER_ARRAY})`,
+    })
+  }
+  return parseIncomingAsync(def.request, raw, def.source === 'query' ? { rootSubject: 'query' } : {})
+}
+
+/** The validated body; on an event route a body that fails its schema becomes an `Unknown` event. */
+async function parseInput(
+  def: EvotorRouteDefinition,
+  raw: unknown,
+): Promise<{ body: unknown; invalid: readonly EvotorErrorItem[] | undefined }> {
+  try {
+    return { body: await validateInput(def, raw), invalid: undefined }
+  } catch (error) {
+    // Event routes answer 200 only (protocol §5.3): a broken event goes to `unknownEvent`.
+    if (!def.event || !isEvotorError(error) || !isPlainObject(raw)) throw error
+    const event = { ...shallowFields(raw, error.code === 2001), type: 'Unknown', rawType: raw.type }
+    return { body: event, invalid: error.items }
+  }
+}
+
+async function withDeadline<T>(config: WebhooksConfig, route: RouteName, run: () => Promise<T>): Promise<T> {
+  const { deadlineMs, logger } = config
+  const started = Date.now()
+  const timer = setTimeout(() => {
+    logger.warn('evotor-partner: handler is past the deadline; the Evotor cloud gives up after 10 s', {
+      route,
+      deadlineMs,
+    })
+  }, deadlineMs)
+  timer.unref?.()
+  try {
+    return await run()
+  } finally {
+    clearTimeout(timer)
+    const took = Date.now() - started
+    if (took > deadlineMs) logger.warn('evotor-partner: handler finished late', { route, ms: took })
+  }
+}
+
+/** Hands an `Unknown` event (unknown type or failing its schema) to `unknownEvent`, if there is one. */
+async function runUnknownEvent(config: WebhooksConfig, delivery: Delivery): Promise<void> {
+  const { context, invalid } = delivery
+  const event = context.body as unknown as Record<string, unknown>
+  config.logger.warn(
+    invalid === undefined
+      ? 'evotor-partner: event of an unknown type acknowledged'
+      : 'evotor-partner: event that fails its schema acknowledged (event routes answer 200 only)',
+    { route: context.route, type: event.rawType, ...(invalid === undefined ? {} : { errors: invalid }) },
+  )
+  const catchAll = config.handlers.unknownEvent
+  if (catchAll === undefined) return
+  const common = {
+    route: context.route as 'subscriptionEvent' | 'installationEvent',
+    userId: context.userId,
+    request: context.request,
+  }
+  await catchAll(
+    invalid === undefined
+      ? { ...common, reason: 'unknown-type', event: event as UnknownSubscriptionEvent, errors: [] }
+      : { ...common, reason: 'invalid', event: { ...event, type: event.rawType }, errors: invalid },
+  )
+}
+
+/** Runs the route's handler (or `unknownEvent`) under the deadline; `undefined` when there is none. */
+function runHandler(config: WebhooksConfig, delivery: Delivery): Promise<{ value: unknown } | undefined> {
+  const { context } = delivery
+  return withDeadline(config, context.route, async () => {
+    if (EVOTOR_ROUTES[context.route].event && isUnknown(context.body)) {
+      await runUnknownEvent(config, delivery)
+      return { value: undefined }
+    }
+    const handler = config.handlers[context.route] as WebhookHandler<RouteName> | undefined
+    return handler === undefined ? undefined : { value: await handler(context as never) }
+  })
+}
+
+/** The delivery's idempotency key, as its route's rule says; `undefined` when it has none. */
+function keyOf(config: WebhooksConfig, { context }: Delivery): string | undefined {
+  if (config.idempotency === undefined) return undefined
+  return idempotencyKeyFor(context.route, context.body, {
+    ...(context.storeUuid === undefined ? {} : { storeUuid: context.storeUuid }),
+    ...(context.userId === undefined ? {} : { userId: context.userId }),
+  })
+}
+
+/** Runs the handler once per idempotency key: `'done'`/`'in-progress'` when another delivery has it. */
+async function runOnce(
+  config: WebhooksConfig,
+  delivery: Delivery,
+  key: string | undefined,
+): Promise<RunOutcome> {
+  if (config.idempotency === undefined || key === undefined) {
+    await runHandler(config, delivery)
+    return 'ran'
+  }
+  const outcome = await runIdempotent(config.idempotency, key, () => runHandler(config, delivery), {
+    leaseMs: config.leaseMs,
+  })
+  return outcome.outcome
+}
+
+/** The stream and number that order this delivery, when its route is ordered and the body has both. */
+function sequenceOf(delivery: Delivery): { stream: string; number: number; id: string } | undefined {
+  const { context } = delivery
+  const ordering = EVOTOR_ROUTES[context.route].ordering
+  const body: unknown = context.body
+  if (ordering === undefined || !isPlainObject(body)) return undefined
+  const id = body[ordering.stream]
+  const number = parseSequenceNumber(body[ordering.sequence])
+  if (typeof id !== 'string' || id === '' || number === undefined || number < 1) return undefined
+  // Ordering is per user and stream: one user's numbers never pre-empt another's.
+  return { stream: userScopedKey(context.userId, id), number, id }
+}
+
+/** Runs an ordered delivery in sequence; at or below the last handled number, only if it never ran. */
+async function runInOrder(config: WebhooksConfig, delivery: Delivery): Promise<RunOutcome | 'deferred'> {
+  const key = keyOf(config, delivery)
+  const sequence = config.sequencer === undefined ? undefined : sequenceOf(delivery)
+  if (config.sequencer === undefined || sequence === undefined) return runOnce(config, delivery, key)
+  let inner = 'ran' as RunOutcome
+  const sequenced = await config.sequencer.run(sequence.stream, sequence.number, async () => {
+    inner = await runOnce(config, delivery, key)
+    // Not acknowledged means not handled: the sequencer must not move past it.
+    return inner !== 'in-progress'
+  })
+  if (sequenced === 'handled') return inner
+  if (sequenced === 'deferred') return inner === 'in-progress' ? 'in-progress' : 'deferred'
+  if (key === undefined) return 'done'
+  // At or below the last handled number: a duplicate (its key is done) or an event whose gap was
+  // skipped after gapTimeoutMs. The latter is handled late rather than lost.
+  const late = await runOnce(config, delivery, key)
+  if (late === 'ran') {
+    config.logger.warn(
+      'evotor-partner: subscription event handled after a later one (its gap had timed out)',
+      {
+        route: delivery.context.route,
+        subscriptionId: sequence.id,
+        sequenceNumber: sequence.number,
+      },
+    )
+  }
+  return late
+}
+
+/** The answer for a validated delivery. */
+async function deliver(config: WebhooksConfig, delivery: Delivery): Promise<WebhookResponse> {
+  const { context } = delivery
+  const def: EvotorRouteDefinition = EVOTOR_ROUTES[context.route]
+  const hasHandler =
+    config.handlers[context.route] !== undefined || (def.event && config.handlers.unknownEvent !== undefined)
+  if (!hasHandler && !(def.event && isUnknown(context.body))) {
+    if (def.kind === 'notification' && config.unhandled === 'ack') return EMPTY_200
+    return evotorErrorResponse(EvotorError.notFound())
+  }
+  if (def.kind === 'request') {
+    const result = await runHandler(config, delivery)
+    if (result === undefined) return evotorErrorResponse(EvotorError.notFound())
+    if (def.response === undefined) return EMPTY_200
+    return jsonResponse(200, validateOutgoing(def.response, result.value))
+  }
+  const outcome = await runInOrder(config, delivery)
+  return outcome === 'in-progress' || outcome === 'deferred' ? RETRY_LATER() : EMPTY_200
+}
+
+function checkStoreUuid(storeUuid: string | undefined): void {
+  if (
+    storeUuid !== undefined &&
+    (storeUuid === '' || storeUuid.length > 256 || /[\0-\x1f\x7f]/.test(storeUuid))
+  ) {
+    throw EvotorError.incorrect('storeUuid', storeUuid.slice(0, 256))
+  }
+}
+
+/** The route serving the request's path and method, or the 404/405 answer. */
+function match(matcher: RouteMatcher, request: WebhookRequest): RouteMatch | WebhookResponse {
+  const candidates = matcher.find(request.path)
+  if (candidates.length === 0) return evotorErrorResponse(EvotorError.notFound())
+  const method = request.method.toUpperCase()
+  const hit = candidates.find((c) => EVOTOR_ROUTES[c.name].method === method)
+  if (hit !== undefined) return hit
+  const allow = [...new Set(candidates.map((c) => EVOTOR_ROUTES[c.name].method))]
+  return evotorErrorResponse(EvotorError.methodNotAllowed(allow))
+}
+
+/** Credential, user and body of a request to a route; throws the `EvotorError` that answers it. */
+async function accept(config: WebhooksConfig, hit: RouteMatch, request: WebhookRequest): Promise<Delivery> {
+  const { name, storeUuid } = hit
+  const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
+  checkStoreUuid(storeUuid)
+  const auth = await authenticate(config, name, request)
+  const raw = rawInput(def, request)
+  // One user per request, read from the raw body before anything else (design "Tenancy").
+  const userId = requestUser(def.userIds, raw, auth.credential, auth.userId)
+  const { body, invalid } = await parseInput(def, raw)
+  const context: WebhookContext<RouteName> = {
+    route: name,
+    body: body as WebhookBody<RouteName>,
+    userId: userId as string,
+    storeUuid,
+    credential: auth.credential,
+    request,
+  }
+  return { context, invalid }
+}
+
+/** Answers one delivery; never rejects (design "Errors": everything becomes an Evotor answer). */
+export async function answerDelivery(
+  config: WebhooksConfig,
+  matcher: RouteMatcher,
+  request: WebhookRequest,
+): Promise<WebhookResponse> {
+  let route: RouteName | undefined
+  try {
+    const hit = match(matcher, request)
+    if (!('name' in hit)) return hit
+    route = hit.name
+    return await deliver(config, await accept(config, hit, request))
+  } catch (error) {
+    if (isEvotorError(error)) return evotorErrorResponse(error)
+    config.logger.error('evotor-partner: webhook handler failed', {
+      route,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    })
+    return evotorErrorResponse(EvotorError.internal())
+  }
+}

@@ -1,0 +1,166 @@
+/** The options of `createEvotorWebhooks`, checked once at construction (TypeError naming the option). */
+import { EVOTOR_ROUTES, ROUTE_NAMES, type RouteName } from '../../protocol/routes.js'
+import {
+  type AppCredentialOptions,
+  type AppCredentialVerifier,
+  createAppCredentialVerifier,
+} from '../auth/app-credential.js'
+import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
+import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
+import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
+import type {
+  EvotorWebhookHandlers,
+  EvotorWebhooksOptions,
+  WebhookCredential,
+  WebhookLogger,
+} from './types.js'
+
+const WHERE = 'createEvotorWebhooks'
+const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
+
+/** Everything a delivery needs, resolved from the options once. */
+export interface WebhooksConfig {
+  readonly appVerifier: AppCredentialVerifier
+  readonly userTokens: UserTokenVerifier | undefined
+  readonly handlers: EvotorWebhookHandlers
+  readonly logger: WebhookLogger
+  readonly deadlineMs: number
+  readonly leaseMs: number
+  readonly unhandled: 'not-found' | 'ack'
+  readonly idempotency: IdempotencyStore | undefined
+  readonly sequencer: SubscriptionSequencer | undefined
+  /** The credential each route accepts, after `eventCredential`/`commoditiesCredential`. */
+  readonly credentials: Readonly<Record<RouteName, WebhookCredential>>
+}
+
+function fail(message: string): never {
+  throw new TypeError(`${WHERE}: ${message}`)
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
+function checkPositiveMs(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
+    fail(`${name} must be a positive number of milliseconds`)
+  }
+}
+
+function checkHandlers(handlers: unknown): void {
+  if (!isObject(handlers)) fail('handlers must be an object of route handlers')
+  for (const [name, handler] of Object.entries(handlers)) {
+    if (name !== 'unknownEvent' && !ROUTE_NAMES.includes(name as RouteName)) {
+      fail(`handlers.${name} is not a route (known: ${ROUTE_NAMES.join(', ')})`)
+    }
+    if (handler !== undefined && typeof handler !== 'function') fail(`handlers.${name} must be a function`)
+  }
+}
+
+function checkPaths(options: EvotorWebhooksOptions): void {
+  if (options.basePath !== undefined && !/^(\/[^/?#]+)*\/?$/.test(options.basePath)) {
+    fail("basePath must start with '/' (e.g. '/evotor')")
+  }
+  for (const [name, path] of Object.entries(options.paths ?? {})) {
+    if (!ROUTE_NAMES.includes(name as RouteName)) fail(`paths.${name} is not a route`)
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      fail(`paths.${name} must be a path starting with '/'`)
+  }
+}
+
+function checkUserTokens(tokens: unknown): void {
+  if (tokens !== undefined && typeof (tokens as { verify?: unknown } | null)?.verify !== 'function') {
+    fail(
+      'userTokens must be a user-token verifier with verify(token) (createUserTokens() or createUserTokenLookup())',
+    )
+  }
+}
+
+function checkCredentials(options: EvotorWebhooksOptions): void {
+  for (const key of ['eventCredential', 'commoditiesCredential'] as const) {
+    const value = options[key]
+    if (value !== undefined && value !== 'app' && value !== 'user' && value !== 'app-or-user') {
+      fail(`${key} must be 'app', 'user' or 'app-or-user'`)
+    }
+  }
+}
+
+function checkDelivery(options: EvotorWebhooksOptions): void {
+  checkPositiveMs('deadlineMs', options.deadlineMs)
+  checkPositiveMs('leaseMs', options.leaseMs)
+  const store = options.idempotency
+  if (
+    store !== undefined &&
+    store !== false &&
+    (!isObject(store) ||
+      typeof store.claim !== 'function' ||
+      typeof store.complete !== 'function' ||
+      typeof store.release !== 'function')
+  ) {
+    fail('idempotency must be an IdempotencyStore (claim, complete, release) or false')
+  }
+  const ordering = options.ordering
+  if (ordering !== undefined && ordering !== false) {
+    if (!isObject(ordering)) fail('ordering must be an object or false')
+    const { holdMs, gapTimeoutMs } = ordering
+    if (holdMs !== undefined && (!Number.isFinite(holdMs) || holdMs < 0 || holdMs >= 10_000)) {
+      fail('ordering.holdMs must be from 0 to below 10000 ms (Evotor waits 10 s)')
+    }
+    if (gapTimeoutMs !== undefined && (Number.isNaN(gapTimeoutMs) || gapTimeoutMs < 0)) {
+      fail('ordering.gapTimeoutMs must be a non-negative number of ms')
+    }
+  }
+  const unhandled = options.unhandledNotifications
+  if (unhandled !== undefined && unhandled !== 'ack' && unhandled !== 'not-found') {
+    fail("unhandledNotifications must be 'ack' or 'not-found'")
+  }
+}
+
+function toVerifier(option: AppCredentialOptions | AppCredentialVerifier): AppCredentialVerifier {
+  if (!isObject(option)) fail('appCredential is required ({ bearer } and/or { basic })')
+  if ('verify' in option && typeof option.verify === 'function')
+    return option as unknown as AppCredentialVerifier
+  return createAppCredentialVerifier(option as unknown as AppCredentialOptions)
+}
+
+/** Each route's credential: the table's, or the option the table names for it (protocol §11 A4, A5). */
+function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, WebhookCredential> {
+  const out = {} as Record<RouteName, WebhookCredential>
+  for (const name of ROUTE_NAMES) {
+    const { credential, credentialOption } = EVOTOR_ROUTES[name]
+    const chosen = (credentialOption === undefined ? undefined : options[credentialOption]) ?? credential
+    if (chosen === 'user' && options.handlers[name] !== undefined && options.userTokens === undefined) {
+      fail(`userTokens is required because handlers.${name} accepts user tokens`)
+    }
+    out[name] = chosen
+  }
+  return out
+}
+
+/**
+ * Checks the options (a TypeError naming the option on the first problem) and resolves defaults:
+ * in-memory idempotency and ordering, a silent logger, 9 s deadline, 60 s lease.
+ */
+export function resolveWebhooksOptions(options: EvotorWebhooksOptions): WebhooksConfig {
+  if (!isObject(options)) fail('options must be an object')
+  checkUserTokens(options.userTokens)
+  checkHandlers(options.handlers)
+  checkPaths(options)
+  checkCredentials(options)
+  checkDelivery(options)
+  const appVerifier = toVerifier(options.appCredential)
+  return {
+    appVerifier,
+    userTokens: options.userTokens,
+    handlers: { ...options.handlers },
+    logger: options.logger ?? SILENT_LOGGER,
+    deadlineMs: options.deadlineMs ?? 9000,
+    leaseMs: options.leaseMs ?? 60_000,
+    unhandled: options.unhandledNotifications ?? 'not-found',
+    idempotency:
+      options.idempotency === false ? undefined : (options.idempotency ?? createMemoryIdempotencyStore()),
+    sequencer:
+      options.ordering === false ? undefined : createSubscriptionSequencer({ ...(options.ordering ?? {}) }),
+    credentials: routeCredentials(options),
+  }
+}
