@@ -6,6 +6,7 @@ import { resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
+import { catchAsyncRoutes } from './express-async.js'
 import { envelopeResponses } from './express-envelope.js'
 import { sendNode, toEvotorError } from './express-io.js'
 import { nodeBody } from './node-body.js'
@@ -45,12 +46,10 @@ export function evotorWebhooks(
 ): RequestHandler {
   const flow = createWebhookFlow('evotorWebhooks', webhooks, options)
   return function evotorWebhooksMiddleware(req: Request, res: Response, next: NextFunction) {
-    // `req.url` is relative to the mount point, like `req.path`.
     const url = new URL(req.url, 'http://localhost')
     if (!flow.matches(url.pathname)) return next()
     const body = (limit: number, timeoutMs: number) => nodeBody(req, req, limit, timeoutMs)
     const io = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body }
-    // Express 4 ignores returned promises: every failure must reach next(err).
     flow.serve(io).then(sendNode.bind(null, res)).catch(next)
   }
 }
@@ -73,6 +72,7 @@ export function evotorErrorHandler(): ErrorRequestHandler {
  * Express (4 and 5) middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user
  * token, then the `X-Evotor-*` headers, and sets `req.evotor` (401/400 otherwise). `proxyVersion: 1`
  * wraps every response in the `{status, body}` envelope with HTTP 200 (§7.4). TRACE etc. answer 405.
+ * Under Express 4 too, a rejected `async` route behind it goes to `next(err)`: mount {@link evotorErrorHandler}.
  * @param proxy - `createEvotorProxy()`'s result, or its options.
  * @returns the middleware.
  * @throws TypeError when the proxy options are not valid.
@@ -89,6 +89,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
     req.evotor = admission.context
     setEvotorContext(req, admission.context)
     if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
+    catchAsyncRoutes(req)
     next()
   }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction) {
