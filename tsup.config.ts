@@ -5,7 +5,7 @@ const shared: Options = {
   treeshake: true,
   target: 'node20',
   platform: 'node',
-  external: ['koa', 'express', 'ioredis'],
+  external: ['koa', 'express', 'ioredis', 'hono', '@trpc/server'],
 }
 
 export default defineConfig([
@@ -16,6 +16,8 @@ export default defineConfig([
       koa: 'src/adapters/koa.ts',
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
+      hono: 'src/adapters/hono.ts',
+      trpc: 'src/adapters/trpc.ts',
       testing: 'src/testing/index.ts',
       redis: 'src/stores/redis.ts',
       client: 'src/client/index.ts',

@@ -2,6 +2,8 @@
 import type { WebhookResponse } from '../core/http-types.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import type { WebhookFlow } from '../core/serve-webhook.js'
+import { readWebBody } from './web-body.js'
 
 const encoder = new TextEncoder()
 
@@ -24,4 +26,14 @@ export async function fetchInnerResponse(response: Response, kept: Headers): Pro
   })
   for (const name of INNER_ONLY_HEADERS) kept.delete(name)
   return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
+}
+
+/** Serves one webhook request (its path matched) through the flow, reading the body as a web stream. */
+export async function serveWebRequest(flow: WebhookFlow, request: Request, path: string): Promise<Response> {
+  const body = async (limit: number, timeoutMs: number) => ({
+    body: await readWebBody(request, limit, timeoutMs),
+  })
+  const query = new URL(request.url).searchParams
+  const { method, headers } = request
+  return toResponse(request, await flow.serve({ method, path, query, headers, body }))
 }
