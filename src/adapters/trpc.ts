@@ -48,7 +48,8 @@ const INTERNAL = ['INTERNAL_SERVER_ERROR', -32603] as const
  * tRPC's `errorFormatter` for Evotor services: an `EvotorError` thrown in a procedure answers its own
  * HTTP status (tRPC takes it from `data.httpStatus`) with Evotor's `errors`; an error tRPC wrapped as
  * `INTERNAL_SERVER_ERROR` (a plain `Error`) answers 500 with no message, no stack and no cause, whatever
- * `NODE_ENV` or `isDev` say; a `TRPCError` you threw keeps its code and message.
+ * `NODE_ENV` or `isDev` say; a `TRPCError` you threw keeps its code and its own message (not one taken
+ * from its `cause`).
  * @param opts - what tRPC passes: its default `shape` and the `error`.
  * @returns the shape sent to the client.
  * @example `const t = initTRPC.context<EvotorTrpcContext>().create({ errorFormatter: evotorErrorFormatter })`
@@ -71,7 +72,11 @@ export function evotorErrorFormatter(opts: {
       data: { code: name, httpStatus: evotor.status, path },
     }
   }
-  const internal = shape.data.httpStatus >= 500
+  // tRPC wraps anything else as INTERNAL_SERVER_ERROR with the cause's message; a TRPCError built
+  // with a `cause` and no message of its own also carries the cause's message.
+  const cause = error.cause as { message?: unknown } | undefined
+  const internal =
+    error.code === 'INTERNAL_SERVER_ERROR' || (cause !== undefined && cause.message === error.message)
   return {
     message: internal ? 'Internal server error' : shape.message,
     code: shape.code,

@@ -45,6 +45,9 @@ const router = t.router({
   broken: t.procedure.query(() => {
     throw new Error(SECRET_DETAIL)
   }),
+  wrapped: t.procedure.query(() => {
+    throw new TRPCError({ code: 'CONFLICT', cause: new Error(SECRET_DETAIL) })
+  }),
   missing: t.procedure.query(() => {
     throw new TRPCError({ code: 'NOT_FOUND', message: 'no such receipt' })
   }),
@@ -148,6 +151,12 @@ describe('evotor-partner/trpc over real HTTP', () => {
     const response = await call(adapter, 'missing')
     expect(response.status).toBe(404)
     expect(((await response.json()) as { error: { message: string } }).error.message).toBe('no such receipt')
+  })
+
+  it.each(ADAPTERS)("%s: a TRPCError whose message came from its cause doesn't show it", async (adapter) => {
+    const response = await call(adapter, 'wrapped')
+    expect(response.status).toBe(409)
+    expect(await response.text()).not.toContain(SECRET_DETAIL)
   })
 
   it.each(ADAPTERS)('%s: evotorProcedure gives store and device', async (adapter) => {
