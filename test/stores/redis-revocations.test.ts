@@ -136,7 +136,7 @@ describe('createRedisRevocations', () => {
     const later = await tokens.issue(userId)
     expect((await tokens.verify(later)).userId).toBe(userId)
     // An earlier `before` never lowers the mark.
-    await revocations.revokeUser(userId, { before: new Date(now - 1_000) })
+    await revocations.revokeUser(userId, new Date(now - 1_000))
     expect((await revocations.revokedBefore(userId))?.getTime()).toBe(now - 1)
     await revocations.close()
   })
@@ -179,7 +179,7 @@ describe('createRedisRevocations', () => {
     expect(() => createRedisRevocations({ client, subscriber: {} as never })).toThrow(/`subscriber`/)
     const revocations = createRedisRevocations({ client: connect(url), prefix: uniquePrefix() })
     await expect(revocations.revokeUser('')).rejects.toThrow(/userId/)
-    await expect(revocations.revokeUser('u', { before: new Date(Number.NaN) })).rejects.toThrow(/before/)
+    await expect(revocations.revokeUser('u', new Date(Number.NaN))).rejects.toThrow(/before/)
     expect(() => revocations.attach({} as never)).toThrow(/revokeUser/)
   })
 })
