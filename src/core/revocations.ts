@@ -122,7 +122,9 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
     async revokeUser(userId, before) {
       const at = before.getTime()
       if (typeof userId !== 'string' || userId === '' || !Number.isFinite(at)) {
-        throw new TypeError('RevocationStore.revokeUser: userId must be a non-empty string and before a valid Date')
+        throw new TypeError(
+          'RevocationStore.revokeUser: userId must be a non-empty string and before a valid Date',
+        )
       }
       const current = marks.get(userId)
       if (current === undefined || current < at) marks.set(userId, at)

@@ -167,7 +167,11 @@ function normalize(found: unknown): VerifiedUserToken | null {
   if (found === null || found === undefined) return null
   if (typeof found === 'string' && found.length > 0) return { userId: found }
   if (typeof found === 'object') {
-    const { userId, expiresAt, issuedAt } = found as { userId?: unknown; expiresAt?: unknown; issuedAt?: unknown }
+    const { userId, expiresAt, issuedAt } = found as {
+      userId?: unknown
+      expiresAt?: unknown
+      issuedAt?: unknown
+    }
     const validDate = (value: unknown): value is Date | undefined =>
       value === undefined || (value instanceof Date && !Number.isNaN(value.getTime()))
     if (typeof userId === 'string' && userId.length > 0 && validDate(expiresAt) && validDate(issuedAt)) {

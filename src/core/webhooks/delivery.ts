@@ -277,7 +277,10 @@ function revocationTime(timestamp: unknown, now: number): Date {
 }
 
 /** An `ApplicationUninstalled` (as the route table says) revokes its user's tokens, handler or not. */
-async function revokeIfUninstalled(config: WebhooksConfig, context: WebhookContext<RouteName>): Promise<void> {
+async function revokeIfUninstalled(
+  config: WebhooksConfig,
+  context: WebhookContext<RouteName>,
+): Promise<void> {
   const rule = (EVOTOR_ROUTES[context.route] as EvotorRouteDefinition).revokesTokens
   const body: unknown = context.body
   const verifier = config.userTokens
@@ -303,9 +306,12 @@ function answerUnhandled(config: WebhooksConfig, route: RouteName): WebhookRespo
   }
   if (!config.reported.has(route)) {
     config.reported.add(route)
-    config.logger.warn(`evotor-partner: no handler for ${route}; answered ${unhandledAnswer(config, route)}`, {
-      route,
-    })
+    config.logger.warn(
+      `evotor-partner: no handler for ${route}; answered ${unhandledAnswer(config, route)}`,
+      {
+        route,
+      },
+    )
   }
   if (def.withoutHandler === 'acknowledge' && config.unhandled === 'ack') return EMPTY_200
   return evotorErrorResponse(EvotorError.notFound())
