@@ -220,8 +220,9 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
       }
       const now = Math.floor(clock())
       // Never at or before the user's mark: a reinstall right after an uninstall gets a live token.
-      const issuedAt =
-        revocations === undefined ? now : issueTimeAfter(now, await revocations.revokedBefore(userId))
+      // An unreadable store only loses that millisecond's guard, so issuing does not depend on it.
+      const mark = await revocations?.revokedBefore(userId).catch(() => undefined)
+      const issuedAt = issueTimeAfter(now, mark)
       const payload = new Uint8Array(headerBytes + id.length)
       const view = new DataView(payload.buffer)
       view.setUint8(0, expiresIn === undefined ? VERSION_PLAIN : VERSION_EXPIRING)
