@@ -6,6 +6,7 @@ import { evotorProxy, evotorWebhooks } from 'evotor-partner/koa'
 import Koa, { type Context, type Next } from 'koa'
 import { koaBody } from 'koa-body'
 import { createPartnerTokens, type PartnerTokens } from './auth.js'
+import { createDatabaseRevocations } from './revocations.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { BasicCredential } from './config.js'
 import type { AppDb } from './database/index.js'
@@ -209,10 +210,14 @@ export function createApp(deps: AppDeps): PartnerApp {
   const { repos, logger } = deps
   const now = deps.now ?? (() => new Date())
   const busyRetry = deps.busyRetry ?? {}
+  const { shared } = deps
+  // Revocation state in this database, through the library's RevocationStore interface.
+  const revocations = createDatabaseRevocations({ data: deps.data, shared, busyRetry, now })
   const tokens = createPartnerTokens({
     secrets: deps.userTokenSecrets,
     userTokens: repos.userTokens,
     busyRetry,
+    revocations,
   })
   const { sqlite } = deps.data
   const stores =
@@ -226,8 +231,6 @@ export function createApp(deps: AppDeps): PartnerApp {
           },
           busyRetry,
         ))
-  const { shared } = deps
-  shared?.attach(tokens.verifier)
   const webhooks = createAppWebhooks({
     repos,
     tokens,
@@ -240,7 +243,6 @@ export function createApp(deps: AppDeps): PartnerApp {
     ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
     cloud: deps.cloud,
-    announceRevocation: shared === undefined ? undefined : (userId) => shared.announceRevocation(userId),
   })
   const proxy = createEvotorProxy({
     userTokens: tokens.verifier,
