@@ -61,7 +61,11 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
   }
   // The signature layer never caches: the lookup cache below is the only one to invalidate.
   // No marks here either: the stored tokens (flagged by the revocation store) are the durable check.
-  const signed: UserTokens = createUserTokens({ secret: [...options.secrets], cache: false, revocations: false })
+  const signed: UserTokens = createUserTokens({
+    secret: [...options.secrets],
+    cache: false,
+    revocations: false,
+  })
   const verifier = createUserTokenLookup({
     async lookup(token) {
       try {

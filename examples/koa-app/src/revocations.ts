@@ -55,7 +55,8 @@ export function createDatabaseRevocations(options: DatabaseRevocationsOptions): 
       )
       for (const verifier of verifiers) verifier.revokeUser(userId)
       // Also on a redelivery: the announcement of the first delivery may have failed (then 503).
-      if (shared !== undefined) await retryWhileBusy(() => shared.announceRevocation(userId), options.busyRetry)
+      if (shared !== undefined)
+        await retryWhileBusy(() => shared.announceRevocation(userId), options.busyRetry)
     },
     async revokedBefore(userId) {
       const row = await data.db

@@ -13,11 +13,7 @@ import type { PartnerTokens } from './auth.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
-import {
-  type InstallationEventInput,
-  type ProductRecord,
-  type Repositories,
-} from './repositories/index.js'
+import type { InstallationEventInput, ProductRecord, Repositories } from './repositories/index.js'
 import { receiptAmount } from './repositories/receipts.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 import { toDecimalString } from './util/decimal.js'
@@ -131,10 +127,7 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<
-    AppWebhooksOptions,
-    'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'
-  >,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
