@@ -1,5 +1,5 @@
 /** The options of `createEvotorWebhooks`, checked once at construction (TypeError naming the option). */
-import { EVOTOR_ROUTES, ROUTE_NAMES, type RouteName } from '../../protocol/routes.js'
+import { EVOTOR_ROUTES, ROUTE_NAMES, type RouteCredential, type RouteName } from '../../protocol/routes.js'
 import {
   type AppCredentialOptions,
   type AppCredentialVerifier,
@@ -8,12 +8,7 @@ import {
 import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
 import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
-import type {
-  EvotorWebhookHandlers,
-  EvotorWebhooksOptions,
-  WebhookCredential,
-  WebhookLogger,
-} from './types.js'
+import type { EvotorWebhookHandlers, EvotorWebhooksOptions, WebhookLogger } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
 const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
@@ -30,7 +25,7 @@ export interface WebhooksConfig {
   readonly idempotency: IdempotencyStore | undefined
   readonly sequencer: SubscriptionSequencer | undefined
   /** The credential each route accepts, after `eventCredential`/`commoditiesCredential`. */
-  readonly credentials: Readonly<Record<RouteName, WebhookCredential>>
+  readonly credentials: Readonly<Record<RouteName, RouteCredential>>
 }
 
 function fail(message: string): never {
@@ -124,8 +119,8 @@ function toVerifier(option: AppCredentialOptions | AppCredentialVerifier): AppCr
 }
 
 /** Each route's credential: the table's, or the option the table names for it (protocol §11 A4, A5). */
-function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, WebhookCredential> {
-  const out = {} as Record<RouteName, WebhookCredential>
+function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, RouteCredential> {
+  const out = {} as Record<RouteName, RouteCredential>
   for (const name of ROUTE_NAMES) {
     const { credential, credentialOption } = EVOTOR_ROUTES[name]
     const chosen = (credentialOption === undefined ? undefined : options[credentialOption]) ?? credential
