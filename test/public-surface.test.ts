@@ -28,7 +28,7 @@ function compilerOptions(): ts.CompilerOptions {
 }
 
 /** Every name an entry file exports, with whether it is a value and whether its TSDoc has an example. */
-export function exportedNames(entry: string): ExportedName[] {
+function exportedNames(entry: string): ExportedName[] {
   const program = ts.createProgram([entry], { ...compilerOptions(), noEmit: true })
   const checker = program.getTypeChecker()
   const source = program.getSourceFile(entry)
@@ -44,7 +44,7 @@ export function exportedNames(entry: string): ExportedName[] {
 }
 
 /** The README's code: fenced blocks and inline code spans, where a name counts as documented. */
-export function codeOf(markdown: string): string {
+function codeOf(markdown: string): string {
   const fenced = [...markdown.matchAll(/```[^\n]*\n([\s\S]*?)```/g)].map((m) => m[1])
   const withoutFences = markdown.replace(/```[^\n]*\n[\s\S]*?```/g, '')
   const inline = [...withoutFences.matchAll(/`([^`\n]+)`/g)].map((m) => m[1])
@@ -52,7 +52,7 @@ export function codeOf(markdown: string): string {
 }
 
 /** The exported names that neither the README's code mentions nor TSDoc with `@example` documents. */
-export function undocumented(names: readonly ExportedName[], markdown: string): string[] {
+function undocumented(names: readonly ExportedName[], markdown: string): string[] {
   const code = codeOf(markdown)
   const mentioned = (name: string) =>
     new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(code)
