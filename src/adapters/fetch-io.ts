@@ -1,7 +1,23 @@
 /** The Fetch side of the I/O: an answer as a `Response`, and what a route answered, for ver. 1. */
+import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookResponse } from '../core/http-types.js'
+import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
-import { INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+
+/**
+ * A Fetch-style route handler behind `withEvotorProxy`: gets the verified context, whose ids the
+ * proxy requires (`R`; all three by default) are `string`.
+ *
+ * @example
+ * ```ts
+ * const handler: EvotorProxyHandler<'storeUuid'> = async (_request, evotor) => Response.json(evotor.storeUuid)
+ * ```
+ */
+export type EvotorProxyHandler<R extends EvotorProxyHeader = never> = (
+  request: Request,
+  evotor: EvotorProxyContext<R>,
+) => Response | Promise<Response>
 
 const encoder = new TextEncoder()
 
@@ -24,4 +40,29 @@ export async function fetchInnerResponse(response: Response, kept: Headers): Pro
   })
   for (const name of INNER_ONLY_HEADERS) kept.delete(name)
   return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
+}
+
+/**
+ * Runs a verified request's route: ver. 2 passes its `Response` through (an `EvotorError` it throws
+ * becomes the error answer); ver. 1 wraps every outcome in the envelope.
+ */
+export async function runProxiedHandler(
+  proxy: EvotorProxy,
+  request: Request,
+  context: EvotorProxyContext,
+  handler: EvotorProxyHandler<EvotorProxyHeader>,
+): Promise<Response> {
+  // The proxy answered 400 already when a required header was missing.
+  const guaranteed = context as EvotorProxyContext<EvotorProxyHeader>
+  if (proxy.proxyVersion === 2) {
+    try {
+      return await handler(request, guaranteed)
+    } catch (error) {
+      if (!isEvotorError(error)) throw error
+      return toResponse(request, proxy.errorResponse(error))
+    }
+  }
+  const kept = new Headers()
+  const run = async () => fetchInnerResponse(await handler(request, guaranteed), kept)
+  return toResponse(request, await envelopeOf(proxy, run), kept)
 }
