@@ -35,6 +35,12 @@ export type {
   ToProxyV1Options,
 } from './core/proxy-envelope.js'
 export { fromProxyV1, toProxyV1 } from './core/proxy-envelope.js'
+export type {
+  MemoryRevocationStoreOptions,
+  RevocableVerifier,
+  RevocationStore,
+} from './core/revocations.js'
+export { createMemoryRevocationStore } from './core/revocations.js'
 export type { SequenceStore } from './core/subscription-sequencer.js'
 export { parseIncoming } from './core/validation.js'
 export type {
