@@ -13,6 +13,7 @@ export default defineConfig([
     ...shared,
     entry: {
       index: 'src/index.ts',
+      protocol: 'src/protocol/index.ts',
       koa: 'src/adapters/koa.ts',
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 // Types come from the sources (so `npm run typecheck` passes before a build); the code that runs
 // is the BUILT package in dist/, so the figures are what users get.
 export type Lib = typeof import('../src/index.js')
+export type ProtocolLib = typeof import('../src/protocol/index.js')
 export type KoaLib = typeof import('../src/adapters/koa.js')
 export type ExpressLib = typeof import('../src/adapters/express.js')
 
@@ -24,6 +25,12 @@ function assertBuilt(): void {
 export async function loadLib(): Promise<Lib> {
   assertBuilt()
   return (await import(new URL('index.js', DIST).href)) as Lib
+}
+
+/** The built `evotor-partner/protocol` entry point. */
+export async function loadProtocol(): Promise<ProtocolLib> {
+  assertBuilt()
+  return (await import(new URL('protocol.js', DIST).href)) as ProtocolLib
 }
 
 /** The built `evotor-partner/koa` entry point. */

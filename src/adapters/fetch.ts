@@ -1,16 +1,22 @@
 import { setEvotorContext } from '../core/evotor-context.js'
-import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import { EvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
-import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
-import { resolveEvotorProxy } from '../core/proxy.js'
+import type {
+  DefaultRequiredHeaders,
+  EvotorProxy,
+  EvotorProxyContext,
+  GuaranteedHeaders,
+} from '../core/proxy.js'
+import { type EvotorProxyHeader, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied, envelopeOf } from '../core/serve-proxied.js'
+import { admitProxied } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { fetchInnerResponse, serveWebRequest, toResponse } from './fetch-io.js'
+import { type EvotorProxyHandler, runProxiedHandler, serveWebRequest, toResponse } from './fetch-io.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
+export type { EvotorProxyHandler } from './fetch-io.js'
 
 /**
  * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413),
@@ -22,15 +28,6 @@ export interface EvotorWebhooksHandlerOptions extends WebhookBodyOptions {
   /** When `true`, a path that is not a webhook's resolves to `undefined`, for the app to answer. */
   fallthrough?: boolean
 }
-
-/**
- * A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context.
- * @example `const handler: EvotorProxyHandler = async (_request, evotor) => Response.json(evotor.userId)`
- */
-export type EvotorProxyHandler = (
-  request: Request,
-  evotor: EvotorProxyContext,
-) => Response | Promise<Response>
 
 /**
  * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Next.js route
@@ -83,9 +80,17 @@ export function createEvotorWebhooksHandler(
  * export const GET = withEvotorProxy({ userTokens: tokens }, async (request, evotor) => Response.json({ userId: evotor.userId }))
  * ```
  */
+export function withEvotorProxy<C extends EvotorProxyContext>(
+  proxy: EvotorProxy<C>,
+  handler: (request: Request, evotor: C) => Response | Promise<Response>,
+): (request: Request) => Promise<Response>
+export function withEvotorProxy<const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
+  proxy: EvotorProxyOptions & { requiredHeaders?: H },
+  handler: EvotorProxyHandler<GuaranteedHeaders<H>>,
+): (request: Request) => Promise<Response>
 export function withEvotorProxy(
   proxy: EvotorProxy | EvotorProxyOptions,
-  handler: EvotorProxyHandler,
+  handler: (request: Request, evotor: never) => Response | Promise<Response>,
 ): (request: Request) => Promise<Response> {
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
@@ -94,16 +99,6 @@ export function withEvotorProxy(
     const { context, answer } = admission instanceof Promise ? await admission : admission
     if (answer !== undefined) return toResponse(request, answer)
     setEvotorContext(request, context)
-    if (resolved.proxyVersion === 2) {
-      try {
-        return await handler(request, context)
-      } catch (error) {
-        if (!isEvotorError(error)) throw error
-        return toResponse(request, resolved.errorResponse(error))
-      }
-    }
-    const kept = new Headers()
-    const run = async () => fetchInnerResponse(await handler(request, context), kept)
-    return toResponse(request, await envelopeOf(resolved, run), kept)
+    return runProxiedHandler(resolved, request, context, handler as EvotorProxyHandler<EvotorProxyHeader>)
   }
 }

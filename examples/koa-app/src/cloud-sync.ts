@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { DevicesSchema, EVOTOR_ROUTES, StoresSchema } from 'evotor-partner'
 import {
   type BulkTask,
   type CloudDocument,
@@ -8,6 +7,7 @@ import {
   type EvotorClient,
   isEvotorApiError,
 } from 'evotor-partner/client'
+import { DevicesSchema, EVOTOR_ROUTES, StoresSchema } from 'evotor-partner/protocol'
 import type { CloudConfig } from './cloud-config.js'
 import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'

@@ -1,14 +1,13 @@
 import {
   type AppCredentialOptions,
-  type Commodity,
   createEvotorWebhooks,
   EvotorError,
   type EvotorWebhookHandlers,
   type EvotorWebhooks,
   type IdempotencyStore,
-  type RouteName,
   type SequenceStore,
 } from 'evotor-partner'
+import type { Commodity, RouteName } from 'evotor-partner/protocol'
 import type { PartnerTokens } from './auth.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'

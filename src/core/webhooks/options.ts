@@ -3,6 +3,7 @@ import {
   EVOTOR_ROUTES,
   type EvotorRouteDefinition,
   ROUTE_NAMES,
+  type RouteCredential,
   type RouteName,
 } from '../../protocol/routes.js'
 import {
@@ -13,12 +14,7 @@ import {
 import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
 import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
-import type {
-  EvotorWebhookHandlers,
-  EvotorWebhooksOptions,
-  WebhookCredential,
-  WebhookLogger,
-} from './types.js'
+import type { EvotorWebhookHandlers, EvotorWebhooksOptions, WebhookLogger } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
 // The console by default: a route answered by a default must not go unnoticed (issue: "no silent 404s").
@@ -43,7 +39,7 @@ export interface WebhooksConfig {
   readonly idempotency: IdempotencyStore | undefined
   readonly sequencer: SubscriptionSequencer | undefined
   /** The credential each route accepts, after `eventCredential`/`commoditiesCredential`. */
-  readonly credentials: Readonly<Record<RouteName, WebhookCredential>>
+  readonly credentials: Readonly<Record<RouteName, RouteCredential>>
 }
 
 function fail(message: string): never {
@@ -147,8 +143,8 @@ function toVerifier(option: AppCredentialOptions | AppCredentialVerifier): AppCr
 }
 
 /** Each route's credential: the table's, or the option the table names for it (protocol §11 A4, A5). */
-function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, WebhookCredential> {
-  const out = {} as Record<RouteName, WebhookCredential>
+function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, RouteCredential> {
+  const out = {} as Record<RouteName, RouteCredential>
   for (const name of ROUTE_NAMES) {
     const { credential, credentialOption } = EVOTOR_ROUTES[name]
     const chosen = (credentialOption === undefined ? undefined : options[credentialOption]) ?? credential

@@ -15,18 +15,6 @@ import type { IdempotencyStore } from '../idempotency.js'
 import type { SequenceStore } from '../subscription-sequencer.js'
 
 /**
- * Which credential a route accepts.
- *
- * @example
- * ```ts
- * import { createEvotorWebhooks, type WebhookCredential } from 'evotor-partner'
- * const eventCredential: WebhookCredential = 'app' // billing events only with the app credential
- * const webhooks = createEvotorWebhooks({ appCredential, handlers, eventCredential })
- * ```
- */
-export type WebhookCredential = RouteCredential
-
-/**
  * The body a handler of route `N` receives. Events of an unknown `type` never reach the typed
  * handlers (they go to `unknownEvent`), so their open member is left out here.
  *
@@ -205,9 +193,9 @@ export interface EvotorWebhooksOptions {
   /** Serve the legacy aliases of protocol §6.13 / §11 A45 too (`true` = all, or a list of routes). */
   legacyPaths?: boolean | readonly RouteName[]
   /** Credential for subscription and installation events (default `'app-or-user'`, protocol §11 A4). */
-  eventCredential?: WebhookCredential
+  eventCredential?: RouteCredential
   /** Credential for `GET /api/v1/commodities` (default `'app-or-user'`, protocol §11 A5). */
-  commoditiesCredential?: WebhookCredential
+  commoditiesCredential?: RouteCredential
   /** De-duplication of notifications (default: an in-memory store); `false` turns it off. */
   idempotency?: IdempotencyStore | false
   /** How long a claimed delivery may run before another delivery of it may start again (default 60 s). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { RouteName } from 'evotor-partner'
+import type { RouteName } from 'evotor-partner/protocol'
 import { buildProxyHeaders } from 'evotor-partner/testing'
 import { type RunningServer, type StartServerOptions, startServer } from '../../src/main.js'
 import { createTempDir, type TempDir } from '../helpers.js'
