@@ -91,6 +91,18 @@ function textOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
 }
 
+/**
+ * The longest id this app stores: the library's schemas refuse longer ids (`EvotorIdSchema`,
+ * 128 characters, protocol §3.5), and an invalid event that reaches `unknownEvent` is held to the
+ * same bound before it is used as a key.
+ */
+const MAX_ID_LENGTH = 128
+
+function idOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  return text !== undefined && text.length <= MAX_ID_LENGTH ? text : undefined
+}
+
 function positiveInteger(value: unknown): number | undefined {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 ? n : undefined
@@ -253,9 +265,9 @@ export function createWebhookHandlers(
       const reason = 'reason' in context ? context.reason : 'unknown-type'
       const type = textOf(event.rawType) ?? textOf(event.type) ?? 'Unknown'
       if (context.route === 'subscriptionEvent') {
-        const subscriptionId = textOf(event.subscriptionId)
+        const subscriptionId = idOf(event.subscriptionId)
         const sequenceNumber = positiveInteger(event.sequenceNumber)
-        const userId = context.userId ?? textOf(event.userId)
+        const userId = context.userId ?? idOf(event.userId)
         if (userId !== undefined && !sameUser(userId, [event.userId])) {
           logger.warn('event names another user than the verified one: not stored', {
             route: context.route,
@@ -291,9 +303,9 @@ export function createWebhookHandlers(
           string,
           unknown
         >
-        const id = textOf(event.id) ?? textOf(event.Id)
-        const userId = context.userId ?? textOf(data.userId)
-        const productId = textOf(data.productId)
+        const id = idOf(event.id) ?? idOf(event.Id)
+        const userId = context.userId ?? idOf(data.userId)
+        const productId = idOf(data.productId)
         if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
           logger.warn('event names another user than the verified one: not stored', {
             route: context.route,

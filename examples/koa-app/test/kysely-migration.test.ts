@@ -53,7 +53,7 @@ describe('an install at the schema before Kysely', () => {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute()
-      expect(migrations).toEqual([{ name: '0001_base_schema' }])
+      expect(migrations).toEqual([{ name: '0001_base_schema' }, { name: '0002_running_totals' }])
       expect(data.sqliteFile.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     } finally {
       await data.close()

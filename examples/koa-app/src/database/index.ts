@@ -10,6 +10,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import { openDatabase, type SqliteDatabase } from '../db.js'
+import { rebuildReceiptTotals } from '../repositories/receipt-totals.js'
 import { POSTGRES_SCHEMA } from './postgres-schema.js'
 import type { Schema } from './schema.js'
 
@@ -101,7 +102,36 @@ function migrationsFor(kind: DatabaseKind): Record<string, Migration> {
         if (kind === 'postgres') await sql.raw(POSTGRES_SCHEMA).execute(db)
       },
     },
+    '0002_running_totals': { up: (db) => addRunningTotals(db as KyselyType<Schema>) },
   }
+}
+
+/**
+ * Subscriptions count their stored history (`history_size`, capped: see the subscriptions
+ * repository), and receipts keep per-(user, store, quarter-hour) sales totals, maintained on
+ * insert, so that neither an event nor a summary reads a whole history. Existing data is
+ * counted and summed once, here.
+ */
+async function addRunningTotals(db: KyselyType<Schema>): Promise<void> {
+  await db.schema
+    .alterTable('subscriptions')
+    .addColumn('history_size', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await sql`UPDATE subscriptions SET history_size = (
+    SELECT COUNT(*) FROM subscription_events e
+    WHERE e.user_id = subscriptions.user_id AND e.subscription_id = subscriptions.subscription_id)`.execute(
+    db,
+  )
+  await db.schema
+    .createTable('receipt_totals')
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull().modifyEnd(sql`COLLATE nocase`))
+    .addColumn('bucket', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addColumn('total', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('receipt_totals_pk', ['user_id', 'store_id', 'bucket'])
+    .execute()
+  await rebuildReceiptTotals(db)
 }
 
 /** Runs the Kysely migrations. PostgreSQL's migrator takes a lock: instances may start together. */
