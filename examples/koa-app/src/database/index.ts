@@ -1,12 +1,19 @@
 import {
   Kysely,
+  type KyselyPlugin,
   type Kysely as KyselyType,
   type Migration,
   type MigrationProvider,
   Migrator,
+  type OperationNode,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
   PostgresDialect,
+  type QueryResult,
+  type RootOperationNode,
   SqliteDialect,
   sql,
+  type UnknownRow,
 } from 'kysely'
 import pg from 'pg'
 import { openDatabase, type SqliteDatabase } from '../db.js'
@@ -60,6 +67,53 @@ export interface OpenAppDbOptions {
   poolSize?: number
   /** PostgreSQL: milliseconds to wait for a connection before failing (default 5000). */
   connectTimeoutMs?: number
+  /** Told about every query that returns rows (instrumentation: tests count the rows read). */
+  queryObserver?: ((query: ObservedQuery) => void) | undefined
+}
+
+/** What {@link OpenAppDbOptions.queryObserver} is told about a query. */
+export interface ObservedQuery {
+  /** The Kysely node kind, e.g. `SelectQueryNode`. */
+  readonly kind: string
+  /** The first table the query reads or writes, when it names one. */
+  readonly table: string | undefined
+  /** Rows the database returned. */
+  readonly rows: number
+}
+
+function tableOf(node: RootOperationNode): string | undefined {
+  const n = node as {
+    from?: { froms?: readonly OperationNode[] }
+    into?: OperationNode
+    table?: OperationNode
+  }
+  const first = n.from?.froms?.[0] ?? n.into ?? n.table
+  const table =
+    (first as { table?: { identifier?: { name?: string } }; node?: unknown } | undefined) ?? undefined
+  const inner =
+    (table as { node?: { table?: { identifier?: { name?: string } } } } | undefined)?.node ?? table
+  return (inner as { table?: { identifier?: { name?: string } } } | undefined)?.table?.identifier?.name
+}
+
+/** A Kysely plugin reporting each query's kind, table and row count. */
+function observerPlugin(observe: (query: ObservedQuery) => void): KyselyPlugin {
+  const nodes = new WeakMap<object, RootOperationNode>()
+  return {
+    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+      nodes.set(args.queryId, args.node)
+      return args.node
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      const node = nodes.get(args.queryId)
+      if (node !== undefined)
+        observe({ kind: node.kind, table: tableOf(node), rows: args.result.rows.length })
+      return args.result
+    },
+  }
+}
+
+function pluginsOf(options: OpenAppDbOptions): KyselyPlugin[] {
+  return options.queryObserver === undefined ? [] : [observerPlugin(options.queryObserver)]
 }
 
 /**
@@ -179,7 +233,10 @@ export async function openAppDb(options: OpenAppDbOptions): Promise<AppDb> {
     path: options.path,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   })
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: file.sqlite }) })
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: file.sqlite }),
+    plugins: pluginsOf(options),
+  })
   let open = true
   const data: AppDb = {
     kind: 'sqlite',
@@ -234,7 +291,7 @@ async function openPostgres(url: string, options: OpenAppDbOptions): Promise<App
   pool.on('connect', (client) => {
     client.on('error', () => {})
   })
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: pluginsOf(options) })
   let open = true
   const data: AppDb = {
     kind: 'postgres',

@@ -130,7 +130,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
       requireId(userId, 'userId')
       const at = now().toISOString()
       // Validated and built before the transaction: the write lock is held for the inserts only.
-      const rows = events.map((event, i): ReceiptRow => {
+      const built = events.map((event, i): ReceiptRow => {
         const payload = event.data as unknown as JsonObject
         const amount = receiptAmount(payload)
         if (amount === undefined) {
@@ -149,6 +149,12 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
           received_at: at,
         }
       })
+      // A batch may repeat a receipt id: the first copy wins (ids compare without case, as the
+      // column does), so that one statement never holds two copies of one key.
+      const firstCopies = new Map<string, ReceiptRow>()
+      for (const row of built)
+        if (!firstCopies.has(row.id.toLowerCase())) firstCopies.set(row.id.toLowerCase(), row)
+      const rows = [...firstCopies.values()]
       if (rows.length === 0) return { inserted: 0, duplicates: 0 }
       let inserted = 0
       for (let offset = 0; offset < rows.length; offset += RECEIPTS_PER_TRANSACTION) {
@@ -159,16 +165,16 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
           // One instance at a time adds to this user's running totals (nothing on SQLite, whose
           // write transaction is exclusive already).
           await data.lock(trx, `receipts:${userId}`)
-          const added: ReceiptRow[] = []
-          // One by one: a batch may repeat a receipt id, and the first copy wins.
-          for (const row of chunk) {
-            const result = await trx
-              .insertInto('receipts')
-              .values(row)
-              .onConflict((oc) => oc.doNothing())
-              .executeTakeFirst()
-            if ((result.numInsertedOrUpdatedRows ?? 0n) > 0n) added.push(row)
-          }
+          // One statement per chunk; the ids it returns are the rows it inserted (stored ones
+          // conflict and are skipped), which is what the totals add.
+          const returned = await trx
+            .insertInto('receipts')
+            .values(chunk)
+            .onConflict((oc) => oc.doNothing())
+            .returning('id')
+            .execute()
+          const ids = new Set(returned.map((r) => r.id))
+          const added = chunk.filter((row) => ids.has(row.id))
           await addToTotals(trx, userId, added)
           return added.length
         })
