@@ -152,7 +152,9 @@ describe('the example app and the Evotor cloud', () => {
     cloud.fail({ path: `/stores/${store.id}/documents`, delayMs: 150, times: 5 })
     const lines: string[] = []
     const databaseVariables = await databaseEnv(dir)
-    expect(Object.keys(databaseVariables)).toEqual([DB_KIND === 'postgres' ? 'DATABASE_URL' : 'DATABASE_PATH'])
+    expect(Object.keys(databaseVariables)).toEqual([
+      DB_KIND === 'postgres' ? 'DATABASE_URL' : 'DATABASE_PATH',
+    ])
     const [service, command] = await Promise.all([
       t.server.cloud!.reconcileAll(),
       new Promise((resolve) => setTimeout(resolve, 50)).then(() =>

@@ -187,7 +187,10 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
     await subs.applyEvent(USER, event('SubscriptionActivated', 2))
     // 4 before 3 (a gap): applied in order; the history (1, 2, 4) is now full.
     await subs.applyEvent(USER, event('SubscriptionTermsChanged', 4, { planId: 'pro', deviceNumber: 4 }))
-    const full = await subs.applyEvent(USER, event('SubscriptionTermsChanged', 5, { planId: 'pro', deviceNumber: 5 }))
+    const full = await subs.applyEvent(
+      USER,
+      event('SubscriptionTermsChanged', 5, { planId: 'pro', deviceNumber: 5 }),
+    )
     expect(full.subscription).toMatchObject({ planId: 'pro', deviceNumber: 5, lastSequenceNumber: 5 })
     const late = await subs.applyEvent(USER, event('SubscriptionTerminated', 3))
     expect(late).toMatchObject({ stale: true, duplicate: false })
