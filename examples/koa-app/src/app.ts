@@ -238,6 +238,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     appCredential: { bearer: [...deps.appCredential.bearer], basic: [...deps.appCredential.basic] },
     idempotency: stores.idempotency,
     sequences: stores.sequences,
+    sequenceSignal: shared?.sequenceSignal,
     busyRetry,
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),

@@ -5,7 +5,7 @@ import { createApp } from './app.js'
 import { loadCloudConfig } from './cloud-config.js'
 import { type CloudSync, createCloudSync } from './cloud-sync.js'
 import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
-import { type AppDb, openAppDb } from './database/index.js'
+import { type AppDb, type OpenAppDbOptions, openAppDb } from './database/index.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
 import { createLogger, type Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
@@ -33,6 +33,8 @@ export interface StartServerOptions {
   /** How long an early subscription event waits for its predecessor (default 5 s). */
   holdMs?: number
   hooks?: AppHooks
+  /** Told about every database query that returns rows (instrumentation for tests). */
+  queryObserver?: OpenAppDbOptions['queryObserver']
   now?: () => Date
   /** Started with `start()` when given (default: started when `EVOTOR_CLOUD_URL` is set). */
   startCloudSync?: boolean
@@ -102,7 +104,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.logSink === undefined ? {} : { sink: options.logSink }),
   })
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const data = await openAppDb({ url: config.databaseUrl, path: config.databasePath })
+  const data = await openAppDb({
+    url: config.databaseUrl,
+    path: config.databasePath,
+    ...(options.queryObserver === undefined ? {} : { queryObserver: options.queryObserver }),
+  })
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
   let cloud: CloudSync | undefined

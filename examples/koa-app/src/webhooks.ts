@@ -14,6 +14,13 @@ import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
 import type { InstallationEventInput, ProductRecord, Repositories } from './repositories/index.js'
 import { receiptAmount } from './repositories/receipts.js'
+import {
+  createLocalSequenceSignal,
+  createSharedSequencer,
+  type SequenceSignal,
+  type SharedSequencer,
+  sequenceStream,
+} from './sequencer.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 import { toDecimalString } from './util/decimal.js'
 
@@ -30,6 +37,11 @@ export interface AppWebhooksOptions {
   appCredential: AppCredentialOptions
   idempotency: IdempotencyStore
   sequences: SequenceStore
+  /**
+   * How the instances wake each other's waiting subscription events when a sequence advances
+   * (`SharedState.sequenceSignal`); default: this process only.
+   */
+  sequenceSignal?: SequenceSignal | undefined
   logger: Logger
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
@@ -76,8 +88,31 @@ export function toCommodity(product: ProductRecord): Commodity {
   }
 }
 
+/** 503 with `Retry-After: 60` for an event whose predecessor has not been handled yet (the cloud re-sends it). */
+function notYetError(): EvotorError {
+  return new EvotorError(undefined, {
+    status: 503,
+    reason: 'unavailable',
+    subject: 'sequenceNumber',
+    message: 'an earlier event of this subscription has not arrived yet; retry later',
+    headers: { 'retry-after': '60' },
+  })
+}
+
 function textOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+/**
+ * The longest id this app stores: the library's schemas refuse longer ids (`EvotorIdSchema`,
+ * 128 characters, protocol §3.5), and an invalid event that reaches `unknownEvent` is held to the
+ * same bound before it is used as a key.
+ */
+const MAX_ID_LENGTH = 128
+
+function idOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  return text !== undefined && text.length <= MAX_ID_LENGTH ? text : undefined
 }
 
 function positiveInteger(value: unknown): number | undefined {
@@ -126,9 +161,29 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'> & {
+    /** Orders subscription events (see {@link createAppWebhooks}); without it they are applied as they come. */
+    sequencer?: SharedSequencer
+  },
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
+  /**
+   * Runs `apply` in `sequenceNumber` order per user and subscription. At or below the last
+   * handled number the event is applied anyway (a late event whose gap timed out, or a duplicate
+   * whose delivery key has expired): the repository tells them apart. Not yet its turn: 503.
+   */
+  const inOrder = async (
+    userId: string,
+    subscriptionId: string,
+    sequenceNumber: number,
+    apply: () => Promise<void>,
+  ): Promise<void> => {
+    const sequencer = options.sequencer
+    if (sequencer === undefined) return apply()
+    const outcome = await sequencer.run(sequenceStream(userId, subscriptionId), sequenceNumber, apply)
+    if (outcome === 'deferred') throw notYetError()
+    if (outcome === 'stale') await apply()
+  }
   const before = async (route: RouteName): Promise<void> => {
     await options.hooks?.beforeHandler?.(route)
   }
@@ -198,16 +253,18 @@ export function createWebhookHandlers(
       // The subscription is stored under the verified user: another user's subscription with
       // the same id is a different row, never read or moved.
       requireSameUser(userId, credential, [['userId', body.userId]])
-      await before('subscriptionEvent')
-      const result = await write(() => repos.subscriptions.applyEvent(userId, body))
-      logger.info('subscription event applied', {
-        route: 'subscriptionEvent',
-        userId,
-        subscriptionId: body.subscriptionId,
-        sequenceNumber: body.sequenceNumber,
-        type: body.type,
-        state: result.subscription.state,
-        duplicate: result.duplicate,
+      await inOrder(userId, body.subscriptionId, body.sequenceNumber, async () => {
+        await before('subscriptionEvent')
+        const result = await write(() => repos.subscriptions.applyEvent(userId, body))
+        logger.info('subscription event applied', {
+          route: 'subscriptionEvent',
+          userId,
+          subscriptionId: body.subscriptionId,
+          sequenceNumber: body.sequenceNumber,
+          type: body.type,
+          state: result.subscription.state,
+          duplicate: result.duplicate,
+        })
       })
     },
 
@@ -228,9 +285,9 @@ export function createWebhookHandlers(
       const reason = 'reason' in context ? context.reason : 'unknown-type'
       const type = textOf(event.rawType) ?? textOf(event.type) ?? 'Unknown'
       if (context.route === 'subscriptionEvent') {
-        const subscriptionId = textOf(event.subscriptionId)
+        const subscriptionId = idOf(event.subscriptionId)
         const sequenceNumber = positiveInteger(event.sequenceNumber)
-        const userId = context.userId ?? textOf(event.userId)
+        const userId = context.userId ?? idOf(event.userId)
         if (userId !== undefined && !sameUser(userId, [event.userId])) {
           logger.warn('event names another user than the verified one: not stored', {
             route: context.route,
@@ -240,24 +297,26 @@ export function createWebhookHandlers(
           return
         }
         if (subscriptionId !== undefined && sequenceNumber !== undefined && userId !== undefined) {
-          await before('subscriptionEvent')
-          // Kept in the subscription's history; a known type (with a broken field) is applied too.
-          const result = await write(() =>
-            repos.subscriptions.applyEvent(userId, {
-              ...event,
+          await inOrder(userId, subscriptionId, sequenceNumber, async () => {
+            await before('subscriptionEvent')
+            // Kept in the subscription's history; a known type (with a broken field) is applied too.
+            const result = await write(() =>
+              repos.subscriptions.applyEvent(userId, {
+                ...event,
+                subscriptionId,
+                sequenceNumber,
+                userId,
+                type,
+              }),
+            )
+            logger.warn('subscription event stored as is', {
+              route: 'subscriptionEvent',
+              reason,
               subscriptionId,
               sequenceNumber,
-              userId,
               type,
-            }),
-          )
-          logger.warn('subscription event stored as is', {
-            route: 'subscriptionEvent',
-            reason,
-            subscriptionId,
-            sequenceNumber,
-            type,
-            state: result.subscription.state,
+              state: result.subscription.state,
+            })
           })
           return
         }
@@ -266,9 +325,9 @@ export function createWebhookHandlers(
           string,
           unknown
         >
-        const id = textOf(event.id) ?? textOf(event.Id)
-        const userId = context.userId ?? textOf(data.userId)
-        const productId = textOf(data.productId)
+        const id = idOf(event.id) ?? idOf(event.Id)
+        const userId = context.userId ?? idOf(data.userId)
+        const productId = idOf(data.productId)
         if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
           logger.warn('event names another user than the verified one: not stored', {
             route: context.route,
@@ -368,16 +427,24 @@ export function createWebhookHandlers(
  */
 export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
   const { logger } = options
+  // Ordering runs in the handlers rather than in the library's dispatcher: the library's
+  // sequencer wakes a waiting event only when its own process handles the predecessor, so an
+  // event whose predecessor reached another instance would wait its whole hold. This one is also
+  // woken through the instances' shared channel. Each delivery is claimed (idempotency) first.
+  const sequencer = createSharedSequencer({
+    store: options.sequences,
+    signal: options.sequenceSignal ?? createLocalSequenceSignal(),
+    ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
+    onPublishError: (error) =>
+      logger.warn('subscription sequence advance not announced', { message: (error as Error).message }),
+  })
   return createEvotorWebhooks({
     appCredential: options.appCredential,
     userTokens: options.tokens.verifier,
-    handlers: createWebhookHandlers(options),
+    handlers: createWebhookHandlers({ ...options, sequencer }),
     idempotency: options.idempotency,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-    ordering: {
-      store: options.sequences,
-      ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
-    },
+    ordering: false,
     logger: {
       warn: (message, fields) => logger.warn(message, fields),
       error: (message, fields) => logger.error(message, fields),
