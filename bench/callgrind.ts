@@ -1,6 +1,8 @@
 // Server instructions per request under `valgrind --tool=callgrind`: a measure that does not depend
 // on wall time or on what else the machine runs. Each variant's server runs under callgrind; after
-// a warm-up (JIT tiers up, lazy code is compiled) the counters are zeroed (`callgrind_control -z`),
+// a warm-up (JIT tiers up, lazy code is compiled; start-up and warm-up run uninstrumented,
+// `--instr-atstart=no`, which is several times faster) instrumentation is switched on and the
+// counters are zeroed (`callgrind_control -i on`, `-z`),
 // a fixed number of requests is sent over one connection (one request per event-loop turn, so the
 // count does not depend on how requests happen to batch), and the counters are dumped
 // (`callgrind_control -d`). Every variant runs twice, in separate processes; the two must agree
@@ -78,13 +80,20 @@ async function measure(
   const dir = fileURLToPath(new URL(`./callgrind/${variant}.${index}/`, import.meta.url))
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const wrap = ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'callgrind.out')}`]
+  const wrap = [
+    'valgrind',
+    '-q',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${join(dir, 'callgrind.out')}`,
+  ]
   const server = await startServer(variant, undefined, { pin: false, wrap })
   try {
     const spec = requestFor(variant, token)
     await check(variant, server.port, spec)
     await send(server.port, spec, options.warmup)
     const pid = String(server.child.pid)
+    await run('callgrind_control', ['-i', 'on', pid])
     await run('callgrind_control', ['-z', pid])
     await send(server.port, spec, options.requests)
     await run('callgrind_control', ['-d', pid])
