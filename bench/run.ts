@@ -51,7 +51,7 @@ const HTTP = quick
   : { rounds: Number(roundsFlag ?? 10), duration: 2, connections: 50, warmup: 2 }
 const CALLGRIND = quick
   ? { warmup: 1000, requests: 300, runs: 2, parallel: 2 }
-  : { warmup: 5000, requests: 2000, runs: 2, parallel: 2 }
+  : { warmup: 4000, requests: 1000, runs: 2, parallel: 3 }
 const CALLGRIND_VARIANTS: readonly Variant[] = [
   'koa-bare',
   'koa-proxy',
