@@ -6,6 +6,8 @@
 //                           example: the example app on PostgreSQL vs SQLite and 3 instances vs 1, needs PostgreSQL;
 //                           callgrind: server instructions per request under valgrind, not in the default run)
 //   --rounds <n>            paired HTTP rounds (default 10)
+//   --callgrind <w>,<n>,<p> callgrind: warm-up requests, counted requests, servers at once (default 4000,1000,3)
+//   --callgrind-variants a,b  callgrind: these variants only (default bare and proxied Koa, Express, Hono)
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
 import { writeFileSync } from 'node:fs'
@@ -49,9 +51,17 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`)
 const HTTP = quick
   ? { rounds: Number(roundsFlag ?? 2), duration: 1, connections: 50, warmup: 1 }
   : { rounds: Number(roundsFlag ?? 10), duration: 2, connections: 50, warmup: 2 }
-const CALLGRIND = quick
-  ? { warmup: 1000, requests: 300, runs: 2, parallel: 2 }
-  : { warmup: 4000, requests: 1000, runs: 2, parallel: 3 }
+const CALLGRIND = {
+  ...(quick
+    ? { warmup: 1000, requests: 300, runs: 2, parallel: 2 }
+    : { warmup: 4000, requests: 1000, runs: 2, parallel: 3 }),
+  // --callgrind <warm-up>,<requests>,<parallel servers>
+  ...(flag('--callgrind') === undefined
+    ? {}
+    : (([warmup, requests, parallel]) => ({ warmup, requests, parallel }))(
+        (flag('--callgrind') as string).split(',').map(Number),
+      )),
+} as { warmup: number; requests: number; runs: number; parallel: number }
 const CALLGRIND_VARIANTS: readonly Variant[] = [
   'koa-bare',
   'koa-proxy',
@@ -438,7 +448,8 @@ async function main(): Promise<void> {
   if (only.has('callgrind')) {
     if (await hasCallgrind()) {
       log('callgrind: server instructions per request…')
-      callgrind = await runCallgrind({ ...CALLGRIND, variants: CALLGRIND_VARIANTS, log })
+      const picked = flag('--callgrind-variants')?.split(',') as Variant[] | undefined
+      callgrind = await runCallgrind({ ...CALLGRIND, variants: picked ?? CALLGRIND_VARIANTS, log })
     } else {
       log('callgrind: valgrind/callgrind_control not installed, skipped')
     }
