@@ -248,7 +248,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 }
 
 /**
- * The command-line entry (`npm -w examples/koa-app start`): starts the server, exits 1 with a
+ * The command-line entry (`npm start`): starts the server, exits 1 with a
  * clear message on a bad configuration, shuts down gracefully on SIGTERM/SIGINT.
  *
  * @example
