@@ -49,6 +49,8 @@ export type {
   RunIdempotentOptions,
 } from './core/idempotency.js'
 export { createMemoryIdempotencyStore, idempotencyKeyFor, runIdempotent } from './core/idempotency.js'
+export type { LoggerCallStyle, LoggerInput, LogSink, LogSinkLevel } from './core/logger.js'
+export { isPinoLike, toLogSink } from './core/logger.js'
 export type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader, EvotorProxyOptions } from './core/proxy.js'
 export { createEvotorProxy } from './core/proxy.js'
 export type {

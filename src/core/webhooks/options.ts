@@ -7,23 +7,19 @@ import {
 } from '../auth/app-credential.js'
 import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
+import { type LogSink, toLogSink } from '../logger.js'
 import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
-import type {
-  EvotorWebhookHandlers,
-  EvotorWebhooksOptions,
-  WebhookCredential,
-  WebhookLogger,
-} from './types.js'
+import type { EvotorWebhookHandlers, EvotorWebhooksOptions, WebhookCredential } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
-const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
 
 /** Everything a delivery needs, resolved from the options once. */
 export interface WebhooksConfig {
   readonly appVerifier: AppCredentialVerifier
   readonly userTokens: UserTokenVerifier | undefined
   readonly handlers: EvotorWebhookHandlers
-  readonly logger: WebhookLogger
+  /** The `logger` option as a message-first sink (pino, console or a plain object). */
+  readonly logger: LogSink
   readonly deadlineMs: number
   readonly leaseMs: number
   readonly unhandled: 'not-found' | 'ack'
@@ -153,7 +149,7 @@ export function resolveWebhooksOptions(options: EvotorWebhooksOptions): Webhooks
     appVerifier,
     userTokens: options.userTokens,
     handlers: { ...options.handlers },
-    logger: options.logger ?? SILENT_LOGGER,
+    logger: toLogSink(options.logger),
     deadlineMs: options.deadlineMs ?? 9000,
     leaseMs: options.leaseMs ?? 60_000,
     unhandled: options.unhandledNotifications ?? 'not-found',
