@@ -75,7 +75,7 @@ function redisState(url: string, logger: Logger): SharedState {
   client.on('error', () => {})
   const revocations: RedisRevocations = createRedisRevocations({
     client,
-    logger: { warn: (message, fields) => logger.warn(message, fields) },
+    logger,
   })
   return {
     kind: 'redis',
@@ -123,7 +123,7 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
       retryTimer.unref()
     }
     next.on('error', (error) => {
-      logger.warn('revocation listener lost its PostgreSQL connection', { message: error.message })
+      logger.warn({ message: error.message }, 'revocation listener lost its PostgreSQL connection')
       retry()
     })
     next.on('end', retry)
@@ -131,7 +131,7 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
       await next.connect()
       await next.query(`LISTEN ${REVOCATION_CHANNEL}`)
     } catch (error) {
-      logger.warn('revocation listener cannot reach PostgreSQL', { message: (error as Error).message })
+      logger.warn({ message: (error as Error).message }, 'revocation listener cannot reach PostgreSQL')
       retry()
       return
     }

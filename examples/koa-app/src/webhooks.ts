@@ -164,13 +164,16 @@ export function createWebhookHandlers(
       const announce = options.announceRevocation
       await write(() => announce(userId))
     }
-    logger.info('installation event applied', {
-      route: 'installationEvent',
-      userId,
-      type: event.type,
-      applied: result.applied,
-      revokedTokens: result.revokedTokens,
-    })
+    logger.info(
+      {
+        route: 'installationEvent',
+        userId,
+        type: event.type,
+        applied: result.applied,
+        revokedTokens: result.revokedTokens,
+      },
+      'installation event applied',
+    )
   }
 
   return {
@@ -178,7 +181,7 @@ export function createWebhookHandlers(
       await before('userCreate')
       const { created } = await write(() => repos.accounts.ensureForEvotorUser(body.userId, profileOf(body)))
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user created', { route: 'userCreate', userId: body.userId, newAccount: created })
+      logger.info({ route: 'userCreate', userId: body.userId, newAccount: created }, 'user created')
       return { userId: body.userId, token }
     },
 
@@ -193,14 +196,14 @@ export function createWebhookHandlers(
       if (link.outcome === 'linked-to-other-user') throw EvotorError.alreadyLinked()
       if (link.outcome === 'not-found') throw EvotorError.wrongCredentials()
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user verified', { route: 'userVerify', userId: body.userId, accountId: account.id })
+      logger.info({ route: 'userVerify', userId: body.userId, accountId: account.id }, 'user verified')
       return { userId: body.userId, hasBilling: link.account.hasBilling, token }
     },
 
     async userToken({ body }) {
       await before('userToken')
       const changed = await write(() => repos.evotorTokens.save(body.userId, body.token))
-      logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
+      logger.info({ route: 'userToken', userId: body.userId, changed }, 'evotor cloud token stored')
       // Queued: runs after the 200, never holds up the webhook.
       options.cloud?.afterUserToken(body.userId)
     },
@@ -225,15 +228,18 @@ export function createWebhookHandlers(
       requireSameUser(userId, credential, [['userId', body.userId]])
       await before('subscriptionEvent')
       const result = await write(() => repos.subscriptions.applyEvent(userId, body))
-      logger.info('subscription event applied', {
-        route: 'subscriptionEvent',
-        userId,
-        subscriptionId: body.subscriptionId,
-        sequenceNumber: body.sequenceNumber,
-        type: body.type,
-        state: result.subscription.state,
-        duplicate: result.duplicate,
-      })
+      logger.info(
+        {
+          route: 'subscriptionEvent',
+          userId,
+          subscriptionId: body.subscriptionId,
+          sequenceNumber: body.sequenceNumber,
+          type: body.type,
+          state: result.subscription.state,
+          duplicate: result.duplicate,
+        },
+        'subscription event applied',
+      )
     },
 
     async installationEvent({ body, userId, credential }) {
@@ -257,11 +263,14 @@ export function createWebhookHandlers(
         const sequenceNumber = positiveInteger(event.sequenceNumber)
         const userId = context.userId ?? textOf(event.userId)
         if (userId !== undefined && !sameUser(userId, [event.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (subscriptionId !== undefined && sequenceNumber !== undefined && userId !== undefined) {
@@ -276,14 +285,17 @@ export function createWebhookHandlers(
               type,
             }),
           )
-          logger.warn('subscription event stored as is', {
-            route: 'subscriptionEvent',
-            reason,
-            subscriptionId,
-            sequenceNumber,
-            type,
-            state: result.subscription.state,
-          })
+          logger.warn(
+            {
+              route: 'subscriptionEvent',
+              reason,
+              subscriptionId,
+              sequenceNumber,
+              type,
+              state: result.subscription.state,
+            },
+            'subscription event stored as is',
+          )
           return
         }
       } else {
@@ -295,11 +307,14 @@ export function createWebhookHandlers(
         const userId = context.userId ?? textOf(data.userId)
         const productId = textOf(data.productId)
         if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (id !== undefined && userId !== undefined && productId !== undefined) {
@@ -314,30 +329,33 @@ export function createWebhookHandlers(
         }
       }
       const errors = 'errors' in context ? context.errors : []
-      logger.warn('event acknowledged but not stored: it cannot be identified', {
-        route: context.route,
-        reason,
-        type,
-        errors,
-      })
+      logger.warn(
+        {
+          route: context.route,
+          reason,
+          type,
+          errors,
+        },
+        'event acknowledged but not stored: it cannot be identified',
+      )
     },
 
     async stores({ body, userId }) {
       await before('stores')
       const count = await write(() => repos.inventory.upsertStores(userId, body))
-      logger.info('stores upserted', { route: 'stores', userId, count })
+      logger.info({ route: 'stores', userId, count }, 'stores upserted')
     },
 
     async devices({ body, userId }) {
       await before('devices')
       const count = await write(() => repos.inventory.upsertDevices(userId, body))
-      logger.info('devices upserted', { route: 'devices', userId, count })
+      logger.info({ route: 'devices', userId, count }, 'devices upserted')
     },
 
     async employees({ body, userId }) {
       await before('employees')
       const count = await write(() => repos.inventory.upsertEmployees(userId, body))
-      logger.info('employees upserted', { route: 'employees', userId, count })
+      logger.info({ route: 'employees', userId, count }, 'employees upserted')
     },
 
     async products({ body, userId, storeUuid }) {
@@ -350,7 +368,7 @@ export function createWebhookHandlers(
       }
       await before('products')
       const count = await write(() => repos.products.upsert(userId, storeUuid, body))
-      logger.info('products upserted', { route: 'products', userId, storeUuid, count })
+      logger.info({ route: 'products', userId, storeUuid, count }, 'products upserted')
     },
 
     async documents({ body, userId, storeUuid, credential }) {
@@ -360,7 +378,7 @@ export function createWebhookHandlers(
       }
       await before('documents')
       const counts = await write(() => repos.documents.insert(userId, storeUuid, body))
-      logger.info('documents stored', { route: 'documents', userId, storeUuid, ...counts })
+      logger.info({ route: 'documents', userId, storeUuid, ...counts }, 'documents stored')
     },
 
     async receipts({ body, userId, credential }) {
@@ -376,7 +394,7 @@ export function createWebhookHandlers(
       }
       await before('receipts')
       const counts = await write(() => repos.receipts.insert(userId, body))
-      logger.info('receipts stored', { route: 'receipts', userId, ...counts })
+      logger.info({ route: 'receipts', userId, ...counts }, 'receipts stored')
     },
   }
 }
@@ -403,9 +421,7 @@ export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
       store: options.sequences,
       ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
     },
-    logger: {
-      warn: (message, fields) => logger.warn(message, fields),
-      error: (message, fields) => logger.error(message, fields),
-    },
+    // pino as it is: the library calls it (fields, message).
+    logger,
   })
 }
