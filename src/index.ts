@@ -26,6 +26,7 @@ export type { EvotorHeaderField, EvotorHeaders, ParseEvotorHeadersOptions } from
 export { EVOTOR_HEADER_NAMES, parseEvotorHeaders } from './core/headers.js'
 export type { HeadersLike, WebhookDispatcher, WebhookRequest, WebhookResponse } from './core/http-types.js'
 export type { ClaimResult, IdempotencyStore } from './core/idempotency.js'
+export type { LoggerInput } from './core/logger.js'
 export type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader, EvotorProxyOptions } from './core/proxy.js'
 export { createEvotorProxy } from './core/proxy.js'
 export type {

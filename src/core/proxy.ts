@@ -3,6 +3,7 @@ import type { UserTokenVerifier, VerifiedUserToken } from './auth/user-token-ver
 import { EvotorError, isEvotorError } from './evotor-error.js'
 import { createEvotorHeaderReader, type RawEvotorHeaders } from './headers.js'
 import type { HeadersLike, WebhookResponse } from './http-types.js'
+import { toLogSink } from './logger.js'
 import {
   PROXY_V1_CONTENT_TYPE,
   type ProxyInnerResponse,
@@ -91,6 +92,7 @@ export interface EvotorProxyOptions {
   /**
    * Told about failures that are not `EvotorError`s (a token lookup that cannot reach its
    * database, a route that throws): they answer 500 `{}` and would otherwise go unseen.
+   * A pino logger or `console` is taken as it is (see `toLogSink`).
    */
   logger?: {
     /** Receives each such failure (answered 500), with context fields. */
@@ -206,6 +208,7 @@ export function createEvotorProxy(
   if (options.logger !== undefined && typeof options.logger?.error !== 'function') {
     throw new TypeError('createEvotorProxy: logger must have an error(message, fields) method')
   }
+  const logger = toLogSink(options.logger)
   const required = [...(options.requiredHeaders ?? ALL_HEADERS)]
   for (const name of required) {
     if (!ALL_HEADERS.includes(name)) {
@@ -282,7 +285,7 @@ export function createEvotorProxy(
         return { status: inner.status, headers: { 'content-type': inner.contentType }, body: inner.body }
       }
       if (!isEvotorError(error)) {
-        options.logger?.error('evotor-partner: proxied request failed', {
+        logger.error('evotor-partner: proxied request failed', {
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         })
       }

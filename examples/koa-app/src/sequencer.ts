@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { SequenceOutcome, SequenceStore } from 'evotor-partner'
+import type { SequenceStore } from 'evotor-partner'
 
 /**
  * How instances tell each other that a subscription's sequence advanced (PostgreSQL
@@ -48,7 +48,10 @@ export interface SharedSequencerOptions {
   onPublishError?: (error: unknown) => void
 }
 
-/** What the sequencer does with one event: the library's {@link SequenceOutcome}. */
+/** What the sequencer did with one event, as the library's own sequencer answers it. */
+export type SequenceOutcome = 'handled' | 'stale' | 'deferred'
+
+/** What the sequencer does with one event. */
 export interface SharedSequencer {
   run(stream: string, sequenceNumber: number, fn: () => Promise<unknown>): Promise<SequenceOutcome>
   /** Stops listening to the signal. */

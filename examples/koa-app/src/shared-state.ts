@@ -85,7 +85,7 @@ function redisState(url: string, logger: Logger): SharedState {
   client.on('error', () => {})
   const revocations: RedisRevocations = createRedisRevocations({
     client,
-    logger: { warn: (message, fields) => logger.warn(message, fields) },
+    logger,
   })
   // A subscriber connection of its own (a subscribed ioredis client runs no other command),
   // opened with the first listener.
@@ -100,7 +100,7 @@ function redisState(url: string, logger: Logger): SharedState {
       for (const listener of sequenceListeners) listener(stream)
     })
     subscriber.subscribe(SEQUENCE_CHANNEL).catch((error: unknown) => {
-      logger.warn('sequence listener cannot subscribe to Redis', { message: (error as Error).message })
+      logger.warn({ message: (error as Error).message }, 'sequence listener cannot subscribe to Redis')
     })
   }
   return {
@@ -166,7 +166,7 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
       retryTimer.unref()
     }
     next.on('error', (error) => {
-      logger.warn('revocation listener lost its PostgreSQL connection', { message: error.message })
+      logger.warn({ message: error.message }, 'revocation listener lost its PostgreSQL connection')
       retry()
     })
     next.on('end', retry)
@@ -175,7 +175,7 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
       await next.query(`LISTEN ${REVOCATION_CHANNEL}`)
       await next.query(`LISTEN ${SEQUENCE_CHANNEL}`)
     } catch (error) {
-      logger.warn('revocation listener cannot reach PostgreSQL', { message: (error as Error).message })
+      logger.warn({ message: (error as Error).message }, 'revocation listener cannot reach PostgreSQL')
       retry()
       return
     }

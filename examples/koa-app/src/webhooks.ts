@@ -194,13 +194,16 @@ export function createWebhookHandlers(
     // Token revocation is not done here: the dispatcher revokes on ApplicationUninstalled through
     // the tokens' RevocationStore (revocations.ts) before this handler runs.
     const result = await write(() => repos.installations.applyEvent(userId, event))
-    logger.info('installation event applied', {
-      route: 'installationEvent',
-      userId,
-      type: event.type,
-      applied: result.applied,
-      revokedTokens: result.revokedTokens,
-    })
+    logger.info(
+      {
+        route: 'installationEvent',
+        userId,
+        type: event.type,
+        applied: result.applied,
+        revokedTokens: result.revokedTokens,
+      },
+      'installation event applied',
+    )
   }
 
   return {
@@ -208,7 +211,7 @@ export function createWebhookHandlers(
       await before('userCreate')
       const { created } = await write(() => repos.accounts.ensureForEvotorUser(body.userId, profileOf(body)))
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user created', { route: 'userCreate', userId: body.userId, newAccount: created })
+      logger.info({ route: 'userCreate', userId: body.userId, newAccount: created }, 'user created')
       return { userId: body.userId, token }
     },
 
@@ -223,14 +226,14 @@ export function createWebhookHandlers(
       if (link.outcome === 'linked-to-other-user') throw EvotorError.alreadyLinked()
       if (link.outcome === 'not-found') throw EvotorError.wrongCredentials()
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user verified', { route: 'userVerify', userId: body.userId, accountId: account.id })
+      logger.info({ route: 'userVerify', userId: body.userId, accountId: account.id }, 'user verified')
       return { userId: body.userId, hasBilling: link.account.hasBilling, token }
     },
 
     async userToken({ body }) {
       await before('userToken')
       const changed = await write(() => repos.evotorTokens.save(body.userId, body.token))
-      logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
+      logger.info({ route: 'userToken', userId: body.userId, changed }, 'evotor cloud token stored')
       // Queued: runs after the 200, never holds up the webhook.
       options.cloud?.afterUserToken(body.userId)
     },
@@ -256,15 +259,18 @@ export function createWebhookHandlers(
       await inOrder(userId, body.subscriptionId, body.sequenceNumber, async () => {
         await before('subscriptionEvent')
         const result = await write(() => repos.subscriptions.applyEvent(userId, body))
-        logger.info('subscription event applied', {
-          route: 'subscriptionEvent',
-          userId,
-          subscriptionId: body.subscriptionId,
-          sequenceNumber: body.sequenceNumber,
-          type: body.type,
-          state: result.subscription.state,
-          duplicate: result.duplicate,
-        })
+        logger.info(
+          {
+            route: 'subscriptionEvent',
+            userId,
+            subscriptionId: body.subscriptionId,
+            sequenceNumber: body.sequenceNumber,
+            type: body.type,
+            state: result.subscription.state,
+            duplicate: result.duplicate,
+          },
+          'subscription event applied',
+        )
       })
     },
 
@@ -289,11 +295,14 @@ export function createWebhookHandlers(
         const sequenceNumber = positiveInteger(event.sequenceNumber)
         const userId = context.userId ?? idOf(event.userId)
         if (userId !== undefined && !sameUser(userId, [event.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (subscriptionId !== undefined && sequenceNumber !== undefined && userId !== undefined) {
@@ -309,14 +318,17 @@ export function createWebhookHandlers(
                 type,
               }),
             )
-            logger.warn('subscription event stored as is', {
-              route: 'subscriptionEvent',
-              reason,
-              subscriptionId,
-              sequenceNumber,
-              type,
-              state: result.subscription.state,
-            })
+            logger.warn(
+              {
+                route: 'subscriptionEvent',
+                reason,
+                subscriptionId,
+                sequenceNumber,
+                type,
+                state: result.subscription.state,
+              },
+              'subscription event stored as is',
+            )
           })
           return
         }
@@ -329,11 +341,14 @@ export function createWebhookHandlers(
         const userId = context.userId ?? idOf(data.userId)
         const productId = idOf(data.productId)
         if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (id !== undefined && userId !== undefined && productId !== undefined) {
@@ -348,30 +363,33 @@ export function createWebhookHandlers(
         }
       }
       const errors = 'errors' in context ? context.errors : []
-      logger.warn('event acknowledged but not stored: it cannot be identified', {
-        route: context.route,
-        reason,
-        type,
-        errors,
-      })
+      logger.warn(
+        {
+          route: context.route,
+          reason,
+          type,
+          errors,
+        },
+        'event acknowledged but not stored: it cannot be identified',
+      )
     },
 
     async stores({ body, userId }) {
       await before('stores')
       const count = await write(() => repos.inventory.upsertStores(userId, body))
-      logger.info('stores upserted', { route: 'stores', userId, count })
+      logger.info({ route: 'stores', userId, count }, 'stores upserted')
     },
 
     async devices({ body, userId }) {
       await before('devices')
       const count = await write(() => repos.inventory.upsertDevices(userId, body))
-      logger.info('devices upserted', { route: 'devices', userId, count })
+      logger.info({ route: 'devices', userId, count }, 'devices upserted')
     },
 
     async employees({ body, userId }) {
       await before('employees')
       const count = await write(() => repos.inventory.upsertEmployees(userId, body))
-      logger.info('employees upserted', { route: 'employees', userId, count })
+      logger.info({ route: 'employees', userId, count }, 'employees upserted')
     },
 
     async products({ body, userId, storeUuid }) {
@@ -384,7 +402,7 @@ export function createWebhookHandlers(
       }
       await before('products')
       const count = await write(() => repos.products.upsert(userId, storeUuid, body))
-      logger.info('products upserted', { route: 'products', userId, storeUuid, count })
+      logger.info({ route: 'products', userId, storeUuid, count }, 'products upserted')
     },
 
     async documents({ body, userId, storeUuid, credential }) {
@@ -394,7 +412,7 @@ export function createWebhookHandlers(
       }
       await before('documents')
       const counts = await write(() => repos.documents.insert(userId, storeUuid, body))
-      logger.info('documents stored', { route: 'documents', userId, storeUuid, ...counts })
+      logger.info({ route: 'documents', userId, storeUuid, ...counts }, 'documents stored')
     },
 
     async receipts({ body, userId, credential }) {
@@ -410,7 +428,7 @@ export function createWebhookHandlers(
       }
       await before('receipts')
       const counts = await write(() => repos.receipts.insert(userId, body))
-      logger.info('receipts stored', { route: 'receipts', userId, ...counts })
+      logger.info({ route: 'receipts', userId, ...counts }, 'receipts stored')
     },
   }
 }
@@ -436,7 +454,7 @@ export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
     signal: options.sequenceSignal ?? createLocalSequenceSignal(),
     ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
     onPublishError: (error) =>
-      logger.warn('subscription sequence advance not announced', { message: (error as Error).message }),
+      logger.warn({ message: (error as Error).message }, 'subscription sequence advance not announced'),
   })
   return createEvotorWebhooks({
     appCredential: options.appCredential,
@@ -445,9 +463,7 @@ export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
     idempotency: options.idempotency,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     ordering: false,
-    logger: {
-      warn: (message, fields) => logger.warn(message, fields),
-      error: (message, fields) => logger.error(message, fields),
-    },
+    // pino as it is: the library calls it (fields, message).
+    logger,
   })
 }

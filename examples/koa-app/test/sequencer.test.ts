@@ -1,4 +1,16 @@
-import { createMemorySequenceStore } from 'evotor-partner'
+import type { SequenceStore } from 'evotor-partner'
+
+/** An in-memory store, as the library's default one behaves: the mark is only ever raised. */
+function createMemorySequenceStore(): SequenceStore {
+  const last = new Map<string, number>()
+  return {
+    getLastHandled: (id) => last.get(id),
+    setLastHandled: (id, n) => {
+      if ((last.get(id) ?? 0) < n) last.set(id, n)
+    },
+  }
+}
+
 import { describe, expect, it } from 'vitest'
 import { createLocalSequenceSignal, createSharedSequencer, sequenceStream } from '../src/sequencer.js'
 

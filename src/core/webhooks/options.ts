@@ -13,22 +13,19 @@ import {
 } from '../auth/app-credential.js'
 import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
+import { type LogSink, toLogSink } from '../logger.js'
 import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
-import type { EvotorWebhookHandlers, EvotorWebhooksOptions, WebhookLogger } from './types.js'
+import type { EvotorWebhookHandlers, EvotorWebhooksOptions } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
-// The console by default: a route answered by a default must not go unnoticed (issue: "no silent 404s").
-const CONSOLE_LOGGER: WebhookLogger = {
-  warn: (message, fields) => console.warn(message, ...(fields === undefined ? [] : [fields])),
-  error: (message, fields) => console.error(message, ...(fields === undefined ? [] : [fields])),
-}
 
 /** Everything a delivery needs, resolved from the options once. */
 export interface WebhooksConfig {
   readonly appVerifier: AppCredentialVerifier
   readonly userTokens: UserTokenVerifier | undefined
   readonly handlers: EvotorWebhookHandlers
-  readonly logger: WebhookLogger
+  /** The `logger` option as a message-first sink (pino, console or a plain object). */
+  readonly logger: LogSink
   readonly deadlineMs: number
   readonly leaseMs: number
   readonly unhandled: 'not-found' | 'ack'
@@ -173,7 +170,8 @@ export function resolveWebhooksOptions(options: EvotorWebhooksOptions): Webhooks
     appVerifier,
     userTokens: options.userTokens,
     handlers: { ...options.handlers },
-    logger: options.logger ?? CONSOLE_LOGGER,
+    // The console by default: a route answered by a default must not go unnoticed (no silent 404s).
+    logger: toLogSink(options.logger ?? console),
     deadlineMs: options.deadlineMs ?? 9000,
     leaseMs: options.leaseMs ?? 60_000,
     unhandled: options.unhandledNotifications ?? 'ack',

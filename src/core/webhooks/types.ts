@@ -155,12 +155,13 @@ export type EvotorWebhookHandlers = { [N in RouteName]?: WebhookHandler<N> } & {
 }
 
 /**
- * The logger hook: any object with these methods (console, pino, a custom sink).
+ * The logger hook: a pino logger or `console` as they are (each is called in its own argument
+ * order, see `toLogSink`), or a plain object whose methods take `(message, fields)`.
  *
  * @example
  * ```ts
  * import type { WebhookLogger } from 'evotor-partner'
- * const logger: WebhookLogger = console // or pino(): anything with warn() and error()
+ * const logger: WebhookLogger = console // or pino(): its fields become properties of the JSON line
  * ```
  */
 export interface WebhookLogger {
