@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createUserTokens, type IssuedUserToken } from '../../../src/core/auth/user-tokens.js'
 import { isEvotorError } from '../../../src/core/evotor-error.js'
 
@@ -373,15 +373,14 @@ describe('revocation and caching', () => {
     })
     const token = await tokens.issue('u1')
     const pending = tokens.verify(token)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(calls).toBe(1)
+    // The hook runs after the signature check and the revocation store: wait for it, not for a time.
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000, interval: 5 })
     tokens.revokeUser('u1')
     release(false)
     await expect(pending).resolves.toMatchObject({ userId: 'u1' })
     expect(tokens.size).toBe(0)
     const again = tokens.verify(token)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(calls).toBe(2)
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 5000, interval: 5 })
     release(true)
     await expectCode(again, 1002)
   })
