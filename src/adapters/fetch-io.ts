@@ -4,8 +4,19 @@ import type { WebhookResponse } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
-import type { WebhookFlow } from '../core/serve-webhook.js'
+import type { WebhookBodyOptions, WebhookFlow } from '../core/serve-webhook.js'
 import { readWebBody } from './web-body.js'
+
+/**
+ * Options of `createEvotorWebhooksHandler`: `bodyLimit` (bytes, default 10 MB; more answers 413),
+ * `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`) and
+ * `fallthrough` (other paths resolve to `undefined` instead of 404 `{}`).
+ * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024, fallthrough: true })`
+ */
+export interface EvotorWebhooksHandlerOptions extends WebhookBodyOptions {
+  /** When `true`, a path that is not a webhook's resolves to `undefined`, for the app to answer. */
+  fallthrough?: boolean
+}
 
 /**
  * A Fetch-style route handler behind `withEvotorProxy`: gets the verified context, whose ids the

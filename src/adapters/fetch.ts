@@ -10,24 +10,19 @@ import type {
 import { type EvotorProxyHeader, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { admitProxied } from '../core/serve-proxied.js'
-import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { type EvotorProxyHandler, runProxiedHandler, serveWebRequest, toResponse } from './fetch-io.js'
+import { createWebhookFlow } from '../core/serve-webhook.js'
+import {
+  type EvotorProxyHandler,
+  type EvotorWebhooksHandlerOptions,
+  runProxiedHandler,
+  serveWebRequest,
+  toResponse,
+} from './fetch-io.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
-export type { EvotorProxyHandler } from './fetch-io.js'
-
-/**
- * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413),
- * `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`) and
- * `fallthrough` (other paths resolve to `undefined` instead of 404 `{}`).
- * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024, fallthrough: true })`
- */
-export interface EvotorWebhooksHandlerOptions extends WebhookBodyOptions {
-  /** When `true`, a path that is not a webhook's resolves to `undefined`, for the app to answer. */
-  fallthrough?: boolean
-}
+export type { EvotorProxyHandler, EvotorWebhooksHandlerOptions } from './fetch-io.js'
 
 /**
  * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Next.js route

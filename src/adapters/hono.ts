@@ -1,42 +1,18 @@
-import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import type { ErrorHandler, MiddlewareHandler } from 'hono'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
-import {
-  type EvotorProxy,
-  type EvotorProxyContext,
-  type EvotorProxyOptions,
-  resolveEvotorProxy,
-} from '../core/proxy.js'
+import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
 import { admitProxied, envelopeOf, passThrough } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { fetchInnerResponse, serveWebRequest, toResponse } from './fetch-io.js'
+import { type EvotorEnv, isFrameworkNotFound, replace } from './hono-io.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
-
-/**
- * The variables {@link evotorProxy} sets: `c.var.evotor`, the verified proxy context.
- * @example `const app = new Hono<{ Variables: EvotorVariables }>()`
- */
-export interface EvotorVariables {
-  /** The verified proxy context of the terminal request. */
-  evotor: EvotorProxyContext
-}
-
-/**
- * A Hono `Env` with `c.var.evotor` typed: `new Hono<EvotorEnv>()` for the routes behind the proxy.
- * @example `const app = new Hono<EvotorEnv>(); app.get('/terminal/me', (c) => c.json({ userId: c.var.evotor.userId }))`
- */
-export type EvotorEnv = { Variables: EvotorVariables }
-
-/** Replaces the response; Hono would otherwise copy the old one's headers (its length too) onto it. */
-function replace(c: Context, response: Response): void {
-  c.res = undefined
-  c.res = response
-}
+export type { EvotorEnv, EvotorVariables } from './hono-io.js'
 
 /**
  * Hono middleware serving the Evotor webhooks: a webhook path is answered here, every other request
@@ -56,12 +32,6 @@ export function evotorWebhooks(
     if (!flow.matches(c.req.path)) return next()
     return serveWebRequest(flow, c.req.raw, c.req.path)
   }
-}
-
-// Hono's default `notFound` page; in ver. 1 it becomes `{}`, as Koa's and Express's 404 pages do.
-async function isFrameworkNotFound(response: Response): Promise<boolean> {
-  if (response.status !== 404 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
-  return (await response.clone().text()) === '404 Not Found'
 }
 
 /**
