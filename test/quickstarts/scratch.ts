@@ -121,6 +121,15 @@ export interface Scratch {
 export async function createScratch(): Promise<Scratch> {
   assertFreshBuild()
   const dir = mkdtempSync(join(tmpdir(), 'evotor-partner-quickstarts-'))
+  try {
+    return await setUp(dir)
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+async function setUp(dir: string): Promise<Scratch> {
   const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
     cwd: REPO,
   })
