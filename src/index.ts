@@ -59,6 +59,12 @@ export type {
   ToProxyV1Options,
 } from './core/proxy-envelope.js'
 export { fromProxyV1, PROXY_V1_CONTENT_TYPE, serializeProxyV1, toProxyV1 } from './core/proxy-envelope.js'
+export type {
+  MemoryRevocationStoreOptions,
+  RevocableVerifier,
+  RevocationStore,
+} from './core/revocations.js'
+export { createMemoryRevocationStore } from './core/revocations.js'
 export { parseJsonBody } from './core/safe-json.js'
 export type {
   MemorySequenceStoreOptions,

@@ -4,7 +4,7 @@
  */
 import { answerDelivery } from './webhooks/delivery.js'
 import { createRouteMatcher } from './webhooks/matching.js'
-import { resolveWebhooksOptions } from './webhooks/options.js'
+import { constructionWarning, resolveWebhooksOptions } from './webhooks/options.js'
 import type { EvotorWebhooks, EvotorWebhooksOptions } from './webhooks/types.js'
 
 export type {
@@ -25,6 +25,13 @@ export type {
  * partner (protocol §6): authentication per route, validation, typed handlers, Evotor error
  * answers, de-duplication of notifications and ordering of subscription events.
  *
+ * Routes without a handler are listed in one `logger.warn` here. Notifications (and `user/token`)
+ * without one are acknowledged with `200` and reported at their first delivery, because an
+ * unacknowledged notification is re-sent for days and then lost (protocol §5.1); `user/create`
+ * and `user/verify` answer `501 {}` (they must return a token). An `ApplicationUninstalled`
+ * event revokes the user's tokens through `userTokens.revocations` unless `revokeOnUninstall`
+ * is `false`, with or without an `installationEvent` handler.
+ *
  * @example
  * ```ts
  * const webhooks = createEvotorWebhooks({
@@ -41,6 +48,8 @@ export type {
 export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebhooks {
   const config = resolveWebhooksOptions(options)
   const matcher = createRouteMatcher(options)
+  const warning = constructionWarning(config)
+  if (warning !== undefined) config.logger.warn(warning.message, warning.fields)
   return {
     routes: matcher.routes,
     matches: (path) => matcher.find(path).length > 0,

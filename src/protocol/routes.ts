@@ -90,6 +90,19 @@ export interface EvotorRouteDefinition {
   readonly ordering: RouteOrdering | undefined
   /** How the de-duplication key of a delivery is made (protocol §5.1); see {@link RouteIdempotency}. */
   readonly idempotency: RouteIdempotency
+  /**
+   * What the route answers when the partner gave it no handler: `acknowledge` (an empty `200`, as
+   * an unacknowledged notification is re-sent for days and then lost, protocol §5.1),
+   * `not-found` (`404 {}`, the documented "nothing found" of commodities, §6.4) or
+   * `not-implemented` (`501 {}`: user/create and user/verify must return a token, §6.1, §6.2).
+   */
+  readonly withoutHandler: 'acknowledge' | 'not-found' | 'not-implemented'
+  /**
+   * The event `type` after which the user's partner tokens are revoked (protocol §4.6: Evotor
+   * cannot refresh a token, so an uninstall ends them), and the body field holding when it
+   * happened (ms since the epoch, §6.6); `undefined` on every other route.
+   */
+  readonly revokesTokens: { readonly type: string; readonly timestamp: string } | undefined
 }
 
 /**
@@ -157,6 +170,8 @@ export const EVOTOR_ROUTES = {
     legacyPaths: ['/api/v1/create'],
     userIds: USER_FIELDS,
     event: false,
+    withoutHandler: 'not-implemented',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY,
@@ -172,6 +187,8 @@ export const EVOTOR_ROUTES = {
     legacyPaths: ['/api/v1/verify'],
     userIds: USER_FIELDS,
     event: false,
+    withoutHandler: 'not-implemented',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY,
@@ -186,6 +203,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: { kind: 'token', prefix: 'user-token' },
@@ -200,6 +219,8 @@ export const EVOTOR_ROUTES = {
     response: CommoditySchema,
     userIds: [],
     event: false,
+    withoutHandler: 'not-found',
+    revokesTokens: undefined,
     credentialOption: 'commoditiesCredential',
     ordering: undefined,
     idempotency: NO_KEY,
@@ -215,6 +236,8 @@ export const EVOTOR_ROUTES = {
     legacyPaths: ['/api/v1/user/event'],
     userIds: EVENT_USER_FIELDS,
     event: true,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: 'eventCredential',
     ordering: { stream: 'subscriptionId', sequence: 'sequenceNumber' },
     idempotency: { kind: 'sequence', prefix: 'subscription' },
@@ -229,6 +252,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: EVENT_USER_FIELDS,
     event: true,
+    withoutHandler: 'acknowledge',
+    revokesTokens: { type: 'ApplicationUninstalled', timestamp: 'timestamp' },
     credentialOption: 'eventCredential',
     ordering: undefined,
     // The Aug-2017 draft spelled the event id `Id` (protocol §6.6).
@@ -244,6 +269,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY, // a full upsert (§5.1): applying it twice is harmless
@@ -258,6 +285,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY,
@@ -272,6 +301,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY,
@@ -286,6 +317,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: V2_INVENTORY_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: NO_KEY,
@@ -300,6 +333,8 @@ export const EVOTOR_ROUTES = {
     response: undefined,
     userIds: DOCUMENT_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     // Immutable per uuid: a byte-identical re-delivery is a duplicate.
@@ -316,6 +351,8 @@ export const EVOTOR_ROUTES = {
     legacyPaths: ['/api/v1/receipt'],
     userIds: RECEIPT_USER_FIELDS,
     event: false,
+    withoutHandler: 'acknowledge',
+    revokesTokens: undefined,
     credentialOption: undefined,
     ordering: undefined,
     idempotency: { kind: 'id', prefix: 'receipt', ids: ['id'] },

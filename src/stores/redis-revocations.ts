@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { optionalFunction, positiveInteger } from '../core/auth/user-token-verifier.js'
+import type { RevocableVerifier, RevocationStore } from '../core/revocations.js'
 import type { WebhookLogger } from '../core/webhooks.js'
 import { type RedisClient, type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
 
@@ -13,23 +14,6 @@ if current == nil or current < at then
 end
 redis.call('PUBLISH', ARGV[2], ARGV[4])
 return 1`)
-
-/**
- * What {@link RedisRevocations.attach} takes: anything with a verification cache to drop,
- * `createUserTokens()` and `createUserTokenLookup()` included.
- *
- * @example
- * ```ts
- * import type { RevocableVerifier } from 'evotor-partner/redis'
- * const verifier: RevocableVerifier = createUserTokens({ secret, isRevoked: revocations.isRevoked })
- * ```
- */
-export interface RevocableVerifier {
-  /** Drops the cached verifications of one user (called when any instance revokes them). */
-  revokeUser(userId: string): void
-  /** Called after a lost subscription comes back: messages may have been missed meanwhile. */
-  clear?(): void
-}
 
 /**
  * Options of {@link createRedisRevocations}.
@@ -67,7 +51,7 @@ export interface RedisRevocationsOptions extends RedisStoreOptions {
  * await revocations.revokeUser('01-000000000015463')
  * ```
  */
-export interface RedisRevocations {
+export interface RedisRevocations extends RevocationStore {
   /**
    * The `isRevoked` hook of `createUserTokens()`: whether the token was issued at or before the
    * user's revoked-before mark (the same millisecond counts as before). Rejects with
@@ -75,14 +59,14 @@ export interface RedisRevocations {
    */
   isRevoked(token: { userId: string; issuedAt: Date }): Promise<boolean>
   /**
-   * Refuses every token of `userId` issued up to now (or up to `options.before`), on every
+   * Refuses every token of `userId` issued up to now (or up to `before`), on every
    * instance: drops the attached verifiers' cached verifications here at once, stores the mark
    * (it survives restarts and a missed message) and publishes it, so that other instances drop
    * theirs within milliseconds. Rejects with {@link StoreUnavailableError} when Redis is down
    * (answer non-200, so the cloud re-sends the uninstall and this runs again).
    */
-  revokeUser(userId: string, options?: { before?: Date }): Promise<void>
-  /** The user's revoked-before mark, or `undefined` when none was set. */
+  revokeUser(userId: string, before?: Date): Promise<void>
+  /** The user's revoked-before mark, or `undefined` when none was set (rejects with {@link StoreUnavailableError} when Redis is down). */
   revokedBefore(userId: string): Promise<Date | undefined>
   /**
    * Drops `verifier`'s cached verifications whenever any instance revokes a user. The first call
@@ -118,7 +102,7 @@ interface Subscription {
  * own clock: keep the instances' clocks in sync (NTP). Nothing connects until the first call.
  *
  * @param options - The ioredis client, key prefix, command timeout, optional subscriber connection.
- * @returns The revocation store; wire `isRevoked` into `createUserTokens()` and `attach()` the tokens.
+ * @returns A {@link RevocationStore}: pass it as `createUserTokens({ revocations })`.
  * @throws TypeError naming the option when an option is invalid.
  *
  * @example
@@ -128,10 +112,8 @@ interface Subscription {
  * import { createRedisRevocations } from 'evotor-partner/redis'
  *
  * const revocations = createRedisRevocations({ client: new Redis(process.env.REDIS_URL!) })
- * const tokens = createUserTokens({ secret: process.env.TOKEN_SECRET!, isRevoked: revocations.isRevoked })
- * revocations.attach(tokens)
- * // in the ApplicationUninstalled handler:
- * await revocations.revokeUser(event.data.userId)
+ * // Reads the marks, attaches itself; the webhook dispatcher revokes on ApplicationUninstalled.
+ * const tokens = createUserTokens({ secret: process.env.TOKEN_SECRET!, revocations })
  * ```
  */
 export function createRedisRevocations(options: RedisRevocationsOptions): RedisRevocations {
@@ -186,9 +168,8 @@ export function createRedisRevocations(options: RedisRevocationsOptions): RedisR
       const mark = await revokedBefore(userId)
       return mark !== undefined && issuedAt.getTime() <= mark.getTime()
     },
-    async revokeUser(userId, revokeOptions = {}) {
+    async revokeUser(userId, before = new Date(now())) {
       const key = markKey(userId)
-      const before = revokeOptions.before ?? new Date(now())
       if (!(before instanceof Date) || !Number.isFinite(before.getTime())) {
         throw new TypeError('RedisRevocations.revokeUser: before must be a valid Date')
       }

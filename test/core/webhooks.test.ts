@@ -387,12 +387,13 @@ describe('createEvotorWebhooks: routing', () => {
     )
   })
 
-  it('answers 404 for a route without a handler, or 200 when told to acknowledge', async () => {
-    const base = { appCredential: { bearer: [APP_TOKEN] }, userTokens: tokens, handlers: {} }
+  it('acknowledges a notification without a handler by default, or answers 404 when told to', async () => {
+    const logger = { warn: vi.fn(), error: vi.fn() }
+    const base = { appCredential: { bearer: [APP_TOKEN] }, userTokens: tokens, handlers: {}, logger }
     const stores = ROUTES.find((r) => r.name === 'stores') as RouteCase
-    expect((await createEvotorWebhooks(base).handle(request(stores, user, stores.valid))).status).toBe(404)
-    const ack = createEvotorWebhooks({ ...base, unhandledNotifications: 'ack' })
-    expect((await ack.handle(request(stores, user, stores.valid))).status).toBe(200)
+    expect((await createEvotorWebhooks(base).handle(request(stores, user, stores.valid))).status).toBe(200)
+    const notFound = createEvotorWebhooks({ ...base, unhandledNotifications: 'not-found' })
+    expect((await notFound.handle(request(stores, user, stores.valid))).status).toBe(404)
   })
 })
 

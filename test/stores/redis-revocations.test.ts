@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
-import { createRedisRevocations } from '../../src/stores/redis.js'
+import {
+  createRedisRevocations,
+  type RedisRevocations,
+  type RevocationStore,
+} from '../../src/stores/redis.js'
 import { randomUserId } from '../../src/testing/builders.js'
 import { closeInstances, createInstance, TOKEN_SECRET } from './helpers/instances.js'
 import {
@@ -136,9 +140,40 @@ describe('createRedisRevocations', () => {
     const later = await tokens.issue(userId)
     expect((await tokens.verify(later)).userId).toBe(userId)
     // An earlier `before` never lowers the mark.
-    await revocations.revokeUser(userId, { before: new Date(now - 1_000) })
+    await revocations.revokeUser(userId, new Date(now - 1_000))
     expect((await revocations.revokedBefore(userId))?.getTime()).toBe(now - 1)
     await revocations.close()
+  })
+
+  it('is a RevocationStore: createUserTokens({ revocations }) reads its marks and attaches itself', async () => {
+    const prefix = uniquePrefix()
+    const store: RevocationStore = createRedisRevocations({ client: connect(url), prefix })
+    const a = createUserTokens({ secret: TOKEN_SECRET, revocations: store })
+    const otherStore = createRedisRevocations({ client: connect(url), prefix })
+    const b = createUserTokens({ secret: TOKEN_SECRET, revocations: otherStore })
+    await Promise.all([(store as RedisRevocations).ready(), otherStore.ready()])
+    const userId = randomUserId()
+    const token = await a.issue(userId)
+    await a.verify(token)
+    await b.verify(token) // cached on both instances
+    expect(b.peek(token)?.userId).toBe(userId)
+    const mark = new Date(Date.now())
+    await store.revokeUser(userId, mark) // the interface call the webhook dispatcher makes
+    expect(await otherStore.revokedBefore(userId)).toEqual(mark)
+    await expect(a.verify(token)).rejects.toMatchObject({ code: 1002 })
+    // b's cached verification goes through the pub/sub message that attach() subscribed it to.
+    expect(await refusedWithin(() => b.verify(token), 1_000)).toBeLessThan(1_000)
+    // A token issued after the mark, even in the same millisecond on a clock behind, verifies on both.
+    const fresh = await createUserTokens({
+      secret: TOKEN_SECRET,
+      revocations: store,
+      now: () => mark.getTime(),
+    }).issue(userId)
+    expect((await b.verify(fresh)).userId).toBe(userId)
+    // Raise, never lower: an older mark (a late re-delivery of an old uninstall) changes nothing.
+    await otherStore.revokeUser(userId, new Date(mark.getTime() - 60_000))
+    expect(await store.revokedBefore(userId)).toEqual(mark)
+    await Promise.all([(store as RedisRevocations).close(), otherStore.close()])
   })
 
   it('markTtlMs bounds how long a mark is kept; by default it is kept for ever', async () => {
@@ -179,7 +214,7 @@ describe('createRedisRevocations', () => {
     expect(() => createRedisRevocations({ client, subscriber: {} as never })).toThrow(/`subscriber`/)
     const revocations = createRedisRevocations({ client: connect(url), prefix: uniquePrefix() })
     await expect(revocations.revokeUser('')).rejects.toThrow(/userId/)
-    await expect(revocations.revokeUser('u', { before: new Date(Number.NaN) })).rejects.toThrow(/before/)
+    await expect(revocations.revokeUser('u', new Date(Number.NaN))).rejects.toThrow(/before/)
     expect(() => revocations.attach({} as never)).toThrow(/revokeUser/)
   })
 })

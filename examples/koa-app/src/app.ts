@@ -12,6 +12,7 @@ import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
 import { createDatabaseStores } from './pg-stores.js'
 import type { Repositories } from './repositories/index.js'
+import { createDatabaseRevocations } from './revocations.js'
 import type { SharedState } from './shared-state.js'
 import { createSqliteIdempotencyStore, createSqliteSequenceStore, retryingStores } from './sqlite-stores.js'
 import { appRouter } from './trpc.js'
@@ -209,10 +210,14 @@ export function createApp(deps: AppDeps): PartnerApp {
   const { repos, logger } = deps
   const now = deps.now ?? (() => new Date())
   const busyRetry = deps.busyRetry ?? {}
+  const { shared } = deps
+  // Revocation state in this database, through the library's RevocationStore interface.
+  const revocations = createDatabaseRevocations({ data: deps.data, shared, busyRetry, now })
   const tokens = createPartnerTokens({
     secrets: deps.userTokenSecrets,
     userTokens: repos.userTokens,
     busyRetry,
+    revocations,
   })
   const { sqlite } = deps.data
   const stores =
@@ -226,8 +231,6 @@ export function createApp(deps: AppDeps): PartnerApp {
           },
           busyRetry,
         ))
-  const { shared } = deps
-  shared?.attach(tokens.verifier)
   const webhooks = createAppWebhooks({
     repos,
     tokens,
@@ -240,7 +243,6 @@ export function createApp(deps: AppDeps): PartnerApp {
     ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
     ...(deps.hooks === undefined ? {} : { hooks: deps.hooks }),
     cloud: deps.cloud,
-    announceRevocation: shared === undefined ? undefined : (userId) => shared.announceRevocation(userId),
   })
   const proxy = createEvotorProxy({
     userTokens: tokens.verifier,

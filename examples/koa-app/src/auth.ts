@@ -1,6 +1,7 @@
 import {
   createUserTokenLookup,
   createUserTokens,
+  type RevocationStore,
   type UserTokenLookup,
   type UserTokens,
 } from 'evotor-partner'
@@ -17,6 +18,11 @@ export interface PartnerTokensOptions {
   cache?: { max?: number; ttl?: number }
   /** How token writes retry while another process holds the database lock (then 503). */
   busyRetry?: BusyRetryOptions
+  /**
+   * Where uninstalls revoke the user's tokens (`createDatabaseRevocations`): the webhook
+   * dispatcher calls it on `ApplicationUninstalled`, and it tells the other instances.
+   */
+  revocations?: RevocationStore
 }
 
 /** Issuing and verifying the partner user tokens handed to Evotor (protocol §4.1). */
@@ -54,7 +60,12 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
     throw new TypeError('createPartnerTokens: option "userTokens" must be the user tokens repository')
   }
   // The signature layer never caches: the lookup cache below is the only one to invalidate.
-  const signed: UserTokens = createUserTokens({ secret: [...options.secrets], cache: false })
+  // No marks here either: the stored tokens (flagged by the revocation store) are the durable check.
+  const signed: UserTokens = createUserTokens({
+    secret: [...options.secrets],
+    cache: false,
+    revocations: false,
+  })
   const verifier = createUserTokenLookup({
     async lookup(token) {
       try {
@@ -67,6 +78,7 @@ export function createPartnerTokens(options: PartnerTokensOptions): PartnerToken
     },
     // Negative answers are not cached: a token saved a moment ago must verify at once.
     cache: { ...options.cache, negativeTtl: 0 },
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
   })
   return {
     async tokenFor(userId) {

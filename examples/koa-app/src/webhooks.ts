@@ -13,12 +13,7 @@ import type { PartnerTokens } from './auth.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
-import {
-  type InstallationEventInput,
-  normalizeInstallationEventType,
-  type ProductRecord,
-  type Repositories,
-} from './repositories/index.js'
+import type { InstallationEventInput, ProductRecord, Repositories } from './repositories/index.js'
 import { receiptAmount } from './repositories/receipts.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 import { toDecimalString } from './util/decimal.js'
@@ -49,11 +44,6 @@ export interface AppWebhooksOptions {
   busyRetry?: BusyRetryOptions
   /** The Evotor cloud sync, when configured: fetches stores and terminals after `user/token`. */
   cloud?: Pick<CloudSync, 'afterUserToken'> | undefined
-  /**
-   * Tells the other instances that a user's tokens were revoked (PostgreSQL NOTIFY or Redis
-   * pub/sub, see `createSharedState`); a failure answers 503 so the cloud re-sends the uninstall.
-   */
-  announceRevocation?: ((userId: string) => Promise<void>) | undefined
 }
 
 const ALC_CODE = /^[0-9]{19}$/
@@ -137,10 +127,7 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<
-    AppWebhooksOptions,
-    'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud' | 'announceRevocation'
-  >,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
   const before = async (route: RouteName): Promise<void> => {
@@ -150,20 +137,9 @@ export function createWebhookHandlers(
   const write = <T>(fn: () => T): Promise<T> => retryWhileBusy(fn, options.busyRetry)
 
   const applyInstallation = async (userId: string, event: InstallationEventInput): Promise<void> => {
+    // Token revocation is not done here: the dispatcher revokes on ApplicationUninstalled through
+    // the tokens' RevocationStore (revocations.ts) before this handler runs.
     const result = await write(() => repos.installations.applyEvent(userId, event))
-    if (result.applied && normalizeInstallationEventType(event.type) === 'ApplicationUninstalled') {
-      // The database revoked the tokens in the same transaction; the cache must forget them now.
-      tokens.verifier.revokeUser(userId)
-    }
-    if (
-      (result.applied || result.duplicate) &&
-      normalizeInstallationEventType(event.type) === 'ApplicationUninstalled' &&
-      options.announceRevocation !== undefined
-    ) {
-      // Also on a redelivery: the announcement of the first delivery may have failed.
-      const announce = options.announceRevocation
-      await write(() => announce(userId))
-    }
     logger.info('installation event applied', {
       route: 'installationEvent',
       userId,

@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => dir.cleanup())
 
 describe('an install at the schema before Kysely', () => {
-  it('is taken over by the Kysely migrator in place: rows kept, exact amounts, one migration recorded', async () => {
+  it('is taken over by the Kysely migrator in place: rows kept, exact amounts, the Kysely migrations recorded', async () => {
     const path = dir.file('app.sqlite')
     // The database as the previous version left it: numbered steps only, no Kysely tables.
     const before = openDatabase({ path })
@@ -53,7 +53,7 @@ describe('an install at the schema before Kysely', () => {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute()
-      expect(migrations).toEqual([{ name: '0001_base_schema' }])
+      expect(migrations).toEqual([{ name: '0001_base_schema' }, { name: '0002_token_revocations' }])
       expect(data.sqliteFile.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     } finally {
       await data.close()

@@ -1,4 +1,5 @@
 import { EvotorError } from '../evotor-error.js'
+import { checkRevocationStore, type RevocationStore } from '../revocations.js'
 import {
   duration,
   optionalFunction,
@@ -14,15 +15,20 @@ const FACTORY = 'createUserTokenLookup'
 const MAX_OPAQUE_TOKEN_LENGTH = 1024
 
 /**
- * What `lookup` resolves to: the user (as `{ userId, expiresAt? }` or just the userId string),
- * or `null`/`undefined` for an unknown token.
+ * What `lookup` resolves to: the user (as `{ userId, expiresAt?, issuedAt? }` or just the userId
+ * string), or `null`/`undefined` for an unknown token. `issuedAt` (when the token was handed to
+ * Evotor) is compared with the `revocations` mark; without it, the mark does not apply.
  *
  * @example
  * ```ts
  * const found: UserTokenLookupResult = { userId: '01-000000000015463' }
  * ```
  */
-export type UserTokenLookupResult = { userId: string; expiresAt?: Date } | string | null | undefined
+export type UserTokenLookupResult =
+  | { userId: string; expiresAt?: Date; issuedAt?: Date }
+  | string
+  | null
+  | undefined
 
 /**
  * Options of {@link createUserTokenLookup}.
@@ -48,6 +54,13 @@ export interface UserTokenLookupOptions {
   cache?: (UserTokenCacheOptions & { negativeTtl?: number }) | false
   /** Clock in ms since the epoch, for tests. Default `Date.now`. */
   now?: () => number
+  /**
+   * Where revocations are kept (see `RevocationStore`); default none, since only your tokens'
+   * store knows them. With one, the webhook dispatcher calls its `revokeUser(userId, before)` on
+   * `ApplicationUninstalled`: make it delete or flag the user's tokens handed out before
+   * `before`, or return `issuedAt` from `lookup` so that the mark is compared here.
+   */
+  revocations?: RevocationStore
 }
 
 /**
@@ -116,13 +129,21 @@ export function createUserTokenLookup(options: UserTokenLookupOptions): UserToke
           negativeTtl: duration(FACTORY, 'cache.negativeTtl', cache?.negativeTtl, 5_000, { allowZero: true }),
         }
 
+  const revocations =
+    options.revocations === undefined
+      ? undefined
+      : checkRevocationStore(`${FACTORY}: \`revocations\``, options.revocations)
+
   async function load(token: string): Promise<VerifiedUserToken | null> {
-    return normalize(await lookup(token))
+    const result = normalize(await lookup(token))
+    if (result === null || revocations === undefined || result.issuedAt === undefined) return result
+    const mark = await revocations.revokedBefore(result.userId)
+    return mark !== undefined && result.issuedAt.getTime() <= mark.getTime() ? null : result
   }
 
   const verifier = new VerificationCache({ cache: settings, now, load })
 
-  return {
+  const tokens: UserTokenLookup = {
     verify(token: string): Promise<VerifiedUserToken> {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_OPAQUE_TOKEN_LENGTH) {
         return Promise.reject(EvotorError.invalidUserToken())
@@ -136,17 +157,29 @@ export function createUserTokenLookup(options: UserTokenLookupOptions): UserToke
     get size() {
       return verifier.size
     },
+    revocations,
   }
+  revocations?.attach?.(tokens)
+  return tokens
 }
 
 function normalize(found: unknown): VerifiedUserToken | null {
   if (found === null || found === undefined) return null
   if (typeof found === 'string' && found.length > 0) return { userId: found }
   if (typeof found === 'object') {
-    const { userId, expiresAt } = found as { userId?: unknown; expiresAt?: unknown }
-    if (typeof userId === 'string' && userId.length > 0) {
-      if (expiresAt === undefined) return { userId }
-      if (expiresAt instanceof Date && !Number.isNaN(expiresAt.getTime())) return { userId, expiresAt }
+    const { userId, expiresAt, issuedAt } = found as {
+      userId?: unknown
+      expiresAt?: unknown
+      issuedAt?: unknown
+    }
+    const validDate = (value: unknown): value is Date | undefined =>
+      value === undefined || (value instanceof Date && !Number.isNaN(value.getTime()))
+    if (typeof userId === 'string' && userId.length > 0 && validDate(expiresAt) && validDate(issuedAt)) {
+      return {
+        userId,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+        ...(issuedAt === undefined ? {} : { issuedAt }),
+      }
     }
   }
   // A programming error on the partner's side, not a bad token: let the dispatcher answer 500.

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { EvotorError } from '../evotor-error.js'
+import type { RevocationStore } from '../revocations.js'
 
 /**
  * What a verified partner user token stands for (protocol §4.1): the Evotor user it was issued
@@ -48,6 +49,11 @@ export interface UserTokenVerifier {
   revokeToken(token: string): void
   /** Drop every cached verification for this user. */
   revokeUser(userId: string): void
+  /**
+   * Where this verifier reads the revoked-before marks (see `RevocationStore`), when it has one.
+   * The webhook dispatcher writes the mark there on `ApplicationUninstalled`.
+   */
+  readonly revocations?: RevocationStore | undefined
 }
 
 /**

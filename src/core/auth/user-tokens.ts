@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import { base64url, FlattenedSign, flattenedVerify } from 'jose'
 import {
+  checkRevocationStore,
+  createMemoryRevocationStore,
+  issueTimeAfter,
+  type RevocationStore,
+} from '../revocations.js'
+import {
   duration,
   optionalFunction,
   positiveInteger,
@@ -56,6 +62,15 @@ export interface UserTokensOptions {
    * through as-is (an infrastructure failure, not a bad token).
    */
   isRevoked?: (token: IssuedUserToken) => boolean | Promise<boolean>
+  /**
+   * Where the per-user revoked-before marks live: a token issued at or before its user's mark is
+   * rejected with 1002. Default: a new `createMemoryRevocationStore()` (this process only). With
+   * several instances pass a shared one (`createRedisRevocations()`, or your database's); `false`
+   * for none. The webhook dispatcher writes the mark on `ApplicationUninstalled`, so revocation
+   * needs no code of yours. Read on every verification that misses the cache; a rejection (store
+   * down) is passed through, so the request answers 503, never 200.
+   */
+  revocations?: RevocationStore | false
   /** Cache of successful verifications, or `false` for none. Default `{ max: 10_000, ttl: 60_000 }`. */
   cache?: UserTokenCacheOptions | false
   /** Clock in ms since the epoch, for tests. Default `Date.now`. */
@@ -162,6 +177,12 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
   const now = optionalFunction<() => number>(FACTORY, 'now', options.now)
   const clock = now ?? Date.now
   const cache = cacheSettings(options.cache)
+  const revocations: RevocationStore | undefined =
+    options.revocations === false
+      ? undefined
+      : options.revocations === undefined
+        ? createMemoryRevocationStore()
+        : checkRevocationStore(`${FACTORY}: \`revocations\``, options.revocations)
 
   async function load(token: string): Promise<VerifiedUserToken | null> {
     const parsed = await unpack(token, byKid)
@@ -171,6 +192,11 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
       expiresAt === undefined ? { userId, issuedAt } : { userId, issuedAt, expiresAt }
     // An expired token answers 1003 whatever the hook would say; skip the hook's I/O.
     if (expiresAt !== undefined && expiresAt.getTime() <= clock()) return result
+    if (revocations !== undefined) {
+      const mark = await revocations.revokedBefore(userId)
+      // The same millisecond counts as before: a token issued as the uninstall ran is refused.
+      if (mark !== undefined && issuedAt.getTime() <= mark.getTime()) return null
+    }
     if (isRevoked !== undefined && (await isRevoked({ userId, issuedAt: new Date(issuedAt), keyId: kid }))) {
       return null
     }
@@ -179,7 +205,7 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
 
   const verifier = new VerificationCache({ cache, now, load })
 
-  return {
+  const tokens: UserTokens = {
     async issue(userId: string): Promise<string> {
       if (typeof userId !== 'string')
         throw new TypeError(`${FACTORY}: issue(userId): \`userId\` must be a string`)
@@ -192,7 +218,11 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
       if (strictUtf8.decode(id) !== userId) {
         throw new RangeError(`${FACTORY}: issue(userId): \`userId\` must be well-formed Unicode`)
       }
-      const issuedAt = Math.floor(clock())
+      const now = Math.floor(clock())
+      // Never at or before the user's mark: a reinstall right after an uninstall gets a live token.
+      // An unreadable store only loses that millisecond's guard, so issuing does not depend on it.
+      const mark = await revocations?.revokedBefore(userId).catch(() => undefined)
+      const issuedAt = issueTimeAfter(now, mark)
       const payload = new Uint8Array(headerBytes + id.length)
       const view = new DataView(payload.buffer)
       view.setUint8(0, expiresIn === undefined ? VERSION_PLAIN : VERSION_EXPIRING)
@@ -218,7 +248,11 @@ export function createUserTokens(options: UserTokensOptions): UserTokens {
     get size() {
       return verifier.size
     },
+    revocations,
   }
+  // Revocations on any instance (pub/sub of a shared store) drop this cache too.
+  revocations?.attach?.(tokens)
+  return tokens
 }
 
 interface UnpackedToken {

@@ -5,6 +5,7 @@
  * responses.
  */
 import type { UnknownSubscriptionEvent } from '../../protocol/billing.js'
+import { parseEvotorInstant } from '../../protocol/ids.js'
 import { EVOTOR_ROUTES, type EvotorRouteDefinition, type RouteName } from '../../protocol/routes.js'
 import { type ParsedAuthorization, parseAuthorization } from '../auth/authorization.js'
 import { EvotorError, type EvotorErrorItem, isEvotorError } from '../evotor-error.js'
@@ -22,7 +23,7 @@ import {
 import { requestUser } from '../tenancy.js'
 import { parseIncomingAsync, validateOutgoing } from '../validation.js'
 import type { RouteMatch, RouteMatcher } from './matching.js'
-import type { WebhooksConfig } from './options.js'
+import { hasHandler, unhandledAnswer, type WebhooksConfig } from './options.js'
 import type { WebhookBody, WebhookContext, WebhookHandler } from './types.js'
 
 /** A validated delivery: the handler's context, and the schema errors of an event acknowledged as invalid. */
@@ -258,15 +259,71 @@ async function runInOrder(config: WebhooksConfig, delivery: Delivery): Promise<R
   return late
 }
 
+/**
+ * The revoked-before mark of an uninstall: its `timestamp` (a delayed re-delivery must not revoke
+ * the token of a reinstall that came after it, protocol §4.6), but never later than this server's
+ * clock (the cloud's clock may be ahead of ours); `now` when the event has no usable timestamp.
+ */
+function revocationTime(timestamp: unknown, now: number): Date {
+  let at = now
+  if (typeof timestamp === 'number' || typeof timestamp === 'string') {
+    try {
+      at = Math.min(parseEvotorInstant(timestamp).getTime(), now)
+    } catch {
+      // not a usable instant: now
+    }
+  }
+  return new Date(Number.isFinite(at) ? at : now)
+}
+
+/** An `ApplicationUninstalled` (as the route table says) revokes its user's tokens, handler or not. */
+async function revokeIfUninstalled(
+  config: WebhooksConfig,
+  context: WebhookContext<RouteName>,
+): Promise<void> {
+  const rule = (EVOTOR_ROUTES[context.route] as EvotorRouteDefinition).revokesTokens
+  const body: unknown = context.body
+  const verifier = config.userTokens
+  if (rule === undefined || !config.revokeOnUninstall || verifier === undefined) return
+  if (!isPlainObject(body) || body.type !== rule.type || typeof context.userId !== 'string') return
+  await verifier.revocations?.revokeUser(context.userId, revocationTime(body[rule.timestamp], Date.now()))
+  verifier.revokeUser(context.userId)
+}
+
+const NOT_IMPLEMENTED = (): EvotorError =>
+  new EvotorError(undefined, { status: 501, message: 'Not implemented' })
+
+/** The answer of a route without a handler (the route table's `withoutHandler`), reported once per route. */
+function answerUnhandled(config: WebhooksConfig, route: RouteName): WebhookResponse {
+  const def: EvotorRouteDefinition = EVOTOR_ROUTES[route]
+  if (def.withoutHandler === 'not-implemented') {
+    // Every time: each one is an installation that failed.
+    config.logger.error(
+      `evotor-partner: no handler for ${route} (${def.method} ${def.path}); answered 501: add handlers.${route}, it must return a token`,
+      { route },
+    )
+    return evotorErrorResponse(NOT_IMPLEMENTED())
+  }
+  if (!config.reported.has(route)) {
+    config.reported.add(route)
+    config.logger.warn(
+      `evotor-partner: no handler for ${route}; answered ${unhandledAnswer(config, route)}`,
+      {
+        route,
+      },
+    )
+  }
+  if (def.withoutHandler === 'acknowledge' && config.unhandled === 'ack') return EMPTY_200
+  return evotorErrorResponse(EvotorError.notFound())
+}
+
 /** The answer for a validated delivery. */
 async function deliver(config: WebhooksConfig, delivery: Delivery): Promise<WebhookResponse> {
   const { context } = delivery
   const def: EvotorRouteDefinition = EVOTOR_ROUTES[context.route]
-  const hasHandler =
-    config.handlers[context.route] !== undefined || (def.event && config.handlers.unknownEvent !== undefined)
-  if (!hasHandler && !(def.event && isUnknown(context.body))) {
-    if (def.kind === 'notification' && config.unhandled === 'ack') return EMPTY_200
-    return evotorErrorResponse(EvotorError.notFound())
+  await revokeIfUninstalled(config, context)
+  if (!hasHandler(config, context.route) && !(def.event && isUnknown(context.body))) {
+    return answerUnhandled(config, context.route)
   }
   if (def.kind === 'request') {
     const result = await runHandler(config, delivery)

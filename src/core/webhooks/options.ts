@@ -1,5 +1,10 @@
 /** The options of `createEvotorWebhooks`, checked once at construction (TypeError naming the option). */
-import { EVOTOR_ROUTES, ROUTE_NAMES, type RouteName } from '../../protocol/routes.js'
+import {
+  EVOTOR_ROUTES,
+  type EvotorRouteDefinition,
+  ROUTE_NAMES,
+  type RouteName,
+} from '../../protocol/routes.js'
 import {
   type AppCredentialOptions,
   type AppCredentialVerifier,
@@ -16,7 +21,11 @@ import type {
 } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
-const SILENT_LOGGER: WebhookLogger = { warn() {}, error() {} }
+// The console by default: a route answered by a default must not go unnoticed (issue: "no silent 404s").
+const CONSOLE_LOGGER: WebhookLogger = {
+  warn: (message, fields) => console.warn(message, ...(fields === undefined ? [] : [fields])),
+  error: (message, fields) => console.error(message, ...(fields === undefined ? [] : [fields])),
+}
 
 /** Everything a delivery needs, resolved from the options once. */
 export interface WebhooksConfig {
@@ -27,6 +36,10 @@ export interface WebhooksConfig {
   readonly deadlineMs: number
   readonly leaseMs: number
   readonly unhandled: 'not-found' | 'ack'
+  /** Whether `ApplicationUninstalled` writes the user's revocation mark (default true). */
+  readonly revokeOnUninstall: boolean
+  /** Routes without a handler that were already reported at their first delivery. */
+  readonly reported: Set<RouteName>
   readonly idempotency: IdempotencyStore | undefined
   readonly sequencer: SubscriptionSequencer | undefined
   /** The credential each route accepts, after `eventCredential`/`commoditiesCredential`. */
@@ -114,6 +127,16 @@ function checkDelivery(options: EvotorWebhooksOptions): void {
   if (unhandled !== undefined && unhandled !== 'ack' && unhandled !== 'not-found') {
     fail("unhandledNotifications must be 'ack' or 'not-found'")
   }
+  if (options.revokeOnUninstall !== undefined && typeof options.revokeOnUninstall !== 'boolean') {
+    fail('revokeOnUninstall must be a boolean')
+  }
+  const logger = options.logger
+  if (
+    logger !== undefined &&
+    (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')
+  ) {
+    fail('logger must have warn() and error() methods')
+  }
 }
 
 function toVerifier(option: AppCredentialOptions | AppCredentialVerifier): AppCredentialVerifier {
@@ -139,7 +162,8 @@ function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, Web
 
 /**
  * Checks the options (a TypeError naming the option on the first problem) and resolves defaults:
- * in-memory idempotency and ordering, a silent logger, 9 s deadline, 60 s lease.
+ * in-memory idempotency and ordering, the console as logger, 9 s deadline, 60 s lease, notifications
+ * without a handler acknowledged, tokens revoked on uninstall.
  */
 export function resolveWebhooksOptions(options: EvotorWebhooksOptions): WebhooksConfig {
   if (!isObject(options)) fail('options must be an object')
@@ -153,14 +177,70 @@ export function resolveWebhooksOptions(options: EvotorWebhooksOptions): Webhooks
     appVerifier,
     userTokens: options.userTokens,
     handlers: { ...options.handlers },
-    logger: options.logger ?? SILENT_LOGGER,
+    logger: options.logger ?? CONSOLE_LOGGER,
     deadlineMs: options.deadlineMs ?? 9000,
     leaseMs: options.leaseMs ?? 60_000,
-    unhandled: options.unhandledNotifications ?? 'not-found',
+    unhandled: options.unhandledNotifications ?? 'ack',
+    revokeOnUninstall: options.revokeOnUninstall ?? true,
+    reported: new Set(),
     idempotency:
       options.idempotency === false ? undefined : (options.idempotency ?? createMemoryIdempotencyStore()),
     sequencer:
       options.ordering === false ? undefined : createSubscriptionSequencer({ ...(options.ordering ?? {}) }),
     credentials: routeCredentials(options),
+  }
+}
+
+/** Whether route `name` has a handler (an event route's `unknownEvent` counts, see delivery). */
+export function hasHandler(config: WebhooksConfig, name: RouteName): boolean {
+  return (
+    config.handlers[name] !== undefined ||
+    (EVOTOR_ROUTES[name].event && config.handlers.unknownEvent !== undefined)
+  )
+}
+
+/** What route `name` answers without a handler, in words for the log (protocol §5.1, §5.3, §6). */
+export function unhandledAnswer(config: WebhooksConfig, name: RouteName): string {
+  const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
+  switch (def.withoutHandler) {
+    case 'not-implemented':
+      return '501 {} (no token to return: the installation fails in the marketplace)'
+    case 'not-found':
+      return '404 {} (nothing found)'
+    default:
+      if (config.unhandled === 'not-found') return '404 {} (not acknowledged: the cloud re-sends it)'
+      return def.revokesTokens !== undefined && revokes(config)
+        ? `200 (acknowledged and dropped; ${def.revokesTokens.type} still revokes the user's tokens)`
+        : '200 (acknowledged and dropped)'
+  }
+}
+
+/** Whether an uninstall writes a revocation mark: asked for, and the user tokens have a store. */
+export function revokes(config: WebhooksConfig): boolean {
+  return config.revokeOnUninstall && config.userTokens?.revocations !== undefined
+}
+
+/**
+ * The one warning at construction: every route without a handler and what it will answer, and an
+ * uninstall that cannot revoke. `undefined` when there is nothing to say.
+ */
+export function constructionWarning(
+  config: WebhooksConfig,
+): { message: string; fields: Record<string, unknown> } | undefined {
+  const routes: Record<string, string> = {}
+  for (const name of ROUTE_NAMES) if (!hasHandler(config, name)) routes[name] = unhandledAnswer(config, name)
+  const lines = Object.entries(routes).map(([name, answer]) => `  ${name}: ${answer}`)
+  const cannotRevoke =
+    config.revokeOnUninstall && config.userTokens !== undefined && config.userTokens.revocations === undefined
+  if (cannotRevoke) {
+    lines.push(
+      '  (userTokens has no revocation store: ApplicationUninstalled only drops cached verifications; pass `revocations`)',
+    )
+  }
+  if (lines.length === 0) return undefined
+  const count = Object.keys(routes).length
+  return {
+    message: `evotor-partner: ${count} webhook route${count === 1 ? '' : 's'} without a handler; they answer:\n${lines.join('\n')}`,
+    fields: { unhandledRoutes: routes, ...(cannotRevoke ? { revocation: 'unavailable' } : {}) },
   }
 }

@@ -216,8 +216,26 @@ export interface EvotorWebhooksOptions {
   ordering?: { store?: SequenceStore; holdMs?: number; gapTimeoutMs?: number } | false
   /** A handler running longer than this is reported to the logger (default 9000 ms; Evotor waits 10 s). */
   deadlineMs?: number
-  /** What a notification without a handler answers: `'not-found'` (default, 404 so the cloud retries) or `'ack'` (200). */
+  /**
+   * What a notification (and `user/token`) without a handler answers: `'ack'` (default: an empty
+   * `200` and a warning at its first delivery) or `'not-found'` (`404 {}`, so the cloud re-sends
+   * it). Acknowledging is the default because an unacknowledged notification is re-sent for days
+   * (subscription and installation events: 3 days, about once a minute, protocol §5.1) and then
+   * lost anyway. `user/create` and `user/verify` have no default: without a handler they answer
+   * `501 {}` (they must return a token); `commodities` answers `404 {}` ("nothing found", §6.4).
+   * At construction, one warning lists every route without a handler and what it answers.
+   */
   unhandledNotifications?: 'not-found' | 'ack'
+  /**
+   * Revoke the user's partner tokens when an `ApplicationUninstalled` event arrives (default
+   * `true`), whether or not there is an `installationEvent` handler: the mark
+   * `min(event timestamp, now)` goes to `userTokens.revocations` (tokens issued at or before it are
+   * refused with 1002 on every instance sharing the store) and cached verifications are dropped.
+   * A store that cannot be written answers `503` (the cloud re-sends the event). `false` leaves
+   * revocation to you.
+   */
+  revokeOnUninstall?: boolean
+  /** Where warnings and handler failures go (default: `console`). Fields never hold secrets. */
   logger?: WebhookLogger
 }
 

@@ -50,8 +50,8 @@ export function createInstance(options: InstanceOptions): Instance {
     ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
   }
   const revocations = createRedisRevocations(common)
-  const tokens = createUserTokens({ secret: TOKEN_SECRET, isRevoked: revocations.isRevoked })
-  revocations.attach(tokens)
+  // The store reads the marks and attaches the tokens; the dispatcher revokes on ApplicationUninstalled.
+  const tokens = createUserTokens({ secret: TOKEN_SECRET, revocations })
   const webhooks = createEvotorWebhooks({
     appCredential: { bearer: [APP_TOKEN] },
     userTokens: tokens,
@@ -71,7 +71,6 @@ export function createInstance(options: InstanceOptions): Instance {
       },
       installationEvent: async ({ body }) => {
         log.push(`installation:${body.type}:${body.data.userId}`)
-        if (body.type === 'ApplicationUninstalled') await revocations.revokeUser(body.data.userId)
       },
     },
   })

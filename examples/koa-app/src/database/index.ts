@@ -101,6 +101,17 @@ function migrationsFor(kind: DatabaseKind): Record<string, Migration> {
         if (kind === 'postgres') await sql.raw(POSTGRES_SCHEMA).execute(db)
       },
     },
+    // The library's RevocationStore over the database (revocations.ts): one mark per user.
+    '0002_token_revocations': {
+      async up(db) {
+        await db.schema
+          .createTable('token_revocations')
+          .ifNotExists()
+          .addColumn('user_id', 'text', (column) => column.notNull().primaryKey())
+          .addColumn('revoked_before', 'bigint', (column) => column.notNull())
+          .execute()
+      },
+    },
   }
 }
 

@@ -59,6 +59,11 @@ export interface Schema {
     raw: string
     received_at: string
   }
+  /** Per-user revoked-before marks (ms since the epoch), see `createDatabaseRevocations`. */
+  token_revocations: {
+    user_id: string
+    revoked_before: number
+  }
   installations: {
     user_id: string
     product_id: string
