@@ -5,7 +5,7 @@ const shared: Options = {
   treeshake: true,
   target: 'node20',
   platform: 'node',
-  external: ['koa', 'express', 'ioredis'],
+  external: ['koa', 'express', 'ioredis', 'hono', '@trpc/server'],
 }
 
 export default defineConfig([
@@ -13,9 +13,12 @@ export default defineConfig([
     ...shared,
     entry: {
       index: 'src/index.ts',
+      protocol: 'src/protocol/index.ts',
       koa: 'src/adapters/koa.ts',
       express: 'src/adapters/express.ts',
       fetch: 'src/adapters/fetch.ts',
+      hono: 'src/adapters/hono.ts',
+      trpc: 'src/adapters/trpc.ts',
       testing: 'src/testing/index.ts',
       redis: 'src/stores/redis.ts',
       client: 'src/client/index.ts',

@@ -37,6 +37,8 @@ declare module 'autocannon' {
     url: string
     connections?: number
     duration?: number
+    /** Stop after this many requests (instead of `duration`). */
+    amount?: number
     pipelining?: number
     method?: string
     headers?: Record<string, string>

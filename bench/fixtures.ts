@@ -5,8 +5,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 // Types come from the sources (so `npm run typecheck` passes before a build); the code that runs
 // is the BUILT package in dist/, so the figures are what users get.
 export type Lib = typeof import('../src/index.js')
+export type ProtocolLib = typeof import('../src/protocol/index.js')
 export type KoaLib = typeof import('../src/adapters/koa.js')
 export type ExpressLib = typeof import('../src/adapters/express.js')
+export type FetchLib = typeof import('../src/adapters/fetch.js')
 
 // EVOTOR_BENCH_DIST points at another build (e.g. a prototype of a fix) for an A/B comparison.
 const DIST = process.env.EVOTOR_BENCH_DIST
@@ -26,6 +28,12 @@ export async function loadLib(): Promise<Lib> {
   return (await import(new URL('index.js', DIST).href)) as Lib
 }
 
+/** The built `evotor-partner/protocol` entry point. */
+export async function loadProtocol(): Promise<ProtocolLib> {
+  assertBuilt()
+  return (await import(new URL('protocol.js', DIST).href)) as ProtocolLib
+}
+
 /** The built `evotor-partner/koa` entry point. */
 export async function loadKoaAdapter(): Promise<KoaLib> {
   assertBuilt()
@@ -38,8 +46,16 @@ export async function loadExpressAdapter(): Promise<ExpressLib> {
   return (await import(new URL('express.js', DIST).href)) as ExpressLib
 }
 
+/** The built `evotor-partner/fetch` entry point. */
+export async function loadFetchAdapter(): Promise<FetchLib> {
+  assertBuilt()
+  return (await import(new URL('fetch.js', DIST).href)) as FetchLib
+}
+
 /** The signing secret every bench process shares (tokens issued in the parent verify in a child). */
 export const TOKEN_SECRET = 'bench-secret-0123456789abcdef-0123456789abcdef'
+/** The HS256 secret of the hand-written `jsonwebtoken` middleware (variant `koa-jwt`). */
+export const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef-0123456789abcdef'
 export const APP_BEARER = 'bench-app-token-0123456789abcdef'
 export const APP_BASIC = { username: 'evotor', password: 'bench-password-0123456789' }
 export const USER_ID = '01-000000000000001'

@@ -1,10 +1,12 @@
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon, { type Request as AutocannonRequest } from 'autocannon'
+import jwt from 'jsonwebtoken'
 import {
+  JWT_SECRET,
   loadLib,
   proxyHeaders,
   ROUTE_PATH,
@@ -26,7 +28,21 @@ export interface HttpOptions {
   variants?: readonly Variant[]
   /** Start the server children with `--cpu-prof` into this directory. */
   cpuProfDir?: string
+  /** Pin servers to CPU 0 and this process (autocannon) to CPU 1 with `taskset` (default true). */
+  pin?: boolean
   log?: (line: string) => void
+}
+
+/** Median and spread of paired per-round ratios. */
+export interface RatioSummary {
+  median: number
+  min: number
+  max: number
+  /** First and third quartiles. */
+  q1: number
+  q3: number
+  /** The per-round ratios, in round order. */
+  rounds: number[]
 }
 
 /** One autocannon run. */
@@ -64,11 +80,14 @@ export interface HttpVariantResult {
   /** Means over rounds: server CPU µs per request, and server CPU load (1 = one core). */
   cpuPerRequest: number
   cpuLoad: number
-  /** rps / baseline rps. */
+  /** Median over rounds of rps / the baseline's rps in the same round (paired), with its spread. */
   ratio: number
+  paired: RatioSummary
+  /** The same pairing by server CPU per request: baseline µs/req / this variant's µs/req. */
+  cpuPaired: RatioSummary
 }
 
-interface RequestSpec {
+export interface RequestSpec {
   method: string
   path: string
   headers: Record<string, string>
@@ -86,7 +105,8 @@ function template(body: string): (n: number) => string {
   return (n) => parts.join(`${prefix}-${n.toString(36)}`)
 }
 
-function requestFor(variant: Variant, token: string): RequestSpec {
+/** What `variant` is loaded with; `jwtToken` is the standard HS256 JWT of the hand-written middleware. */
+export function requestFor(variant: Variant, token: string, jwtToken = ''): RequestSpec {
   const json = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
   switch (variant) {
     case 'webhook-stores-unique':
@@ -122,6 +142,8 @@ function requestFor(variant: Variant, token: string): RequestSpec {
         body: receiptBody('duplicate'),
         describe: 'one receipt event, the same id every time: all but the first take the duplicate fast path',
       }
+    case 'koa-jwt':
+      return { method: 'GET', path: ROUTE_PATH, headers: proxyHeaders(jwtToken), describe: 'GET, no body' }
     default:
       return { method: 'GET', path: ROUTE_PATH, headers: proxyHeaders(token), describe: 'GET, no body' }
   }
@@ -132,14 +154,49 @@ interface Server {
   port: number
 }
 
-async function startServer(variant: Variant, cpuProfDir: string | undefined): Promise<Server> {
+/** The CPU the server children run on, and the one of this process (autocannon). */
+export const SERVER_CPU = '0'
+export const LOAD_CPU = '1'
+
+/**
+ * Pins every thread of a process to `cpus` with `taskset`; false when taskset is missing or the
+ * machine has fewer CPUs (then nothing is pinned).
+ */
+export function pinProcess(pid: number, cpus: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether `taskset` can pin to both bench CPUs here. */
+export function canPin(): boolean {
+  try {
+    execFileSync('taskset', ['-c', `${SERVER_CPU},${LOAD_CPU}`, 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `node --import tsx bench/servers.ts <variant>`, under `taskset -c 0` when pinned, with IPC. */
+export async function startServer(
+  variant: Variant,
+  cpuProfDir: string | undefined,
+  options: { pin: boolean; wrap?: readonly string[]; nodeArgs?: readonly string[] } = { pin: false },
+): Promise<Server> {
   const entry = fileURLToPath(new URL('./servers.ts', import.meta.url))
-  const execArgv = ['--import', 'tsx']
+  const execArgv = [...(options.nodeArgs ?? []), '--import', 'tsx']
   if (cpuProfDir !== undefined) {
     // One directory per variant: the tsx loader thread writes a profile of its own there too.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, variant)}`)
   }
-  const child = fork(entry, [variant], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // Node passes the IPC channel to a grandchild too (NODE_CHANNEL_FD), so taskset/valgrind can sit between.
+  const prefix = [...(options.pin ? ['taskset', '-c', SERVER_CPU] : []), ...(options.wrap ?? [])]
+  const argv = [...prefix, process.execPath, ...execArgv, entry, variant]
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const [message] = (await once(child, 'message')) as [ServerMessage]
   if (message.type !== 'ready') {
     throw new Error(`server ${variant}: ${message.type === 'error' ? message.message : message.type}`)
@@ -147,14 +204,14 @@ async function startServer(variant: Variant, cpuProfDir: string | undefined): Pr
   return { child, port: message.port }
 }
 
-async function stopServer(server: Server): Promise<void> {
+export async function stopServer(server: Server): Promise<void> {
   if (server.child.exitCode !== null) return
   const exited = once(server.child, 'exit')
   server.child.send('stop')
   await exited
 }
 
-async function check(variant: Variant, port: number, spec: RequestSpec): Promise<void> {
+export async function check(variant: Variant, port: number, spec: RequestSpec): Promise<void> {
   const body = spec.unique?.(-1) ?? spec.body
   const response = await fetch(`http://127.0.0.1:${port}${spec.path}`, {
     method: spec.method,
@@ -179,7 +236,7 @@ function uniqueRequest(spec: RequestSpec, unique: (n: number) => string): Autoca
   }
 }
 
-async function serverCpu(server: Server): Promise<number> {
+export async function serverCpu(server: Server): Promise<number> {
   const reply = once(server.child, 'message') as Promise<[ServerMessage]>
   server.child.send('cpu')
   const [message] = await reply
@@ -223,41 +280,99 @@ function cv(xs: readonly number[]): number {
   return m === 0 ? 0 : (Math.sqrt(mean(xs.map((x) => (x - m) ** 2))) / m) * 100
 }
 
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const at = (sorted.length - 1) * q
+  const lo = Math.floor(at)
+  const hi = Math.ceil(at)
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (at - lo)
+}
+
+/** Median, min–max and quartiles of per-round ratios. */
+export function summarize(ratios: readonly number[]): RatioSummary {
+  const sorted = [...ratios].sort((a, b) => a - b)
+  return {
+    median: quantile(sorted, 0.5),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    q1: quantile(sorted, 0.25),
+    q3: quantile(sorted, 0.75),
+    rounds: [...ratios],
+  }
+}
+
+/** Per-round `pick(a) / pick(b)` of two variants measured in the same rounds. */
+export function pairedRatios(
+  a: readonly HttpRound[],
+  b: readonly HttpRound[],
+  pick: (round: HttpRound) => number,
+): number[] {
+  return a.map((round, i) => pick(round) / pick(b[i] as HttpRound))
+}
+
 /**
- * Starts one server child per variant, warms each up, then runs interleaved rounds (the order
- * rotates every round) so that drift hits every variant alike.
+ * The variants grouped by the bare route they are compared with; each group runs back to back
+ * within a round, so that a variant and its baseline are measured a few seconds apart.
+ */
+function groupsOf(variants: readonly Variant[]): Variant[][] {
+  const groups = new Map<Variant, Variant[]>()
+  for (const v of variants) {
+    const base = baselineOf(v)
+    if (!groups.has(base)) groups.set(base, [])
+    groups.get(base)!.push(v)
+  }
+  return [...groups.values()]
+}
+
+/**
+ * Starts one server child per variant (pinned to CPU 0, autocannon in this process on CPU 1),
+ * warms each up, then runs paired rounds: in every round each framework's variants run back to
+ * back in an order that rotates from round to round, and each variant's ratio to its bare route
+ * is taken within the round. Reported: the median of those per-round ratios and their spread.
  */
 export async function runHttp(options: HttpOptions): Promise<HttpVariantResult[]> {
   const log = options.log ?? (() => {})
   const variants = options.variants ?? VARIANTS
+  const pin = (options.pin ?? true) && canPin()
+  if (options.pin !== false && !pin) log('  taskset cannot pin to CPUs 0 and 1 here: running unpinned')
   const lib = await loadLib()
   const token = await lib.createUserTokens({ secret: TOKEN_SECRET }).issue(USER_ID)
-  const specs = new Map(variants.map((v) => [v, requestFor(v, token)]))
+  const jwtToken = jwt.sign({ sub: USER_ID }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '1h' })
+  const specs = new Map(variants.map((v) => [v, requestFor(v, token, jwtToken)]))
   const servers = new Map<Variant, Server>()
+  if (pin) pinProcess(process.pid, LOAD_CPU)
   try {
-    for (const v of variants) servers.set(v, await startServer(v, options.cpuProfDir))
+    for (const v of variants) servers.set(v, await startServer(v, options.cpuProfDir, { pin }))
     for (const v of variants) {
       const server = servers.get(v)!
       await check(v, server.port, specs.get(v)!)
       if (options.warmup > 0) await load(server, specs.get(v)!, options.connections, options.warmup)
     }
     const rounds = new Map<Variant, HttpRound[]>(variants.map((v) => [v, []]))
+    const groups = groupsOf(variants)
     for (let r = 0; r < options.rounds; r++) {
-      const order = variants.map((_, i) => variants[(i + r) % variants.length]!)
-      for (const v of order) {
-        const round = await load(servers.get(v)!, specs.get(v)!, options.connections, options.duration)
-        rounds.get(v)!.push(round)
-        log(
-          `  round ${r + 1}/${options.rounds} ${v.padEnd(26)} ${Math.round(round.rps)} req/s  p50 ${round.p50} ms  p99 ${round.p99} ms  server ${round.cpuPerRequest.toFixed(1)} µs/req, load ${round.cpuLoad.toFixed(2)}`,
-        )
+      for (const group of groups) {
+        const order = group.map((_, i) => group[(i + r) % group.length]!)
+        for (const v of order) {
+          const round = await load(servers.get(v)!, specs.get(v)!, options.connections, options.duration)
+          rounds.get(v)!.push(round)
+          log(
+            `  round ${r + 1}/${options.rounds} ${v.padEnd(26)} ${Math.round(round.rps)} req/s  p50 ${round.p50} ms  p99 ${round.p99} ms  server ${round.cpuPerRequest.toFixed(1)} µs/req, load ${round.cpuLoad.toFixed(2)}`,
+          )
+        }
       }
     }
-    const results = variants.map((variant): Omit<HttpVariantResult, 'ratio'> => {
+    return variants.map((variant): HttpVariantResult => {
       const list = rounds.get(variant)!
       const spec = specs.get(variant)!
+      const baseline = baselineOf(variant)
+      const base = rounds.get(baseline)
+      const paired = base === undefined ? summarize([]) : summarize(pairedRatios(list, base, (x) => x.rps))
+      const cpuPaired =
+        base === undefined ? summarize([]) : summarize(pairedRatios(base, list, (x) => x.cpuPerRequest))
       return {
         variant,
-        baseline: baselineOf(variant),
+        baseline,
         method: spec.method,
         path: spec.path,
         body: spec.describe,
@@ -270,14 +385,14 @@ export async function runHttp(options: HttpOptions): Promise<HttpVariantResult[]
         cpuLoad: mean(list.map((x) => x.cpuLoad)),
         non2xx: list.reduce((a, x) => a + x.non2xx, 0),
         errors: list.reduce((a, x) => a + x.errors, 0),
+        ratio: paired.median,
+        paired,
+        cpuPaired,
       }
-    })
-    return results.map((result) => {
-      const base = results.find((x) => x.variant === result.baseline)
-      return { ...result, ratio: base === undefined ? Number.NaN : result.rps / base.rps }
     })
   } finally {
     await Promise.all([...servers.values()].map(stopServer))
+    if (pin) pinProcess(process.pid, `${SERVER_CPU},${LOAD_CPU}`)
   }
 }
 

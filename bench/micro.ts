@@ -5,6 +5,7 @@ import {
   DEVICE_UUID,
   documents,
   loadLib,
+  loadProtocol,
   products,
   proxyHeaders,
   STORE_UUID,
@@ -53,6 +54,7 @@ function nodeHeaders(token: string): Record<string, string> {
  */
 export async function runMicro(options: MicroOptions): Promise<MicroResult[]> {
   const lib = await loadLib()
+  const protocol = await loadProtocol()
   const tokens = lib.createUserTokens({ secret: TOKEN_SECRET })
   const uncached = lib.createUserTokens({ secret: TOKEN_SECRET, cache: false })
   const token = await tokens.issue(USER_ID)
@@ -70,8 +72,8 @@ export async function runMicro(options: MicroOptions): Promise<MicroResult[]> {
   if (authenticated.storeUuid !== STORE_UUID || authenticated.deviceUuid !== DEVICE_UUID) {
     throw new Error('micro: proxy.authenticate did not read the headers')
   }
-  const productSchema = lib.EVOTOR_ROUTES.products.request
-  const documentSchema = lib.EVOTOR_ROUTES.documents.request
+  const productSchema = protocol.EVOTOR_ROUTES.products.request
+  const documentSchema = protocol.EVOTOR_ROUTES.documents.request
   const productList = products(1000)
   const documentList = documents(100)
   if (lib.parseIncoming(productSchema, productList).length !== 1000) throw new Error('micro: products')

@@ -1,19 +1,56 @@
 // A child process serving one HTTP variant on 127.0.0.1 (forked by bench/http.ts, so that the
 // server and autocannon never share an event loop). argv[2] is the variant name.
+import type { RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
 import Router from '@koa/router'
 import express from 'express'
-import Koa from 'koa'
+import { Hono } from 'hono'
+import jwt from 'jsonwebtoken'
+import Koa, { type Context, type Next } from 'koa'
 import {
   APP_BEARER,
+  JWT_SECRET,
   loadExpressAdapter,
+  loadFetchAdapter,
   loadKoaAdapter,
   loadLib,
   ROUTE_PATH,
   routeBody,
   TOKEN_SECRET,
 } from './fixtures.js'
-import { type ServerMessage, VARIANTS, type Variant } from './variants.js'
+import { frameworkOf, type ServerMessage, VARIANTS, type Variant } from './variants.js'
+
+/**
+ * What a partner would write by hand instead of `evotorProxy`: verify an HS256 JWT with
+ * `jsonwebtoken` on every request (no cache), bind its `sub` to `X-Evotor-User-Id`, read the
+ * store and device headers. Fewer checks than the library (no repeated-header, length or
+ * control-character checks, no revocation), so it is a lower bound on what a careful one costs.
+ */
+function handWrittenJwt(ctx: Context, next: Next): Promise<void> {
+  const deny = (): Promise<void> => {
+    ctx.status = 401
+    ctx.body = { errors: [{ code: 1002, reason: 'Invalid user token', subject: 'Authorization' }] }
+    return Promise.resolve()
+  }
+  const authorization = ctx.get('authorization')
+  if (!authorization.startsWith('Bearer ')) return deny()
+  let payload: string | jwt.JwtPayload
+  try {
+    payload = jwt.verify(authorization.slice(7), JWT_SECRET, { algorithms: ['HS256'] })
+  } catch {
+    return deny()
+  }
+  const userId = ctx.get('x-evotor-user-id')
+  if (typeof payload === 'string' || payload.sub === undefined || payload.sub !== userId) return deny()
+  ctx.state.evotor = {
+    userId,
+    storeUuid: ctx.get('x-evotor-store-uuid') || undefined,
+    deviceUuid: ctx.get('x-evotor-device-uuid') || undefined,
+    token: { userId },
+  }
+  return next()
+}
 
 async function koaApp(variant: Variant): Promise<Koa> {
   const lib = await loadLib()
@@ -34,6 +71,7 @@ async function koaApp(variant: Variant): Promise<Koa> {
   }
   if (variant === 'koa-proxy') app.use(adapter.evotorProxy({ userTokens }))
   if (variant === 'koa-proxy-v1') app.use(adapter.evotorProxy({ userTokens, proxyVersion: 1 }))
+  if (variant === 'koa-jwt') app.use(handWrittenJwt)
   const router = new Router()
   router.get(ROUTE_PATH, (ctx) => {
     const evotor = ctx.state.evotor as { userId: string; storeUuid: string | undefined } | undefined
@@ -59,12 +97,42 @@ async function expressApp(variant: Variant): Promise<express.Express> {
   return app
 }
 
+/**
+ * Hono on Node through @hono/node-server; the proxied route goes through the Fetch adapter's
+ * `withEvotorProxy` (Hono needs no adapter of its own). Both answer with `Response.json`.
+ */
+async function honoListener(variant: Variant): Promise<RequestListener> {
+  const lib = await loadLib()
+  const adapter = await loadFetchAdapter()
+  const app = new Hono()
+  if (variant === 'hono-bare') {
+    app.get(ROUTE_PATH, () => Response.json(routeBody(undefined, undefined)))
+  } else {
+    const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
+    const proxyVersion = variant === 'hono-proxy-v1' ? 1 : 2
+    const route = adapter.withEvotorProxy({ userTokens, proxyVersion }, (_request, evotor) =>
+      Response.json(routeBody(evotor.userId, evotor.storeUuid)),
+    )
+    app.get(ROUTE_PATH, (c) => route(c.req.raw))
+  }
+  return getRequestListener(app.fetch) as RequestListener
+}
+
+async function listenerFor(variant: Variant): Promise<RequestListener> {
+  switch (frameworkOf(variant)) {
+    case 'express':
+      return (await expressApp(variant)) as RequestListener
+    case 'hono':
+      return honoListener(variant)
+    default:
+      return (await koaApp(variant)).callback()
+  }
+}
+
 async function main(): Promise<void> {
   const variant = process.argv[2] as Variant
   if (!VARIANTS.includes(variant)) throw new Error(`bench/servers: unknown variant ${String(variant)}`)
-  const handler = variant.startsWith('express-')
-    ? await expressApp(variant)
-    : (await koaApp(variant)).callback()
+  const handler = await listenerFor(variant)
   const { createServer } = await import('node:http')
   const server = createServer({ keepAliveTimeout: 60_000 }, handler)
   server.listen(0, '127.0.0.1', () => {

@@ -3,9 +3,13 @@ export const VARIANTS = [
   'koa-bare',
   'koa-proxy',
   'koa-proxy-v1',
+  'koa-jwt',
   'express-bare',
   'express-proxy',
   'express-proxy-v1',
+  'hono-bare',
+  'hono-proxy',
+  'hono-proxy-v1',
   'webhook-stores-unique',
   'webhook-stores-duplicate',
   'webhook-receipts-unique',
@@ -21,7 +25,14 @@ export type ServerMessage =
   | { type: 'error'; message: string }
   | { type: 'cpu'; micros: number }
 
+/** The framework a variant runs on (webhooks and the hand-written JWT middleware are Koa). */
+export function frameworkOf(variant: Variant): 'koa' | 'express' | 'hono' {
+  if (variant.startsWith('express-')) return 'express'
+  if (variant.startsWith('hono-')) return 'hono'
+  return 'koa'
+}
+
 /** The bare framework route each variant is compared with. */
 export function baselineOf(variant: Variant): Variant {
-  return variant.startsWith('express-') ? 'express-bare' : 'koa-bare'
+  return `${frameworkOf(variant)}-bare`
 }

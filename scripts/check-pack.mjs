@@ -1,6 +1,7 @@
 // Packaging checks run by `npm test` after the build: the tarball holds only dist/, README,
 // LICENSE and package.json; every entry point loads under require() and import, and
-// EvotorError is one class per module format across all entry points.
+// EvotorError is one class per module format across all entry points (except the pure wire
+// format of `./protocol`, which has no runtime classes).
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -23,12 +24,20 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json')
 const require = createRequire(import.meta.url)
 const specifier = (entry) => (entry === '.' ? pkg.name : `${pkg.name}/${entry.slice(2)}`)
+// Entry points that are data only: they must load, but carry no EvotorError.
+const WITHOUT_ERROR_CLASS = new Set(['./protocol'])
 
 const cjsClasses = new Set()
 const esmClasses = new Set()
 for (const entry of entries) {
   const cjs = require(specifier(entry))
   const esm = await import(specifier(entry))
+  if (WITHOUT_ERROR_CLASS.has(entry)) {
+    if (typeof cjs.EVOTOR_ROUTES !== 'object' || esm.EVOTOR_ROUTES?.stores === undefined) {
+      fail(`${specifier(entry)} does not export EVOTOR_ROUTES under require() and import`)
+    }
+    continue
+  }
   if (typeof cjs.EvotorError !== 'function') fail(`${specifier(entry)} (require) does not export EvotorError`)
   if (typeof esm.EvotorError !== 'function') fail(`${specifier(entry)} (import) does not export EvotorError`)
   cjsClasses.add(cjs.EvotorError)

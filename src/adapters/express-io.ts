@@ -1,11 +1,13 @@
 /** Express's side of the I/O: writing an answer on a Node response, and body-parser failures. */
-import type { ServerResponse } from 'node:http'
+import { type ServerResponse, STATUS_CODES } from 'node:http'
 import { EvotorError, isEvotorError } from '../core/evotor-error.js'
 import type { WebhookResponse } from '../core/http-types.js'
 
 /** Writes an answer on a Node response, with its length. */
 export function sendNode(res: ServerResponse, response: WebhookResponse): void {
   res.statusCode = response.status
+  // The status text goes with the status: a framework's 404 enveloped in a 200 is `200 OK`.
+  res.statusMessage = STATUS_CODES[response.status] ?? ''
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
   res.setHeader('content-length', Buffer.byteLength(response.body))
   res.end(response.body)

@@ -1,23 +1,24 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
-import { setEvotorContext } from '../core/evotor-context.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
-import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
-import { resolveEvotorProxy } from '../core/proxy.js'
+import type { EvotorProxyContext } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { envelopeResponses } from './express-envelope.js'
 import { sendNode, toEvotorError } from './express-io.js'
 import { nodeBody } from './node-body.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
+export type { EvotorRequest, EvotorRequestHandler } from './express-proxy.js'
+export { evotorProxy, withEvotorProxy } from './express-proxy.js'
 
 declare global {
   namespace Express {
     interface Request {
-      /** The verified proxy context, set by `evotorProxy()` of `evotor-partner/express`. */
+      /**
+       * The verified proxy context, set by `evotorProxy()` of `evotor-partner/express`; absent on
+       * routes the proxy does not guard (`withEvotorProxy` hands routes an `EvotorRequest` with it).
+       */
       evotor?: EvotorProxyContext
     }
   }
@@ -66,35 +67,5 @@ export function evotorErrorHandler(): ErrorRequestHandler {
     const e = toEvotorError(error)
     if (e === undefined || res.headersSent) return next(error)
     sendNode(res, evotorErrorResponse(e))
-  }
-}
-
-/**
- * Express (4 and 5) middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user
- * token, then the `X-Evotor-*` headers, and sets `req.evotor` (401/400 otherwise). `proxyVersion: 1`
- * wraps every response in the `{status, body}` envelope with HTTP 200 (§7.4). TRACE etc. answer 405.
- * @param proxy - `createEvotorProxy()`'s result, or its options.
- * @returns the middleware.
- * @throws TypeError when the proxy options are not valid.
- * @example
- * ```ts
- * app.use('/terminal', evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
- * app.get('/terminal/receipts', (req, res) => res.json(listReceipts(req.evotor!.userId)))
- * ```
- */
-export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHandler {
-  const resolved = resolveEvotorProxy(proxy)
-  const proceed = (req: Request, res: Response, next: NextFunction, admission: ProxyAdmission) => {
-    if (admission.answer !== undefined) return sendNode(res, admission.answer)
-    req.evotor = admission.context
-    setEvotorContext(req, admission.context)
-    if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
-    next()
-  }
-  return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction) {
-    const admission = admitProxied(resolved, req.method, req.headers)
-    // A cached token answers synchronously: next() runs in this tick, no promise.
-    if (!(admission instanceof Promise)) return proceed(req, res, next, admission)
-    admission.then((a) => proceed(req, res, next, a)).catch(next)
   }
 }

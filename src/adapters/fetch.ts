@@ -1,59 +1,68 @@
 import { setEvotorContext } from '../core/evotor-context.js'
-import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import { EvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
-import type { EvotorProxy, EvotorProxyContext, EvotorProxyOptions } from '../core/proxy.js'
-import { resolveEvotorProxy } from '../core/proxy.js'
+import type {
+  DefaultRequiredHeaders,
+  EvotorProxy,
+  EvotorProxyContext,
+  GuaranteedHeaders,
+} from '../core/proxy.js'
+import { type EvotorProxyHeader, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied, envelopeOf } from '../core/serve-proxied.js'
+import { admitProxied } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { fetchInnerResponse, toResponse } from './fetch-io.js'
-import { readWebBody } from './web-body.js'
+import { type EvotorProxyHandler, runProxiedHandler, serveWebRequest, toResponse } from './fetch-io.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
+export type { EvotorProxyHandler } from './fetch-io.js'
 
 /**
- * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413)
- * and `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`).
- * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024 })`
+ * Options of {@link createEvotorWebhooksHandler}: `bodyLimit` (bytes, default 10 MB; more answers 413),
+ * `bodyTimeoutMs` (default 5000; a trickled or stalled body answers 408 with `Connection: close`) and
+ * `fallthrough` (other paths resolve to `undefined` instead of 404 `{}`).
+ * @example `createEvotorWebhooksHandler(webhooks, { bodyLimit: 1024 * 1024, fallthrough: true })`
  */
-export type EvotorWebhooksHandlerOptions = WebhookBodyOptions
+export interface EvotorWebhooksHandlerOptions extends WebhookBodyOptions {
+  /** When `true`, a path that is not a webhook's resolves to `undefined`, for the app to answer. */
+  fallthrough?: boolean
+}
 
 /**
- * A Fetch-style route handler behind {@link withEvotorProxy}: gets the verified context.
- * @example `const handler: EvotorProxyHandler = async (_request, evotor) => Response.json(evotor.userId)`
- */
-export type EvotorProxyHandler = (
-  request: Request,
-  evotor: EvotorProxyContext,
-) => Response | Promise<Response>
-
-/**
- * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Hono, Next.js route
- * handlers, Bun, Deno and Workers. Paths that are not webhooks answer 404 `{}`.
+ * A Fetch-style handler (`Request` -> `Response`) serving the Evotor webhooks, for Next.js route
+ * handlers, Bun, Deno and Workers (Hono: `evotor-partner/hono`). Other paths answer 404 `{}`, or
+ * with `fallthrough: true` resolve to `undefined` so the app answers them.
  * @param webhooks - what `createEvotorWebhooks()` returns.
- * @param options - body limit and time.
+ * @param options - body limit and time, `fallthrough`.
  * @returns the handler.
  * @throws TypeError when `webhooks` or an option is not valid.
- * @example `Bun.serve({ fetch: createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, handlers })) })`
+ * @example
+ * ```ts
+ * const evotor = createEvotorWebhooksHandler(createEvotorWebhooks({ appCredential, handlers }), { fallthrough: true })
+ * Bun.serve({ fetch: async (request) => (await evotor(request)) ?? app.fetch(request) })
+ * ```
  */
 export function createEvotorWebhooksHandler(
   webhooks: WebhookDispatcher,
-  options: WebhookBodyOptions = {},
-): (request: Request) => Promise<Response> {
+  options: EvotorWebhooksHandlerOptions & { fallthrough: true },
+): (request: Request) => Promise<Response | undefined>
+export function createEvotorWebhooksHandler(
+  webhooks: WebhookDispatcher,
+  options?: EvotorWebhooksHandlerOptions & { fallthrough?: false },
+): (request: Request) => Promise<Response>
+export function createEvotorWebhooksHandler(
+  webhooks: WebhookDispatcher,
+  options: EvotorWebhooksHandlerOptions = {},
+): (request: Request) => Promise<Response | undefined> {
   const flow = createWebhookFlow('createEvotorWebhooksHandler', webhooks, options)
-  return async function evotorWebhooksHandler(request: Request): Promise<Response> {
-    const url = new URL(request.url)
-    if (!flow.matches(url.pathname)) return toResponse(request, evotorErrorResponse(EvotorError.notFound()))
-    const body = async (limit: number, timeoutMs: number) => ({
-      body: await readWebBody(request, limit, timeoutMs),
-    })
-    const { method, headers } = request
-    return toResponse(
-      request,
-      await flow.serve({ method, path: url.pathname, query: url.searchParams, headers, body }),
-    )
+  const fallthrough = options.fallthrough ?? false
+  if (typeof fallthrough !== 'boolean')
+    throw new TypeError('createEvotorWebhooksHandler: fallthrough must be a boolean')
+  return async function evotorWebhooksHandler(request: Request): Promise<Response | undefined> {
+    const path = new URL(request.url).pathname
+    if (flow.matches(path)) return serveWebRequest(flow, request, path)
+    return fallthrough ? undefined : toResponse(request, evotorErrorResponse(EvotorError.notFound()))
   }
 }
 
@@ -71,9 +80,17 @@ export function createEvotorWebhooksHandler(
  * export const GET = withEvotorProxy({ userTokens: tokens }, async (request, evotor) => Response.json({ userId: evotor.userId }))
  * ```
  */
+export function withEvotorProxy<C extends EvotorProxyContext>(
+  proxy: EvotorProxy<C>,
+  handler: (request: Request, evotor: C) => Response | Promise<Response>,
+): (request: Request) => Promise<Response>
+export function withEvotorProxy<const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
+  proxy: EvotorProxyOptions & { requiredHeaders?: H },
+  handler: EvotorProxyHandler<GuaranteedHeaders<H>>,
+): (request: Request) => Promise<Response>
 export function withEvotorProxy(
   proxy: EvotorProxy | EvotorProxyOptions,
-  handler: EvotorProxyHandler,
+  handler: (request: Request, evotor: never) => Response | Promise<Response>,
 ): (request: Request) => Promise<Response> {
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
@@ -82,16 +99,6 @@ export function withEvotorProxy(
     const { context, answer } = admission instanceof Promise ? await admission : admission
     if (answer !== undefined) return toResponse(request, answer)
     setEvotorContext(request, context)
-    if (resolved.proxyVersion === 2) {
-      try {
-        return await handler(request, context)
-      } catch (error) {
-        if (!isEvotorError(error)) throw error
-        return toResponse(request, resolved.errorResponse(error))
-      }
-    }
-    const kept = new Headers()
-    const run = async () => fetchInnerResponse(await handler(request, context), kept)
-    return toResponse(request, await envelopeOf(resolved, run), kept)
+    return runProxiedHandler(resolved, request, context, handler as EvotorProxyHandler<EvotorProxyHeader>)
   }
 }

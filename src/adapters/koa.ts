@@ -76,25 +76,25 @@ export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBody
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
   const resolved = resolveEvotorProxy(proxy)
-  async function proceed(ctx: Context, next: Next, context: EvotorProxyContext): Promise<void> {
-    ctx.state.evotor = context
-    setEvotorContext(ctx.req, context)
-    if (resolved.proxyVersion === 2) {
-      const answer = await flowA.passThrough(resolved, next)
-      if (answer !== undefined) send(ctx, answer)
-      return
-    }
+  async function enveloped(ctx: Context, next: Next): Promise<void> {
     flowA.forEnvelope(ctx.req.headers)
     const answer = await flowA.envelopeOf(resolved, () => next().then(() => koaInnerResponse(ctx)))
     for (const name of flowA.INNER_ONLY_HEADERS) ctx.remove(name)
     send(ctx, answer)
   }
-
+  function go(ctx: Context, next: Next, a: flowA.ProxyAdmission): Promise<void> {
+    if (a.answer !== undefined) return Promise.resolve(send(ctx, a.answer))
+    ctx.state.evotor = a.context
+    setEvotorContext(ctx.req, a.context)
+    if (resolved.proxyVersion === 1) return enveloped(ctx, next)
+    // Ver. 2: no async frame between this middleware and the route (it runs on every request).
+    return flowA.passThrough(resolved, next).then((answer) => {
+      if (answer !== undefined) send(ctx, answer)
+    })
+  }
   return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
-    const go = (a: flowA.ProxyAdmission): Promise<void> =>
-      a.answer === undefined ? proceed(ctx, next, a.context) : Promise.resolve(send(ctx, a.answer))
     // A cached token answers synchronously: no promise before the route runs.
     const admission = flowA.admitProxied(resolved, ctx.method, ctx.headers)
-    return admission instanceof Promise ? admission.then(go) : go(admission)
+    return admission instanceof Promise ? admission.then((a) => go(ctx, next, a)) : go(ctx, next, admission)
   }
 }

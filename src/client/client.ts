@@ -1,3 +1,4 @@
+import { toLogSink } from '../core/logger.js'
 import { createTokenLimiter } from './limiter.js'
 import {
   createCloudApi,
@@ -157,7 +158,7 @@ function resolveConfig(options: EvotorClientOptions): TransportConfig {
     maxWaitMs: nonNegative(retry.maxWaitMs, 'retry.maxWaitMs', 60_000),
     backoffMs: nonNegative(retry.backoffMs, 'retry.backoffMs', 200),
     jitterMs: nonNegative(retry.jitterMs, 'retry.jitterMs', 250),
-    logger: options.logger,
+    logger: toLogSink(options.logger, 'fields-first'),
     clock: options.clock ?? systemClock,
     limiter: createTokenLimiter(positiveInt(options.concurrency, 'concurrency', 4)),
     userAgent: nonEmpty(options.userAgent, 'userAgent') ?? 'evotor-partner',

@@ -4,6 +4,8 @@
  * calls on network errors and 502/503/504, a per-token concurrency limit, a timeout per attempt,
  * the caller's `AbortSignal`, and `Warning` headers passed to the logger.
  */
+
+import type { LogSink } from '../core/logger.js'
 import { compactForWire } from '../protocol/cloud.js'
 import {
   EvotorApiError,
@@ -20,11 +22,12 @@ export const V2_MEDIA_TYPE = 'application/vnd.evotor.v2+json'
 export const V2_BULK_MEDIA_TYPE = 'application/vnd.evotor.v2+bulk+json'
 
 /**
- * Where the client logs: pino, bunyan and `console` all fit.
+ * Where the client logs: a pino logger or `console` as they are (recognised, see `toLogSink`),
+ * or a plain object whose methods take `(details, message)` as pino's and bunyan's do.
  *
  * @example
  * ```ts
- * const logger: EvotorClientLogger = { warn: (details, message) => pino.warn(details, message) }
+ * const logger: EvotorClientLogger = pino() // or console, or { warn: (details, message) => … }
  * ```
  */
 export interface EvotorClientLogger {
@@ -61,7 +64,8 @@ export interface TransportConfig {
   maxWaitMs: number
   backoffMs: number
   jitterMs: number
-  logger: EvotorClientLogger | undefined
+  /** The `logger` option as a sink (pino, console, or a plain `(details, message)` object). */
+  logger: LogSink
   clock: EvotorClientClock
   limiter: TokenLimiter
   userAgent: string
@@ -322,10 +326,11 @@ export async function callEvotor(config: TransportConfig, spec: CallSpec): Promi
       const { response, body } = result
       const warning = response.headers.get('warning')
       if (warning !== null) {
-        config.logger?.warn(
-          { method: spec.method, path: spec.path, warning: mask(warning, spec.token) },
-          'Evotor sent a Warning header: this URL may be switched off',
-        )
+        config.logger.warn('Evotor sent a Warning header: this URL may be switched off', {
+          method: spec.method,
+          path: spec.path,
+          warning: mask(warning, spec.token),
+        })
       }
       const rateLimit = readRateLimit(response.headers)
       if (response.ok) return { status: response.status, body, rateLimit }
@@ -346,16 +351,13 @@ export async function callEvotor(config: TransportConfig, spec: CallSpec): Promi
         }
         throw errorFromAnswer(response.status, body, spec, where, retry, rateLimit)
       }
-      config.logger?.debug?.(
-        {
-          method: spec.method,
-          path: spec.path,
-          status: response.status,
-          attempts,
-          waitMs: Math.round(waitMs),
-        },
-        'retrying an Evotor call',
-      )
+      config.logger.debug('retrying an Evotor call', {
+        method: spec.method,
+        path: spec.path,
+        status: response.status,
+        attempts,
+        waitMs: Math.round(waitMs),
+      })
     }
     await config.clock.sleep(waitMs, spec.signal)
     waitedMs += waitMs

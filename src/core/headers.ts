@@ -199,7 +199,6 @@ function readHeaders(headers: HeadersLike, lowerNames: readonly string[]): RawSl
  *
  * @example
  * ```ts
- * import { getHeader } from 'evotor-partner'
  * getHeader({ 'x-evotor-user-id': '01-000000000000001' }, 'X-Evotor-User-Id') // '01-000000000000001'
  * ```
  */

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { getHeader, type HeadersLike } from 'evotor-partner'
+ * import { type HeadersLike } from 'evotor-partner'
  * const headers: HeadersLike = { 'x-evotor-user-id': '01-000000000000001' }
  * getHeader(headers, 'X-Evotor-User-Id') // '01-000000000000001'
  * ```
@@ -85,7 +85,6 @@ export interface WebhookDispatcher {
  *
  * @example
  * ```ts
- * import { DEFAULT_BODY_LIMIT } from 'evotor-partner'
  * app.use(evotorWebhooks(webhooks, { bodyLimit: 2 * DEFAULT_BODY_LIMIT })) // 20 MB
  * ```
  */

@@ -18,7 +18,7 @@ export type ClaimResult = 'claimed' | 'done' | 'in-progress'
  * Where the dispatcher remembers which webhook notifications were handled (protocol §5.1: the
  * Evotor cloud delivers at least once, re-sends every minute until it gets `200`, and may send
  * duplicates concurrently). Implement it on your database to share it between processes; the
- * default is {@link createMemoryIdempotencyStore}.
+ * default is an in-memory LRU store.
  *
  * @example
  * ```ts
@@ -54,7 +54,6 @@ export interface IdempotencyStore {
  *
  * @example
  * ```ts
- * import { createMemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from 'evotor-partner'
  * const options: MemoryIdempotencyStoreOptions = { max: 10_000, ttl: 3 * 24 * 60 * 60_000 }
  * const store = createMemoryIdempotencyStore(options)
  * ```
@@ -73,7 +72,6 @@ export interface MemoryIdempotencyStoreOptions {
  *
  * @example
  * ```ts
- * import { createMemoryIdempotencyStore } from 'evotor-partner'
  * const store = createMemoryIdempotencyStore()
  * store.claim('installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0', 60_000) // 'claimed'
  * store.size // 1
@@ -135,7 +133,6 @@ function assertLease(where: string, leaseMs: unknown): asserts leaseMs is number
  *
  * @example
  * ```ts
- * import { createMemoryIdempotencyStore, runIdempotent } from 'evotor-partner'
  * const store = createMemoryIdempotencyStore({ max: 50_000 })
  * const result = await runIdempotent(store, 'installation:a99fbf70-6307-4acc-b61c-741ee9eef6c0', async () => save(event))
  * ```
@@ -191,7 +188,6 @@ export function createMemoryIdempotencyStore(
  *
  * @example
  * ```ts
- * import type { RunIdempotentOptions } from 'evotor-partner'
  * const options: RunIdempotentOptions = { leaseMs: 30_000 }
  * ```
  */
@@ -207,7 +203,6 @@ export interface RunIdempotentOptions {
  *
  * @example
  * ```ts
- * import type { IdempotentOutcome } from 'evotor-partner'
  * const status = (o: IdempotentOutcome<unknown>) => (o.outcome === 'in-progress' ? 503 : 200)
  * ```
  */
@@ -223,7 +218,6 @@ export type IdempotentOutcome<T> =
  *
  * @example
  * ```ts
- * import { createMemoryIdempotencyStore, idempotencyKeyFor, runIdempotent } from 'evotor-partner'
  * const store = createMemoryIdempotencyStore()
  * const key = idempotencyKeyFor('installationEvent', body)
  * const result = key ? await runIdempotent(store, key, () => install(body)) : { outcome: 'ran', value: await install(body) }
@@ -270,7 +264,6 @@ export async function runIdempotent<T>(
  *
  * @example
  * ```ts
- * import type { IdempotencyKeyParams } from 'evotor-partner'
  * const params: IdempotencyKeyParams = { storeUuid: '20170928-3176-40EB-80E2-A11F032E282A' }
  * ```
  */
@@ -426,7 +419,6 @@ function keyOf(
  *
  * @example
  * ```ts
- * import { idempotencyKeyFor } from 'evotor-partner'
  * idempotencyKeyFor('subscriptionEvent', { subscriptionId: 'a99fbf70-6307-4acc-b61c-741ee9eef6c0', sequenceNumber: 4 }, { userId: '01-000000000000001' })
  * // 'subscription:01-000000000000001:a99fbf70-6307-4acc-b61c-741ee9eef6c0:4'
  * idempotencyKeyFor('documents', documents, { storeUuid }) // 'documents:3q2-…'

@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import { type ProxyV1BodyEncoding, toProxyV1 } from 'evotor-partner'
+ * import { toProxyV1 } from 'evotor-partner'
  * const bodyEncoding: ProxyV1BodyEncoding = 'json'
  * toProxyV1({ status: 200, body: { ok: true } }, { bodyEncoding }) // { status: 200, body: { ok: true } }
  * ```
@@ -67,7 +67,6 @@ export interface ToProxyV1Options {
  *
  * @example
  * ```ts
- * import { PROXY_V1_CONTENT_TYPE } from 'evotor-partner'
  * res.setHeader('content-type', PROXY_V1_CONTENT_TYPE) // 'application/json;charset=UTF-8'
  * ```
  */

@@ -3,6 +3,7 @@ import type { UserTokenVerifier, VerifiedUserToken } from './auth/user-token-ver
 import { EvotorError, isEvotorError } from './evotor-error.js'
 import { createEvotorHeaderReader, type RawEvotorHeaders } from './headers.js'
 import type { HeadersLike, WebhookResponse } from './http-types.js'
+import { toLogSink } from './logger.js'
 import {
   PROXY_V1_CONTENT_TYPE,
   type ProxyInnerResponse,
@@ -11,24 +12,49 @@ import {
 } from './proxy-envelope.js'
 
 /**
- * The verified context of a proxied terminal request (flow A, protocol §2, §3.2).
+ * The verified context of a proxied terminal request (flow A, protocol §2, §3.2). `R` names the
+ * headers the proxy requires (`requiredHeaders`; all three by default): those ids are `string`,
+ * the others `string | undefined`. Without `R` (a context read back with `getEvotorContext`)
+ * nothing is assumed.
  *
  * @example
  * ```ts
- * import { type EvotorProxyContext, getEvotorContext } from 'evotor-partner'
+ * import { createEvotorProxy, type EvotorProxyContext, getEvotorContext } from 'evotor-partner'
  * const evotor: EvotorProxyContext | undefined = getEvotorContext(req)
+ * const proxy = createEvotorProxy({ userTokens: tokens, requiredHeaders: ['userId', 'storeUuid'] })
+ * const context = await proxy.authenticate(req.headers) // EvotorProxyContext<'userId' | 'storeUuid'>
+ * context.storeUuid // string
+ * context.deviceUuid // string | undefined
  * ```
  */
-export interface EvotorProxyContext {
+export type EvotorProxyContext<R extends EvotorProxyHeader = never> = EvotorProxyContextFields & {
+  readonly [K in Extract<R, 'storeUuid' | 'deviceUuid'>]: string
+}
+
+/** The fields of every {@link EvotorProxyContext}. */
+interface EvotorProxyContextFields {
   /** The Evotor user the token belongs to; equals `X-Evotor-User-Id`. */
   userId: string
-  /** `X-Evotor-Store-Uuid`, case kept. */
+  /** `X-Evotor-Store-Uuid`, case kept; a `string` when the proxy requires it. */
   storeUuid: string | undefined
-  /** `X-Evotor-Device-UUID`, case kept. */
+  /** `X-Evotor-Device-UUID`, case kept; a `string` when the proxy requires it. */
   deviceUuid: string | undefined
   /** What the user-token verifier returned. */
   token: VerifiedUserToken
 }
+
+/**
+ * The headers a `requiredHeaders` array guarantees: its members when it is a tuple (written in
+ * place, or `as const`), none when only its element type is known (`EvotorProxyHeader[]`).
+ */
+export type GuaranteedHeaders<H> = H extends readonly EvotorProxyHeader[]
+  ? number extends H['length']
+    ? never
+    : H[number]
+  : never
+
+/** `requiredHeaders` when the option is left out: all three. */
+export type DefaultRequiredHeaders = readonly ['storeUuid', 'deviceUuid', 'userId']
 
 /**
  * Which `X-Evotor-*` headers a proxied request must carry.
@@ -66,6 +92,7 @@ export interface EvotorProxyOptions {
   /**
    * Told about failures that are not `EvotorError`s (a token lookup that cannot reach its
    * database, a route that throws): they answer 500 `{}` and would otherwise go unseen.
+   * A pino logger or `console` is taken as it is (see `toLogSink`).
    */
   logger?: {
     /** Receives each such failure (answered 500), with context fields. */
@@ -83,20 +110,20 @@ export interface EvotorProxyOptions {
  * const answer = proxy.errorResponse(error) // { status, headers, body }, whatever was thrown
  * ```
  */
-export interface EvotorProxy {
+export interface EvotorProxy<C extends EvotorProxyContext = EvotorProxyContext> {
   readonly proxyVersion: 1 | 2
   /**
    * Verifies the user token FIRST, then parses `X-Evotor-*` and checks that the token's user
    * equals `X-Evotor-User-Id`. Rejects with an `EvotorError` (401/1002, 401/1003, 400/2002, 400/2003).
    */
-  authenticate(headers: HeadersLike): Promise<EvotorProxyContext>
+  authenticate(headers: HeadersLike): Promise<C>
   /**
    * The synchronous fast path of {@link EvotorProxy.authenticate}, for adapters: the context when
    * the token's verification is cached (`peek` of the verifier), `undefined` when it is not (call
    * `authenticate`). Throws the same `EvotorError`s as `authenticate` rejects with, in the same
    * order (the token is checked before any `X-Evotor-*` header).
    */
-  authenticateCached?(headers: HeadersLike): EvotorProxyContext | undefined
+  authenticateCached?(headers: HeadersLike): C | undefined
   /** The ver. 1 answer for an inner response (HTTP 200 + envelope). Only meaningful when `proxyVersion` is 1. */
   envelope(inner: ProxyInnerResponse): WebhookResponse
   /**
@@ -148,15 +175,24 @@ export function resolveEvotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Evo
 }
 
 /**
- * Creates the proxy core used by `evotor-partner/koa`, `/express` and `/fetch`.
+ * Creates the proxy core used by `evotor-partner/koa`, `/express` and `/fetch`. The contexts it
+ * returns type the ids of `requiredHeaders` (all three by default) as `string`.
  *
+ * @param options - the user-token verifier, the proxy version, the required headers.
+ * @returns the proxy core.
+ * @throws TypeError when an option is not valid.
  * @example
  * ```ts
  * const proxy = createEvotorProxy({ userTokens: tokens, proxyVersion: 1 })
- * const ctx = await proxy.authenticate(request.headers) // { userId, storeUuid, deviceUuid }
+ * const ctx = await proxy.authenticate(request.headers) // { userId, storeUuid, deviceUuid }: strings
  * ```
  */
-export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
+export function createEvotorProxy<const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
+  options: EvotorProxyOptions & { requiredHeaders?: H },
+): EvotorProxy<EvotorProxyContext<GuaranteedHeaders<H>>>
+export function createEvotorProxy(
+  options: EvotorProxyOptions,
+): EvotorProxy<EvotorProxyContext<EvotorProxyHeader>> {
   const { userTokens } = options
   if (typeof userTokens?.verify !== 'function') {
     throw new TypeError('createEvotorProxy: userTokens must be a user-token verifier (createUserTokens())')
@@ -172,6 +208,7 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
   if (options.logger !== undefined && typeof options.logger?.error !== 'function') {
     throw new TypeError('createEvotorProxy: logger must have an error(message, fields) method')
   }
+  const logger = toLogSink(options.logger)
   const required = [...(options.requiredHeaders ?? ALL_HEADERS)]
   for (const name of required) {
     if (!ALL_HEADERS.includes(name)) {
@@ -197,13 +234,22 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
     return parsed.token
   }
 
-  function contextOf(raw: RawEvotorHeaders, verified: VerifiedUserToken): EvotorProxyContext {
+  function contextOf(
+    raw: RawEvotorHeaders,
+    verified: VerifiedUserToken,
+  ): EvotorProxyContext<EvotorProxyHeader> {
     const ids = reader.ids(raw)
     if (ids.userId !== undefined && ids.userId !== verified.userId) {
       // Forged or mixed-up X-Evotor-User-Id: the token decides who the caller is (protocol §3.2).
       throw EvotorError.invalidUserToken()
     }
-    return { userId: verified.userId, storeUuid: ids.storeUuid, deviceUuid: ids.deviceUuid, token: verified }
+    // The reader answered 400/2002 already for a missing required header: what is asked for is there.
+    return {
+      userId: verified.userId,
+      storeUuid: ids.storeUuid as string,
+      deviceUuid: ids.deviceUuid as string,
+      token: verified,
+    }
   }
 
   function envelope(inner: ProxyInnerResponse): WebhookResponse {
@@ -239,7 +285,7 @@ export function createEvotorProxy(options: EvotorProxyOptions): EvotorProxy {
         return { status: inner.status, headers: { 'content-type': inner.contentType }, body: inner.body }
       }
       if (!isEvotorError(error)) {
-        options.logger?.error('evotor-partner: proxied request failed', {
+        logger.error('evotor-partner: proxied request failed', {
           error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         })
       }

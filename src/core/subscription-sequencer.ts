@@ -4,7 +4,7 @@ import { setBounded } from './idempotency.js'
 /**
  * Where the sequencer remembers, per `subscriptionId`, the highest `sequenceNumber` handled
  * (protocol §6.5). Implement it on your database to survive restarts and to share it between
- * processes; the default is {@link createMemorySequenceStore}.
+ * processes; the default is an in-memory LRU store.
  *
  * @example
  * ```ts
@@ -32,7 +32,6 @@ export interface SequenceStore {
  *
  * @example
  * ```ts
- * import { createMemorySequenceStore, type MemorySequenceStoreOptions } from 'evotor-partner'
  * const options: MemorySequenceStoreOptions = { max: 10_000 }
  * const store = createMemorySequenceStore(options)
  * ```
@@ -49,7 +48,6 @@ export interface MemorySequenceStoreOptions {
  *
  * @example
  * ```ts
- * import { createMemorySequenceStore } from 'evotor-partner'
  * const store = createMemorySequenceStore()
  * store.setLastHandled('a99fbf70-6307-4acc-b61c-741ee9eef6c0', 4)
  * store.getLastHandled('a99fbf70-6307-4acc-b61c-741ee9eef6c0') // 4
@@ -79,7 +77,6 @@ export function createMemorySequenceStore(options: MemorySequenceStoreOptions = 
  *
  * @example
  * ```ts
- * import { createSubscriptionSequencer, type SubscriptionSequencerOptions } from 'evotor-partner'
  * const options: SubscriptionSequencerOptions = { holdMs: 3_000, gapTimeoutMs: 30 * 60_000 }
  * const sequencer = createSubscriptionSequencer(options)
  * ```
@@ -108,7 +105,6 @@ export interface SubscriptionSequencerOptions {
  *
  * @example
  * ```ts
- * import type { SequenceOutcome } from 'evotor-partner'
  * const status = (outcome: SequenceOutcome) => (outcome === 'deferred' ? 503 : 200)
  * ```
  */
@@ -119,7 +115,6 @@ export type SequenceOutcome = 'handled' | 'stale' | 'deferred'
  *
  * @example
  * ```ts
- * import { createSubscriptionSequencer } from 'evotor-partner'
  * const sequencer = createSubscriptionSequencer()
  * const outcome = await sequencer.run(event.subscriptionId, event.sequenceNumber, () => applyEvent(event))
  * ```
@@ -162,7 +157,6 @@ const MAX_FIRST_SEEN = 100_000
  *
  * @example
  * ```ts
- * import { createSubscriptionSequencer, runIdempotent, idempotencyKeyFor, createMemoryIdempotencyStore } from 'evotor-partner'
  * const sequencer = createSubscriptionSequencer({ holdMs: 5_000 })
  * const store = createMemoryIdempotencyStore()
  * const outcome = await sequencer.run(event.subscriptionId, event.sequenceNumber, async () => {

@@ -128,18 +128,26 @@ export function toEvotorValidationError(
 }
 
 /**
- * Parses data Evotor sent with a lenient protocol schema; returns the parsed output or throws the
- * 400 `EvotorError` of {@link toEvotorValidationError}.
+ * Parses data Evotor sent with a lenient protocol schema (from `evotor-partner/protocol`); returns
+ * the parsed output or throws a 400 `EvotorError`: 2002 `missing` (absent or `null`) or 2003
+ * `incorrect`, with the field path as `subject` (secrets redacted from `value`).
  *
+ * @param schema - a zod schema, usually one of `evotor-partner/protocol`.
+ * @param data - the decoded JSON (or query object).
+ * @param options - `rootSubject`: the `subject` of a failure of the whole value (default `'body'`).
+ * @returns the parsed value.
+ * @throws EvotorError 400 when `data` does not fit `schema`.
  * @example
  * ```ts
+ * import { parseIncoming } from 'evotor-partner'
+ * import { SubscriptionEventSchema } from 'evotor-partner/protocol'
  * const event = parseIncoming(SubscriptionEventSchema, body)
  * ```
  */
 export function parseIncoming<S extends z.ZodType>(
   schema: S,
   data: unknown,
-  options: Pick<ToEvotorValidationErrorOptions, 'rootSubject'> = {},
+  options: { rootSubject?: string } = {},
 ): z.output<S> {
   const result = schema.safeParse(data, { reportInput: true })
   if (result.success) return result.data

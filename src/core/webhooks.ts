@@ -15,7 +15,6 @@ export type {
   UnknownEventHandler,
   WebhookBody,
   WebhookContext,
-  WebhookCredential,
   WebhookHandler,
   WebhookLogger,
 } from './webhooks/types.js'

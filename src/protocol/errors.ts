@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { EVOTOR_ERROR_CODES, type EvotorErrorCodeInfo } from 'evotor-partner'
+ * import { EVOTOR_ERROR_CODES, type EvotorErrorCodeInfo } from 'evotor-partner/protocol'
  * const info: EvotorErrorCodeInfo = EVOTOR_ERROR_CODES[2002] // { status: 400, reason: 'missing', … }
  * ```
  */
@@ -29,7 +29,7 @@ export interface EvotorErrorCodeInfo {
  *
  * @example
  * ```ts
- * import { EVOTOR_ERROR_CODES } from 'evotor-partner'
+ * import { EVOTOR_ERROR_CODES } from 'evotor-partner/protocol'
  * EVOTOR_ERROR_CODES[1002].status // 401
  * ```
  */
@@ -88,7 +88,7 @@ export const EVOTOR_ERROR_CODES = {
  *
  * @example
  * ```ts
- * import { EVOTOR_ERROR_CODES, type EvotorErrorCode, isEvotorErrorCode } from 'evotor-partner'
+ * import { EVOTOR_ERROR_CODES, type EvotorErrorCode, isEvotorErrorCode } from 'evotor-partner/protocol'
  * const code: EvotorErrorCode | undefined = isEvotorErrorCode(item.code) ? item.code : undefined
  * if (code !== undefined) console.log(EVOTOR_ERROR_CODES[code].description)
  * ```

@@ -12,14 +12,24 @@
 import { z } from 'zod'
 
 /**
- * An opaque Evotor identifier: any non-empty string, case kept (protocol §3.5, §11 A2).
+ * The longest id accepted: every documented id is a UUID (36 characters), a date-prefixed UUID
+ * (36), a user id (18) or a 15-digit device number (protocol §3.5); 128 leaves room for formats
+ * Evotor may add while keeping a hostile 100 KB "id" out of keys, logs and storage.
+ */
+const MAX_ID_LENGTH = 128
+
+/**
+ * An opaque Evotor identifier: any non-empty string of at most 128 characters, case kept
+ * (protocol §3.5, §11 A2). Longer values are refused (400/2003 on the routes; on the event routes,
+ * which answer only 200, the event goes to `unknownEvent` as invalid).
  *
  * @example
  * ```ts
  * EvotorIdSchema.parse('20170222-5670-4067-8017-FF5F40F1A23E') // kept as is, upper case too
+ * EvotorIdSchema.safeParse('x'.repeat(129)).success // false
  * ```
  */
-export const EvotorIdSchema = z.string().min(1)
+export const EvotorIdSchema = z.string().min(1).max(MAX_ID_LENGTH)
 
 /**
  * An Evotor identifier (user id, store/device/product uuid …): an opaque non-empty string.

@@ -153,7 +153,7 @@ const V2_INVENTORY_USER_FIELDS = [['user_id']] as const // v2 snake_case stores/
  *
  * @example
  * ```ts
- * import { EVOTOR_ROUTES } from 'evotor-partner'
+ * import { EVOTOR_ROUTES } from 'evotor-partner/protocol'
  * EVOTOR_ROUTES.products.path // '/api/v1/inventories/stores/:storeUuid/products'
  * EVOTOR_ROUTES.userVerify.response.parse({ userId: '01-000000000000001', hasBilling: false, token: 't' })
  * ```

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { optionalFunction, positiveInteger } from '../core/auth/user-token-verifier.js'
+import { type LogSink, toLogSink } from '../core/logger.js'
 import type { RevocableVerifier, RevocationStore } from '../core/revocations.js'
 import type { WebhookLogger } from '../core/webhooks.js'
 import { type RedisClient, type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
@@ -188,7 +189,7 @@ export function createRedisRevocations(options: RedisRevocationsOptions): RedisR
         given === undefined,
         channel,
         { onMessage: dropUser, onResubscribed: dropAll },
-        logger,
+        toLogSink(logger),
       )
       return () => {
         verifiers.delete(verifier)
@@ -221,7 +222,7 @@ function subscribe(
   owned: boolean,
   channel: string,
   on: { onMessage: (userId: string) => void; onResubscribed: () => void },
-  logger: Pick<WebhookLogger, 'warn'> | undefined,
+  logger: LogSink,
 ): Subscription {
   let subscribed = false
   let pending = false
@@ -233,7 +234,7 @@ function subscribe(
     if (from === channel && userId !== '') on.onMessage(userId)
   }
   const onError = (error: unknown): void => {
-    logger?.warn('evotor-partner: redis revocation subscriber error', {
+    logger.warn('evotor-partner: redis revocation subscriber error', {
       error: error instanceof Error ? error.message : String(error),
     })
   }

@@ -14,7 +14,6 @@ import {
  *
  * @example
  * ```ts
- * import { TERMINAL_METHODS } from 'evotor-partner'
  * TERMINAL_METHODS.includes('PATCH' as never) // false
  * ```
  */
@@ -26,7 +25,6 @@ export const TERMINAL_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const
  *
  * @example
  * ```ts
- * import { TERMINAL_RESERVED_HEADERS } from 'evotor-partner'
  * TERMINAL_RESERVED_HEADERS.includes('X-Device-ID') // true
  * ```
  */
@@ -66,7 +64,6 @@ const GUARANTEED_TYPES = new Set([
  *
  * @example
  * ```ts
- * import { isTerminalReservedHeader } from 'evotor-partner'
  * isTerminalReservedHeader('x-evotor-store-uuid') // true
  * isTerminalReservedHeader('X-Request-Id') // false
  * ```
@@ -128,7 +125,7 @@ export interface CheckAllowedUrlsInput {
  *
  * @example
  * ```ts
- * import { type AllowedUrlPatternReport, checkAllowedUrls } from 'evotor-partner'
+ * import { checkAllowedUrls } from 'evotor-partner'
  * const [report]: AllowedUrlPatternReport[] = checkAllowedUrls({ patterns: ['https://a\\.b/{id}'], requests: [] }).patterns
  * report?.status // 'invalid'
  * ```
@@ -148,7 +145,6 @@ export interface AllowedUrlPatternReport {
  *
  * @example
  * ```ts
- * import type { TerminalRequestProblem } from 'evotor-partner'
  * const problem: TerminalRequestProblem = { severity: 'error', rule: 'port', message: 'port 8080: only 80 and 443' }
  * ```
  */

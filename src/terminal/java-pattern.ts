@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { type AllowedUrlPatternIssueKind, compileAllowedUrlPattern } from 'evotor-partner'
+ * import { compileAllowedUrlPattern } from 'evotor-partner'
  * const compiled = compileAllowedUrlPattern('https://a\\.b/{id}')
  * const kind: AllowedUrlPatternIssueKind | undefined = compiled.ok ? undefined : compiled.error.kind // 'invalid'
  * ```

@@ -1,28 +1,60 @@
 import { createServer } from 'node:http'
-import { initTRPC } from '@trpc/server'
+import { initTRPC, TRPCError } from '@trpc/server'
 import { createExpressMiddleware } from '@trpc/server/adapters/express'
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
+import { createHTTPServer } from '@trpc/server/adapters/standalone'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evotorProxy } from '../../src/adapters/express.js'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { evotorErrorHandler, evotorProxy } from '../../src/adapters/express.js'
 import { withEvotorProxy } from '../../src/adapters/fetch.js'
+import {
+  createEvotorTrpcContext,
+  EvotorError,
+  type EvotorTrpcContext,
+  evotorErrorFormatter,
+  evotorProcedure,
+} from '../../src/adapters/trpc.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
-import { createEvotorTrpcContext, type EvotorTrpcContext } from '../../src/core/evotor-context.js'
 import { toNodeListener } from './helpers/fetch-bridge.js'
 import { listen, type Started } from './helpers/harness.js'
 
 const USER = '01-000000000000042'
 const STORE = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
+const DEVICE = 'device-1'
+const SECRET_DETAIL = 'db password is hunter2'
 const tokens = createUserTokens({ secret: 'another-test-secret-at-least-32-bytes!!' })
 
-const t = initTRPC.context<EvotorTrpcContext>().create()
+// NODE_ENV unset: tRPC's isDev default is on (stacks in error shapes) — the formatter must still hide them.
+const savedEnv = process.env.NODE_ENV
+delete process.env.NODE_ENV
+const t = initTRPC.context<EvotorTrpcContext>().create({ errorFormatter: evotorErrorFormatter })
+if (savedEnv !== undefined) process.env.NODE_ENV = savedEnv
+const terminal = evotorProcedure(t)
 const router = t.router({
   whoami: t.procedure.query(({ ctx }) => ({ userId: ctx.evotor.userId, storeUuid: ctx.evotor.storeUuid })),
+  device: terminal.query(({ ctx }) => {
+    expectTypeOf(ctx.evotor.storeUuid).toEqualTypeOf<string>()
+    expectTypeOf(ctx.evotor.deviceUuid).toEqualTypeOf<string>()
+    expectTypeOf(ctx.evotor.userId).toEqualTypeOf<string>()
+    return { store: ctx.evotor.storeUuid, device: ctx.evotor.deviceUuid }
+  }),
+  unpaid: t.procedure.query(async ({ ctx }) => {
+    await Promise.resolve()
+    throw EvotorError.paymentRequired(ctx.evotor.userId)
+  }),
+  broken: t.procedure.query(() => {
+    throw new Error(SECRET_DETAIL)
+  }),
+  wrapped: t.procedure.query(() => {
+    throw new TRPCError({ code: 'CONFLICT', cause: new Error(SECRET_DETAIL) })
+  }),
+  missing: t.procedure.query(() => {
+    throw new TRPCError({ code: 'NOT_FOUND', message: 'no such receipt' })
+  }),
 })
 
-describe('createEvotorTrpcContext as a tRPC createContext', () => {
-  let viaExpress: Started
-  let viaFetch: Started
+describe('evotor-partner/trpc over real HTTP', () => {
+  const servers: Record<string, Started> = {}
   let headers: Record<string, string>
 
   beforeAll(async () => {
@@ -30,7 +62,7 @@ describe('createEvotorTrpcContext as a tRPC createContext', () => {
       authorization: `Bearer ${await tokens.issue(USER)}`,
       'x-evotor-user-id': USER,
       'x-evotor-store-uuid': STORE,
-      'x-evotor-device-uuid': 'device-1',
+      'x-evotor-device-uuid': DEVICE,
     }
     const app = express()
     app.use(
@@ -38,7 +70,8 @@ describe('createEvotorTrpcContext as a tRPC createContext', () => {
       evotorProxy({ userTokens: tokens }),
       createExpressMiddleware({ router, createContext: createEvotorTrpcContext }),
     )
-    viaExpress = await listen(createServer(app))
+    app.use(evotorErrorHandler())
+    servers.express = await listen(createServer(app))
     const handler = withEvotorProxy({ userTokens: tokens }, (request) =>
       fetchRequestHandler({
         endpoint: '/trpc',
@@ -47,30 +80,110 @@ describe('createEvotorTrpcContext as a tRPC createContext', () => {
         createContext: createEvotorTrpcContext,
       }),
     )
-    viaFetch = await listen(createServer(toNodeListener(handler)))
+    servers.fetch = await listen(createServer(toNodeListener(handler)))
+    const proxy = evotorProxy({ userTokens: tokens })
+    servers.standalone = await listen(
+      createHTTPServer({
+        basePath: '/trpc/',
+        // Express's proxy middleware is Connect-style: it runs on plain Node requests too.
+        middleware: proxy as never,
+        router,
+        createContext: createEvotorTrpcContext,
+      }),
+    )
   })
   afterAll(async () => {
-    await viaExpress.close()
-    await viaFetch.close()
+    await Promise.all(Object.values(servers).map((server) => server.close()))
   })
 
-  it.each([
-    ['express', () => viaExpress],
-    ['fetch', () => viaFetch],
-  ])('%s: procedures see the verified context', async (_name, server) => {
-    const response = await fetch(`${server().url}/trpc/whoami`, { headers })
+  const ADAPTERS = ['express', 'fetch', 'standalone'] as const
+  const call = (adapter: string, path: string, extra: Record<string, string> = {}) =>
+    fetch(`${servers[adapter]?.url}/trpc/${path}`, { headers: { ...headers, ...extra } })
+
+  it.each(ADAPTERS)('%s: procedures see the verified context', async (adapter) => {
+    const response = await call(adapter, 'whoami')
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ result: { data: { userId: USER, storeUuid: STORE } } })
   })
 
-  it.each([
-    ['express', () => viaExpress],
-    ['fetch', () => viaFetch],
-  ])('%s: a request without a token never reaches tRPC', async (_name, server) => {
-    const response = await fetch(`${server().url}/trpc/whoami`, {
-      headers: { ...headers, authorization: '' },
-    })
+  it.each(ADAPTERS)('%s: a request without a token never reaches tRPC', async (adapter) => {
+    const response = await call(adapter, 'whoami', { authorization: '' })
     expect(response.status).toBe(401)
     expect(await response.json()).toEqual({ errors: [{ code: 1002 }] })
+  })
+
+  it.each(ADAPTERS)(
+    "%s: an EvotorError in a procedure answers its status and Evotor's errors",
+    async (adapter) => {
+      const response = await call(adapter, 'unpaid')
+      expect(response.status).toBe(402)
+      const { error } = (await response.json()) as { error: Record<string, unknown> }
+      expect(error.errors).toEqual(EvotorError.paymentRequired(USER).toBody().errors)
+      expect(error).toEqual({
+        errors: [{ code: 1004, reason: 'payment required', subject: 'userUuid', value: USER }],
+        message: 'payment required',
+        code: -32002,
+        data: { code: 'PAYMENT_REQUIRED', httpStatus: 402, path: 'unpaid' },
+      })
+    },
+  )
+
+  it.each(ADAPTERS)(
+    '%s: a plain Error answers 500 with no message or stack (NODE_ENV unset)',
+    async (adapter) => {
+      const response = await call(adapter, 'broken')
+      expect(response.status).toBe(500)
+      const text = await response.text()
+      expect(text).not.toContain(SECRET_DETAIL)
+      expect(text).not.toContain('stack')
+      expect(text).not.toMatch(/\.ts:\d+/)
+      expect(JSON.parse(text)).toEqual({
+        error: {
+          message: 'Internal server error',
+          code: -32603,
+          data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path: 'broken' },
+        },
+      })
+    },
+  )
+
+  it.each(ADAPTERS)('%s: a TRPCError keeps its own code and message', async (adapter) => {
+    const response = await call(adapter, 'missing')
+    expect(response.status).toBe(404)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('no such receipt')
+  })
+
+  it.each(ADAPTERS)("%s: a TRPCError whose message came from its cause doesn't show it", async (adapter) => {
+    const response = await call(adapter, 'wrapped')
+    expect(response.status).toBe(409)
+    expect(await response.text()).not.toContain(SECRET_DETAIL)
+  })
+
+  it.each(ADAPTERS)('%s: evotorProcedure gives store and device', async (adapter) => {
+    const response = await call(adapter, 'device')
+    expect(await response.json()).toEqual({ result: { data: { store: STORE, device: DEVICE } } })
+  })
+})
+
+describe('evotorProcedure without the terminal headers', () => {
+  it('answers 400/2002 for a missing store or device before the procedure runs', async () => {
+    let ran = false
+    const router2 = t.router({
+      p: terminal.query(() => {
+        ran = true
+        return 1
+      }),
+    })
+    const caller = t.createCallerFactory(router2)
+    const context = (storeUuid: string | undefined, deviceUuid: string | undefined): EvotorTrpcContext => ({
+      evotor: { userId: USER, storeUuid, deviceUuid, token: {} as never },
+    })
+    await expect(caller(context(undefined, DEVICE)).p()).rejects.toMatchObject({
+      cause: { status: 400, code: 2002, subject: 'X-Evotor-Store-Uuid' },
+    })
+    await expect(caller(context(STORE, undefined)).p()).rejects.toMatchObject({
+      cause: { status: 400, code: 2002, subject: 'X-Evotor-Device-UUID' },
+    })
+    expect(ran).toBe(false)
   })
 })

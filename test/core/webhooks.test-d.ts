@@ -102,3 +102,29 @@ describe('handler payload types', () => {
     expectTypeOf<ReturnType<WebhookHandler<'userCreate'>>>().not.toEqualTypeOf<unknown>()
   })
 })
+
+describe('handlers of routes answered with an empty 200', () => {
+  it('may return any value (issue 11: `({ body }) => map.set(...)` compiles)', () => {
+    const seen = new Map<string, unknown>()
+    createEvotorWebhooks({
+      appCredential,
+      userTokens: tokens,
+      handlers: {
+        stores: ({ userId, body }) => seen.set(userId, body),
+        receipts: async ({ body }) => body.length,
+        subscriptionEvent: ({ body }) => seen.set(body.subscriptionId, body),
+        userToken: ({ body }) => seen.delete(body.userId),
+      },
+    })
+  })
+
+  it('still checks the answer of a route that answers with a body', () => {
+    createEvotorWebhooks({
+      appCredential,
+      handlers: {
+        // @ts-expect-error: commodities answers a Commodity, not a Map
+        commodities: ({ body }) => new Map([[body.scanCode, 1]]),
+      },
+    })
+  })
+})

@@ -21,6 +21,12 @@ describe('EvotorIdSchema', () => {
     expect(EvotorIdSchema.parse('352398080107214')).toBe('352398080107214')
     expect(EvotorIdSchema.safeParse('').success).toBe(false)
   })
+
+  it('accepts up to 128 characters and refuses longer ids (a 100 KB "uuid")', () => {
+    expect(EvotorIdSchema.parse('a'.repeat(128))).toBe('a'.repeat(128))
+    expect(EvotorIdSchema.safeParse('a'.repeat(129)).success).toBe(false)
+    expect(EvotorIdSchema.safeParse('a'.repeat(100_000)).success).toBe(false)
+  })
 })
 
 describe('DecimalSchema', () => {

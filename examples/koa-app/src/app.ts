@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks'
 import Router from '@koa/router'
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
-import { createEvotorProxy, createEvotorTrpcContext, type EvotorWebhooks } from 'evotor-partner'
+import { createEvotorProxy, type EvotorWebhooks } from 'evotor-partner'
 import { evotorProxy, evotorWebhooks } from 'evotor-partner/koa'
+import { createEvotorTrpcContext } from 'evotor-partner/trpc'
 import Koa, { type Context, type Next } from 'koa'
 import { koaBody } from 'koa-body'
 import { createPartnerTokens, type PartnerTokens } from './auth.js'
@@ -118,12 +119,15 @@ function requestLog(logger: Logger) {
       throw error
     } finally {
       // Method, path, status and time only: never headers, query strings or bodies.
-      logger.info('request', {
-        method: ctx.method,
-        path: ctx.path,
-        status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      })
+      logger.info(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      )
     }
   }
 }
@@ -142,7 +146,7 @@ function errorsAsJson(logger: Logger) {
         : typeof e.status === 'number' && e.status >= 400 && e.status < 600
           ? e.status
           : 500
-      if (status >= 500) logger.error('request failed', { path: ctx.path, error })
+      if (status >= 500) logger.error({ path: ctx.path, error }, 'request failed')
       ctx.status = status
       ctx.body = {
         error: badEncoding
@@ -184,7 +188,7 @@ function trpcHandler(repos: Repositories, now: () => Date, logger: Logger, cloud
       maxBatchSize: 10,
       createContext: () => ({ ...createEvotorTrpcContext({ req: ctx.req }), repos, now, cloud }),
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error('trpc procedure failed', { path, error })
+        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ path, error }, 'trpc procedure failed')
       },
     })
     // Written through Koa (not to ctx.res) so that the proxy middleware can wrap it for ver. 1.
@@ -237,6 +241,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     appCredential: { bearer: [...deps.appCredential.bearer], basic: [...deps.appCredential.basic] },
     idempotency: stores.idempotency,
     sequences: stores.sequences,
+    sequenceSignal: shared?.sequenceSignal,
     busyRetry,
     logger,
     ...(deps.holdMs === undefined ? {} : { holdMs: deps.holdMs }),
@@ -249,7 +254,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     proxyVersion: deps.proxyVersion,
     bodyEncoding: 'string',
     // Without it a failing token lookup (e.g. the database) would be a silent 500.
-    logger: { error: (message, fields) => logger.error(message, fields) },
+    logger,
   })
 
   const router = new Router()
@@ -290,7 +295,7 @@ export function createApp(deps: AppDeps): PartnerApp {
     ctx.status = 404
     ctx.body = {}
   })
-  app.on('error', (error: unknown) => logger.error('unhandled error', { error }))
+  app.on('error', (error: unknown) => logger.error({ error }, 'unhandled error'))
 
   return {
     app,

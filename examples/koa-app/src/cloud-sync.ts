@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { DevicesSchema, EVOTOR_ROUTES, StoresSchema } from 'evotor-partner'
 import {
   type BulkTask,
   type CloudDocument,
@@ -8,6 +7,7 @@ import {
   type EvotorClient,
   isEvotorApiError,
 } from 'evotor-partner/client'
+import { DevicesSchema, EVOTOR_ROUTES, StoresSchema } from 'evotor-partner/protocol'
 import type { CloudConfig } from './cloud-config.js'
 import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
@@ -106,7 +106,7 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
       baseUrl: config.baseUrl,
       // A user without a token is skipped before any call; this only runs for known users.
       getToken: async (userId) => (await repos.evotorTokens.get(userId))?.token ?? '',
-      logger: { warn: (details, message) => log.warn(message, details) },
+      logger: log,
     })
   const pending = new Set<Promise<void>>()
   let timer: NodeJS.Timeout | undefined
@@ -174,7 +174,7 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
   function queue(work: () => Promise<void>): void {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
-      .catch((error: unknown) => log.warn('cloud sync job failed', { error: describe(error) }))
+      .catch((error: unknown) => log.warn({ error: describe(error) }, 'cloud sync job failed'))
       .finally(() => pending.delete(job))
     pending.add(job)
   }
@@ -187,7 +187,7 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
     const storeCount = await repos.inventory.upsertStores(userId, StoresSchema.parse(stores))
     const devices = await api.devices.list({ signal }).toArray()
     const deviceCount = await repos.inventory.upsertDevices(userId, DevicesSchema.parse(devices))
-    log.info('inventory fetched from the cloud', { userId, stores: storeCount, devices: deviceCount })
+    log.info({ userId, stores: storeCount, devices: deviceCount }, 'inventory fetched from the cloud')
   }
 
   async function reconcileStore(
@@ -254,10 +254,10 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
       } catch (error) {
         if (signal.aborted) throw error
         total.failed += 1
-        log.warn('reconciliation failed for a user', { userId, error: describe(error) })
+        log.warn({ userId, error: describe(error) }, 'reconciliation failed for a user')
       }
     }
-    log.info('reconciliation done', total)
+    log.info(total, 'reconciliation done')
     return total
   }
 
@@ -286,7 +286,7 @@ export function createCloudSync(options: CloudSyncOptions): CloudSync {
       timer = setInterval(() => {
         if (running !== undefined) return
         this.reconcileAll().catch((error: unknown) => {
-          if (!stopping.signal.aborted) log.warn('reconciliation failed', { error: describe(error) })
+          if (!stopping.signal.aborted) log.warn({ error: describe(error) }, 'reconciliation failed')
         })
       }, config.intervalMs)
       timer.unref()

@@ -5,7 +5,7 @@ import { createApp } from './app.js'
 import { loadCloudConfig } from './cloud-config.js'
 import { type CloudSync, createCloudSync } from './cloud-sync.js'
 import { type Config, ConfigError, loadConfig, type ResolvedSecrets, resolveSecrets } from './config.js'
-import { type AppDb, openAppDb } from './database/index.js'
+import { type AppDb, type OpenAppDbOptions, openAppDb } from './database/index.js'
 import { DEMO_ACCOUNT, seedDemoAccount } from './dev-seed.js'
 import { createLogger, type Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
@@ -33,6 +33,8 @@ export interface StartServerOptions {
   /** How long an early subscription event waits for its predecessor (default 5 s). */
   holdMs?: number
   hooks?: AppHooks
+  /** Told about every database query that returns rows (instrumentation for tests). */
+  queryObserver?: OpenAppDbOptions['queryObserver']
   now?: () => Date
   /** Started with `start()` when given (default: started when `EVOTOR_CLOUD_URL` is set). */
   startCloudSync?: boolean
@@ -100,9 +102,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const logger = createLogger({
     level: config.logLevel,
     ...(options.logSink === undefined ? {} : { sink: options.logSink }),
+    // Readable lines in development (with pino-pretty installed), JSON lines in production.
+    pretty: options.logSink === undefined && config.nodeEnv === 'development',
   })
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const data = await openAppDb({ url: config.databaseUrl, path: config.databasePath })
+  const data = await openAppDb({
+    url: config.databaseUrl,
+    path: config.databasePath,
+    ...(options.queryObserver === undefined ? {} : { queryObserver: options.queryObserver }),
+  })
   let partner: ReturnType<typeof createApp>
   let repos: Repositories
   let cloud: CloudSync | undefined
@@ -115,10 +123,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     else if (await hasDemoPassword(repos)) {
       // Seeded by an earlier development run on this database: say so, loudly.
       logger.warn(
-        'the demo account still has the well-known demo password: delete it or change its password',
         {
           login: DEMO_ACCOUNT.login,
         },
+        'the demo account still has the well-known demo password: delete it or change its password',
       )
     }
     shared = createSharedState({ data, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, logger })
@@ -203,7 +211,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { port } = server.address() as AddressInfo
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${host}:${port}`
-  logger.info('listening', { url, proxyVersion: config.proxyVersion, nodeEnv: config.nodeEnv })
+  logger.info({ url, proxyVersion: config.proxyVersion, nodeEnv: config.nodeEnv }, 'listening')
   if (!config.production) print(`  listening on ${url}`)
 
   const timeoutMs = options.shutdownTimeoutMs ?? 10_000
@@ -212,11 +220,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       stopping = true
-      logger.info('shutting down', { inFlight: active.size })
+      logger.info({ inFlight: active.size }, 'shutting down')
       // Finished responses must not keep their keep-alive sockets open.
       for (const response of active) if (!response.headersSent) response.setHeader('connection', 'close')
       const force = setTimeout(() => {
-        logger.warn('shutdown timeout: cutting open connections', { inFlight: active.size })
+        logger.warn({ inFlight: active.size }, 'shutdown timeout: cutting open connections')
         server.closeAllConnections()
       }, timeoutMs)
       force.unref()
@@ -227,9 +235,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         // fail their writes, so wait for them too (bounded).
         const left = Math.max(0, started + timeoutMs + graceMs - Date.now())
         if (!(await partner.settled(left))) {
-          logger.warn('shutdown: handlers still running, closing the database anyway', {
-            inFlight: partner.inFlight,
-          })
+          logger.warn(
+            {
+              inFlight: partner.inFlight,
+            },
+            'shutdown: handlers still running, closing the database anyway',
+          )
         }
         await cloud?.stop()
         partner.close()
@@ -248,7 +259,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 }
 
 /**
- * The command-line entry (`npm -w examples/koa-app start`): starts the server, exits 1 with a
+ * The command-line entry (`npm start`): starts the server, exits 1 with a
  * clear message on a bad configuration, shuts down gracefully on SIGTERM/SIGINT.
  *
  * @example
@@ -270,7 +281,7 @@ export async function main(): Promise<void> {
   // The defaults of startServer: 10 s to finish requests, 5 s more for cut handlers.
   const timeoutMs = 10_000 + 5_000
   const stop = (signal: string): void => {
-    server.logger.info('signal received', { signal })
+    server.logger.info({ signal }, 'signal received')
     // A second signal, or a shutdown that hangs, ends the process anyway.
     setTimeout(() => process.exit(1), timeoutMs + 2_000).unref()
     server.close().then(

@@ -11,9 +11,13 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import type { AppDb } from './database/index.js'
 import type { Logger } from './logger.js'
+import { createLocalSequenceSignal, type SequenceSignal } from './sequencer.js'
 
 /** The PostgreSQL channel revocations are announced on. */
 export const REVOCATION_CHANNEL = 'evotor_partner_revocations'
+
+/** The PostgreSQL (and Redis) channel subscription sequence advances are announced on. */
+export const SEQUENCE_CHANNEL = 'evotor_partner_sequences'
 
 /** What the instances of one service share beyond their database. */
 export interface SharedState {
@@ -25,6 +29,11 @@ export interface SharedState {
   attach(verifier: RevocableVerifier): void
   /** Tells every instance that `userId`'s tokens were revoked. Throws when it cannot (then 503). */
   announceRevocation(userId: string): Promise<void>
+  /**
+   * Wakes the subscription events waiting on any instance when a sequence advances (NOTIFY on
+   * PostgreSQL, pub/sub on Redis; within this process on SQLite).
+   */
+  readonly sequenceSignal: SequenceSignal
   /** Resolves once revocations from other instances are being received. */
   ready(): Promise<void>
   close(): Promise<void>
@@ -62,6 +71,7 @@ export function createSharedState(options: SharedStateOptions): SharedState {
   return {
     kind: 'none',
     stores: undefined,
+    sequenceSignal: createLocalSequenceSignal(),
     attach() {},
     async announceRevocation() {},
     async ready() {},
@@ -75,13 +85,39 @@ function redisState(url: string, logger: Logger): SharedState {
   client.on('error', () => {})
   const revocations: RedisRevocations = createRedisRevocations({
     client,
-    logger: { warn: (message, fields) => logger.warn(message, fields) },
+    logger,
   })
+  // A subscriber connection of its own (a subscribed ioredis client runs no other command),
+  // opened with the first listener.
+  const sequenceListeners = new Set<(stream: string) => void>()
+  let subscriber: Redis | undefined
+  const listen = (): void => {
+    if (subscriber !== undefined) return
+    subscriber = client.duplicate({ maxRetriesPerRequest: null })
+    subscriber.on('error', () => {})
+    subscriber.on('message', (channel: string, stream: string) => {
+      if (channel !== SEQUENCE_CHANNEL) return
+      for (const listener of sequenceListeners) listener(stream)
+    })
+    subscriber.subscribe(SEQUENCE_CHANNEL).catch((error: unknown) => {
+      logger.warn({ message: (error as Error).message }, 'sequence listener cannot subscribe to Redis')
+    })
+  }
   return {
     kind: 'redis',
     stores: {
       idempotency: createRedisIdempotencyStore({ client }),
       sequences: createRedisSequenceStore({ client }),
+    },
+    sequenceSignal: {
+      async publish(stream) {
+        await client.publish(SEQUENCE_CHANNEL, stream)
+      },
+      subscribe(listener) {
+        sequenceListeners.add(listener)
+        listen()
+        return () => sequenceListeners.delete(listener)
+      },
     },
     attach(verifier) {
       revocations.attach(verifier)
@@ -90,6 +126,7 @@ function redisState(url: string, logger: Logger): SharedState {
     ready: () => revocations.ready(),
     async close() {
       await revocations.close()
+      subscriber?.disconnect()
       client.disconnect()
     },
   }
@@ -97,6 +134,7 @@ function redisState(url: string, logger: Logger): SharedState {
 
 function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
   const verifiers = new Set<RevocableVerifier>()
+  const sequenceListeners = new Set<(stream: string) => void>()
   let client: pg.Client | undefined
   let closed = false
   let retryTimer: NodeJS.Timeout | undefined
@@ -107,7 +145,12 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
     if (closed) return
     const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
     next.on('notification', (message) => {
-      if (message.channel !== REVOCATION_CHANNEL || message.payload === undefined) return
+      if (message.payload === undefined) return
+      if (message.channel === SEQUENCE_CHANNEL) {
+        for (const listener of sequenceListeners) listener(message.payload)
+        return
+      }
+      if (message.channel !== REVOCATION_CHANNEL) return
       for (const verifier of verifiers) verifier.revokeUser(message.payload)
     })
     const retry = (): void => {
@@ -123,15 +166,16 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
       retryTimer.unref()
     }
     next.on('error', (error) => {
-      logger.warn('revocation listener lost its PostgreSQL connection', { message: error.message })
+      logger.warn({ message: error.message }, 'revocation listener lost its PostgreSQL connection')
       retry()
     })
     next.on('end', retry)
     try {
       await next.connect()
       await next.query(`LISTEN ${REVOCATION_CHANNEL}`)
+      await next.query(`LISTEN ${SEQUENCE_CHANNEL}`)
     } catch (error) {
-      logger.warn('revocation listener cannot reach PostgreSQL', { message: (error as Error).message })
+      logger.warn({ message: (error as Error).message }, 'revocation listener cannot reach PostgreSQL')
       retry()
       return
     }
@@ -145,17 +189,31 @@ function postgresState(data: AppDb, url: string, logger: Logger): SharedState {
     markLive?.()
   }
 
+  /** Starts the LISTEN connection once (revocations and sequence advances share it). */
+  const start = (): void => {
+    if (live !== undefined) return
+    live = new Promise<void>((resolve) => {
+      markLive = resolve
+    })
+    listen().catch(() => {})
+  }
+
   return {
     kind: 'postgres',
     stores: undefined,
     attach(verifier) {
       verifiers.add(verifier)
-      if (live === undefined) {
-        live = new Promise<void>((resolve) => {
-          markLive = resolve
-        })
-        listen().catch(() => {})
-      }
+      start()
+    },
+    sequenceSignal: {
+      async publish(stream) {
+        await sql`SELECT pg_notify(${SEQUENCE_CHANNEL}, ${stream})`.execute(data.db)
+      },
+      subscribe(listener) {
+        sequenceListeners.add(listener)
+        start()
+        return () => sequenceListeners.delete(listener)
+      },
     },
     async announceRevocation(userId) {
       await sql`SELECT pg_notify(${REVOCATION_CHANNEL}, ${userId})`.execute(data.db)

@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server'
-import type { EvotorTrpcContext } from 'evotor-partner'
 import { isEvotorApiError } from 'evotor-partner/client'
+import { type EvotorTrpcContext, evotorErrorFormatter } from 'evotor-partner/trpc'
 import { z } from 'zod'
 import type { CloudSync } from './cloud-sync.js'
 import type { Repositories } from './repositories/index.js'
@@ -13,7 +13,9 @@ export interface AppTrpcContext extends EvotorTrpcContext {
   cloud?: CloudSync | undefined
 }
 
-const t = initTRPC.context<AppTrpcContext>().create()
+// An EvotorError thrown in a procedure answers its own status with Evotor's `errors`; a crash answers
+// 500 with no message or stack, whatever NODE_ENV says.
+const t = initTRPC.context<AppTrpcContext>().create({ errorFormatter: evotorErrorFormatter })
 
 const DAY_MS = 24 * 60 * 60 * 1000
 

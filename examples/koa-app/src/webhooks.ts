@@ -1,20 +1,26 @@
 import {
   type AppCredentialOptions,
-  type Commodity,
   createEvotorWebhooks,
   EvotorError,
   type EvotorWebhookHandlers,
   type EvotorWebhooks,
   type IdempotencyStore,
-  type RouteName,
   type SequenceStore,
 } from 'evotor-partner'
+import type { Commodity, RouteName } from 'evotor-partner/protocol'
 import type { PartnerTokens } from './auth.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
 import type { InstallationEventInput, ProductRecord, Repositories } from './repositories/index.js'
 import { receiptAmount } from './repositories/receipts.js'
+import {
+  createLocalSequenceSignal,
+  createSharedSequencer,
+  type SequenceSignal,
+  type SharedSequencer,
+  sequenceStream,
+} from './sequencer.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 import { toDecimalString } from './util/decimal.js'
 
@@ -31,6 +37,11 @@ export interface AppWebhooksOptions {
   appCredential: AppCredentialOptions
   idempotency: IdempotencyStore
   sequences: SequenceStore
+  /**
+   * How the instances wake each other's waiting subscription events when a sequence advances
+   * (`SharedState.sequenceSignal`); default: this process only.
+   */
+  sequenceSignal?: SequenceSignal | undefined
   logger: Logger
   /** How long an early subscription event waits for its predecessor (default 5000 ms). */
   holdMs?: number
@@ -77,8 +88,31 @@ export function toCommodity(product: ProductRecord): Commodity {
   }
 }
 
+/** 503 with `Retry-After: 60` for an event whose predecessor has not been handled yet (the cloud re-sends it). */
+function notYetError(): EvotorError {
+  return new EvotorError(undefined, {
+    status: 503,
+    reason: 'unavailable',
+    subject: 'sequenceNumber',
+    message: 'an earlier event of this subscription has not arrived yet; retry later',
+    headers: { 'retry-after': '60' },
+  })
+}
+
 function textOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+/**
+ * The longest id this app stores: the library's schemas refuse longer ids (`EvotorIdSchema`,
+ * 128 characters, protocol §3.5), and an invalid event that reaches `unknownEvent` is held to the
+ * same bound before it is used as a key.
+ */
+const MAX_ID_LENGTH = 128
+
+function idOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  return text !== undefined && text.length <= MAX_ID_LENGTH ? text : undefined
 }
 
 function positiveInteger(value: unknown): number | undefined {
@@ -127,9 +161,29 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'>,
+  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'> & {
+    /** Orders subscription events (see {@link createAppWebhooks}); without it they are applied as they come. */
+    sequencer?: SharedSequencer
+  },
 ): EvotorWebhookHandlers {
   const { repos, tokens, logger } = options
+  /**
+   * Runs `apply` in `sequenceNumber` order per user and subscription. At or below the last
+   * handled number the event is applied anyway (a late event whose gap timed out, or a duplicate
+   * whose delivery key has expired): the repository tells them apart. Not yet its turn: 503.
+   */
+  const inOrder = async (
+    userId: string,
+    subscriptionId: string,
+    sequenceNumber: number,
+    apply: () => Promise<void>,
+  ): Promise<void> => {
+    const sequencer = options.sequencer
+    if (sequencer === undefined) return apply()
+    const outcome = await sequencer.run(sequenceStream(userId, subscriptionId), sequenceNumber, apply)
+    if (outcome === 'deferred') throw notYetError()
+    if (outcome === 'stale') await apply()
+  }
   const before = async (route: RouteName): Promise<void> => {
     await options.hooks?.beforeHandler?.(route)
   }
@@ -140,13 +194,16 @@ export function createWebhookHandlers(
     // Token revocation is not done here: the dispatcher revokes on ApplicationUninstalled through
     // the tokens' RevocationStore (revocations.ts) before this handler runs.
     const result = await write(() => repos.installations.applyEvent(userId, event))
-    logger.info('installation event applied', {
-      route: 'installationEvent',
-      userId,
-      type: event.type,
-      applied: result.applied,
-      revokedTokens: result.revokedTokens,
-    })
+    logger.info(
+      {
+        route: 'installationEvent',
+        userId,
+        type: event.type,
+        applied: result.applied,
+        revokedTokens: result.revokedTokens,
+      },
+      'installation event applied',
+    )
   }
 
   return {
@@ -154,7 +211,7 @@ export function createWebhookHandlers(
       await before('userCreate')
       const { created } = await write(() => repos.accounts.ensureForEvotorUser(body.userId, profileOf(body)))
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user created', { route: 'userCreate', userId: body.userId, newAccount: created })
+      logger.info({ route: 'userCreate', userId: body.userId, newAccount: created }, 'user created')
       return { userId: body.userId, token }
     },
 
@@ -169,14 +226,14 @@ export function createWebhookHandlers(
       if (link.outcome === 'linked-to-other-user') throw EvotorError.alreadyLinked()
       if (link.outcome === 'not-found') throw EvotorError.wrongCredentials()
       const token = await tokens.tokenFor(body.userId)
-      logger.info('user verified', { route: 'userVerify', userId: body.userId, accountId: account.id })
+      logger.info({ route: 'userVerify', userId: body.userId, accountId: account.id }, 'user verified')
       return { userId: body.userId, hasBilling: link.account.hasBilling, token }
     },
 
     async userToken({ body }) {
       await before('userToken')
       const changed = await write(() => repos.evotorTokens.save(body.userId, body.token))
-      logger.info('evotor cloud token stored', { route: 'userToken', userId: body.userId, changed })
+      logger.info({ route: 'userToken', userId: body.userId, changed }, 'evotor cloud token stored')
       // Queued: runs after the 200, never holds up the webhook.
       options.cloud?.afterUserToken(body.userId)
     },
@@ -199,16 +256,21 @@ export function createWebhookHandlers(
       // The subscription is stored under the verified user: another user's subscription with
       // the same id is a different row, never read or moved.
       requireSameUser(userId, credential, [['userId', body.userId]])
-      await before('subscriptionEvent')
-      const result = await write(() => repos.subscriptions.applyEvent(userId, body))
-      logger.info('subscription event applied', {
-        route: 'subscriptionEvent',
-        userId,
-        subscriptionId: body.subscriptionId,
-        sequenceNumber: body.sequenceNumber,
-        type: body.type,
-        state: result.subscription.state,
-        duplicate: result.duplicate,
+      await inOrder(userId, body.subscriptionId, body.sequenceNumber, async () => {
+        await before('subscriptionEvent')
+        const result = await write(() => repos.subscriptions.applyEvent(userId, body))
+        logger.info(
+          {
+            route: 'subscriptionEvent',
+            userId,
+            subscriptionId: body.subscriptionId,
+            sequenceNumber: body.sequenceNumber,
+            type: body.type,
+            state: result.subscription.state,
+            duplicate: result.duplicate,
+          },
+          'subscription event applied',
+        )
       })
     },
 
@@ -229,36 +291,44 @@ export function createWebhookHandlers(
       const reason = 'reason' in context ? context.reason : 'unknown-type'
       const type = textOf(event.rawType) ?? textOf(event.type) ?? 'Unknown'
       if (context.route === 'subscriptionEvent') {
-        const subscriptionId = textOf(event.subscriptionId)
+        const subscriptionId = idOf(event.subscriptionId)
         const sequenceNumber = positiveInteger(event.sequenceNumber)
-        const userId = context.userId ?? textOf(event.userId)
+        const userId = context.userId ?? idOf(event.userId)
         if (userId !== undefined && !sameUser(userId, [event.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (subscriptionId !== undefined && sequenceNumber !== undefined && userId !== undefined) {
-          await before('subscriptionEvent')
-          // Kept in the subscription's history; a known type (with a broken field) is applied too.
-          const result = await write(() =>
-            repos.subscriptions.applyEvent(userId, {
-              ...event,
-              subscriptionId,
-              sequenceNumber,
-              userId,
-              type,
-            }),
-          )
-          logger.warn('subscription event stored as is', {
-            route: 'subscriptionEvent',
-            reason,
-            subscriptionId,
-            sequenceNumber,
-            type,
-            state: result.subscription.state,
+          await inOrder(userId, subscriptionId, sequenceNumber, async () => {
+            await before('subscriptionEvent')
+            // Kept in the subscription's history; a known type (with a broken field) is applied too.
+            const result = await write(() =>
+              repos.subscriptions.applyEvent(userId, {
+                ...event,
+                subscriptionId,
+                sequenceNumber,
+                userId,
+                type,
+              }),
+            )
+            logger.warn(
+              {
+                route: 'subscriptionEvent',
+                reason,
+                subscriptionId,
+                sequenceNumber,
+                type,
+                state: result.subscription.state,
+              },
+              'subscription event stored as is',
+            )
           })
           return
         }
@@ -267,15 +337,18 @@ export function createWebhookHandlers(
           string,
           unknown
         >
-        const id = textOf(event.id) ?? textOf(event.Id)
-        const userId = context.userId ?? textOf(data.userId)
-        const productId = textOf(data.productId)
+        const id = idOf(event.id) ?? idOf(event.Id)
+        const userId = context.userId ?? idOf(data.userId)
+        const productId = idOf(data.productId)
         if (userId !== undefined && !sameUser(userId, [event.userId, data.userId])) {
-          logger.warn('event names another user than the verified one: not stored', {
-            route: context.route,
-            reason,
-            type,
-          })
+          logger.warn(
+            {
+              route: context.route,
+              reason,
+              type,
+            },
+            'event names another user than the verified one: not stored',
+          )
           return
         }
         if (id !== undefined && userId !== undefined && productId !== undefined) {
@@ -290,30 +363,33 @@ export function createWebhookHandlers(
         }
       }
       const errors = 'errors' in context ? context.errors : []
-      logger.warn('event acknowledged but not stored: it cannot be identified', {
-        route: context.route,
-        reason,
-        type,
-        errors,
-      })
+      logger.warn(
+        {
+          route: context.route,
+          reason,
+          type,
+          errors,
+        },
+        'event acknowledged but not stored: it cannot be identified',
+      )
     },
 
     async stores({ body, userId }) {
       await before('stores')
       const count = await write(() => repos.inventory.upsertStores(userId, body))
-      logger.info('stores upserted', { route: 'stores', userId, count })
+      logger.info({ route: 'stores', userId, count }, 'stores upserted')
     },
 
     async devices({ body, userId }) {
       await before('devices')
       const count = await write(() => repos.inventory.upsertDevices(userId, body))
-      logger.info('devices upserted', { route: 'devices', userId, count })
+      logger.info({ route: 'devices', userId, count }, 'devices upserted')
     },
 
     async employees({ body, userId }) {
       await before('employees')
       const count = await write(() => repos.inventory.upsertEmployees(userId, body))
-      logger.info('employees upserted', { route: 'employees', userId, count })
+      logger.info({ route: 'employees', userId, count }, 'employees upserted')
     },
 
     async products({ body, userId, storeUuid }) {
@@ -326,7 +402,7 @@ export function createWebhookHandlers(
       }
       await before('products')
       const count = await write(() => repos.products.upsert(userId, storeUuid, body))
-      logger.info('products upserted', { route: 'products', userId, storeUuid, count })
+      logger.info({ route: 'products', userId, storeUuid, count }, 'products upserted')
     },
 
     async documents({ body, userId, storeUuid, credential }) {
@@ -336,7 +412,7 @@ export function createWebhookHandlers(
       }
       await before('documents')
       const counts = await write(() => repos.documents.insert(userId, storeUuid, body))
-      logger.info('documents stored', { route: 'documents', userId, storeUuid, ...counts })
+      logger.info({ route: 'documents', userId, storeUuid, ...counts }, 'documents stored')
     },
 
     async receipts({ body, userId, credential }) {
@@ -352,7 +428,7 @@ export function createWebhookHandlers(
       }
       await before('receipts')
       const counts = await write(() => repos.receipts.insert(userId, body))
-      logger.info('receipts stored', { route: 'receipts', userId, ...counts })
+      logger.info({ route: 'receipts', userId, ...counts }, 'receipts stored')
     },
   }
 }
@@ -369,19 +445,25 @@ export function createWebhookHandlers(
  */
 export function createAppWebhooks(options: AppWebhooksOptions): EvotorWebhooks {
   const { logger } = options
+  // Ordering runs in the handlers rather than in the library's dispatcher: the library's
+  // sequencer wakes a waiting event only when its own process handles the predecessor, so an
+  // event whose predecessor reached another instance would wait its whole hold. This one is also
+  // woken through the instances' shared channel. Each delivery is claimed (idempotency) first.
+  const sequencer = createSharedSequencer({
+    store: options.sequences,
+    signal: options.sequenceSignal ?? createLocalSequenceSignal(),
+    ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
+    onPublishError: (error) =>
+      logger.warn({ message: (error as Error).message }, 'subscription sequence advance not announced'),
+  })
   return createEvotorWebhooks({
     appCredential: options.appCredential,
     userTokens: options.tokens.verifier,
-    handlers: createWebhookHandlers(options),
+    handlers: createWebhookHandlers({ ...options, sequencer }),
     idempotency: options.idempotency,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-    ordering: {
-      store: options.sequences,
-      ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
-    },
-    logger: {
-      warn: (message, fields) => logger.warn(message, fields),
-      error: (message, fields) => logger.error(message, fields),
-    },
+    ordering: false,
+    // pino as it is: the library calls it (fields, message).
+    logger,
   })
 }

@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
@@ -37,7 +39,10 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       production: false,
     })
-    expect(DEFAULT_DATABASE_PATH).toMatch(/examples[/\\]koa-app[/\\]data[/\\]app\.sqlite$/)
+    // data/app.sqlite inside the app's own folder, wherever that folder is (a copy, a new project).
+    expect(DEFAULT_DATABASE_PATH).toBe(
+      join(fileURLToPath(new URL('..', import.meta.url)), 'data', 'app.sqlite'),
+    )
   })
 
   it('reads every variable', async () => {

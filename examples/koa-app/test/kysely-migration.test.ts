@@ -53,7 +53,11 @@ describe('an install at the schema before Kysely', () => {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute()
-      expect(migrations).toEqual([{ name: '0001_base_schema' }, { name: '0002_token_revocations' }])
+      expect(migrations).toEqual([
+        { name: '0001_base_schema' },
+        { name: '0002_token_revocations' },
+        { name: '0003_running_totals' },
+      ])
       expect(data.sqliteFile.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     } finally {
       await data.close()

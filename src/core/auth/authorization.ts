@@ -5,7 +5,7 @@ import { EvotorError } from '../evotor-error.js'
  *
  * @example
  * ```ts
- * import { EvotorError, MAX_AUTHORIZATION_LENGTH } from 'evotor-partner'
+ * import { EvotorError } from 'evotor-partner'
  * if (header.length > MAX_AUTHORIZATION_LENGTH) throw EvotorError.invalidUserToken() // over 8192
  * ```
  */
@@ -16,7 +16,7 @@ export const MAX_AUTHORIZATION_LENGTH = 8192
  *
  * @example
  * ```ts
- * import { type ParsedBasicAuthorization, parseAuthorization } from 'evotor-partner'
+ * import { parseAuthorization } from 'evotor-partner'
  * const auth = parseAuthorization('Basic dXNlcjpwYXNz') // { scheme: 'basic', username: 'user', … }
  * const basic: ParsedBasicAuthorization | undefined = auth.scheme === 'basic' ? auth : undefined
  * ```
@@ -36,7 +36,7 @@ export interface ParsedBasicAuthorization {
  *
  * @example
  * ```ts
- * import { type ParsedBearerAuthorization, parseAuthorization } from 'evotor-partner'
+ * import { parseAuthorization } from 'evotor-partner'
  * const auth = parseAuthorization('Bearer abc123') // { scheme: 'bearer', token: 'abc123', bare: false }
  * const bearer: ParsedBearerAuthorization | undefined = auth.scheme === 'bearer' ? auth : undefined
  * ```

@@ -35,7 +35,6 @@ export function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { timingSafeEqualString } from 'evotor-partner'
  * timingSafeEqualString(receivedToken, process.env.EVOTOR_APP_TOKEN ?? '')
  * ```
  */

@@ -3,6 +3,7 @@ import {
   EVOTOR_ROUTES,
   type EvotorRouteDefinition,
   ROUTE_NAMES,
+  type RouteCredential,
   type RouteName,
 } from '../../protocol/routes.js'
 import {
@@ -12,27 +13,19 @@ import {
 } from '../auth/app-credential.js'
 import type { UserTokenVerifier } from '../auth/user-token-verifier.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from '../idempotency.js'
+import { type LogSink, toLogSink } from '../logger.js'
 import { createSubscriptionSequencer, type SubscriptionSequencer } from '../subscription-sequencer.js'
-import type {
-  EvotorWebhookHandlers,
-  EvotorWebhooksOptions,
-  WebhookCredential,
-  WebhookLogger,
-} from './types.js'
+import type { EvotorWebhookHandlers, EvotorWebhooksOptions } from './types.js'
 
 const WHERE = 'createEvotorWebhooks'
-// The console by default: a route answered by a default must not go unnoticed (issue: "no silent 404s").
-const CONSOLE_LOGGER: WebhookLogger = {
-  warn: (message, fields) => console.warn(message, ...(fields === undefined ? [] : [fields])),
-  error: (message, fields) => console.error(message, ...(fields === undefined ? [] : [fields])),
-}
 
 /** Everything a delivery needs, resolved from the options once. */
 export interface WebhooksConfig {
   readonly appVerifier: AppCredentialVerifier
   readonly userTokens: UserTokenVerifier | undefined
   readonly handlers: EvotorWebhookHandlers
-  readonly logger: WebhookLogger
+  /** The `logger` option as a message-first sink (pino, console or a plain object). */
+  readonly logger: LogSink
   readonly deadlineMs: number
   readonly leaseMs: number
   readonly unhandled: 'not-found' | 'ack'
@@ -43,7 +36,7 @@ export interface WebhooksConfig {
   readonly idempotency: IdempotencyStore | undefined
   readonly sequencer: SubscriptionSequencer | undefined
   /** The credential each route accepts, after `eventCredential`/`commoditiesCredential`. */
-  readonly credentials: Readonly<Record<RouteName, WebhookCredential>>
+  readonly credentials: Readonly<Record<RouteName, RouteCredential>>
 }
 
 function fail(message: string): never {
@@ -147,8 +140,8 @@ function toVerifier(option: AppCredentialOptions | AppCredentialVerifier): AppCr
 }
 
 /** Each route's credential: the table's, or the option the table names for it (protocol §11 A4, A5). */
-function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, WebhookCredential> {
-  const out = {} as Record<RouteName, WebhookCredential>
+function routeCredentials(options: EvotorWebhooksOptions): Record<RouteName, RouteCredential> {
+  const out = {} as Record<RouteName, RouteCredential>
   for (const name of ROUTE_NAMES) {
     const { credential, credentialOption } = EVOTOR_ROUTES[name]
     const chosen = (credentialOption === undefined ? undefined : options[credentialOption]) ?? credential
@@ -177,7 +170,8 @@ export function resolveWebhooksOptions(options: EvotorWebhooksOptions): Webhooks
     appVerifier,
     userTokens: options.userTokens,
     handlers: { ...options.handlers },
-    logger: options.logger ?? CONSOLE_LOGGER,
+    // The console by default: a route answered by a default must not go unnoticed (no silent 404s).
+    logger: toLogSink(options.logger ?? console),
     deadlineMs: options.deadlineMs ?? 9000,
     leaseMs: options.leaseMs ?? 60_000,
     unhandled: options.unhandledNotifications ?? 'ack',

@@ -15,18 +15,6 @@ import type { IdempotencyStore } from '../idempotency.js'
 import type { SequenceStore } from '../subscription-sequencer.js'
 
 /**
- * Which credential a route accepts.
- *
- * @example
- * ```ts
- * import { createEvotorWebhooks, type WebhookCredential } from 'evotor-partner'
- * const eventCredential: WebhookCredential = 'app' // billing events only with the app credential
- * const webhooks = createEvotorWebhooks({ appCredential, handlers, eventCredential })
- * ```
- */
-export type WebhookCredential = RouteCredential
-
-/**
  * The body a handler of route `N` receives. Events of an unknown `type` never reach the typed
  * handlers (they go to `unknownEvent`), so their open member is left out here.
  *
@@ -167,12 +155,13 @@ export type EvotorWebhookHandlers = { [N in RouteName]?: WebhookHandler<N> } & {
 }
 
 /**
- * The logger hook: any object with these methods (console, pino, a custom sink).
+ * The logger hook: a pino logger or `console` as they are (each is called in its own argument
+ * order, see `toLogSink`), or a plain object whose methods take `(message, fields)`.
  *
  * @example
  * ```ts
  * import type { WebhookLogger } from 'evotor-partner'
- * const logger: WebhookLogger = console // or pino(): anything with warn() and error()
+ * const logger: WebhookLogger = console // or pino(): its fields become properties of the JSON line
  * ```
  */
 export interface WebhookLogger {
@@ -205,9 +194,9 @@ export interface EvotorWebhooksOptions {
   /** Serve the legacy aliases of protocol §6.13 / §11 A45 too (`true` = all, or a list of routes). */
   legacyPaths?: boolean | readonly RouteName[]
   /** Credential for subscription and installation events (default `'app-or-user'`, protocol §11 A4). */
-  eventCredential?: WebhookCredential
+  eventCredential?: RouteCredential
   /** Credential for `GET /api/v1/commodities` (default `'app-or-user'`, protocol §11 A5). */
-  commoditiesCredential?: WebhookCredential
+  commoditiesCredential?: RouteCredential
   /** De-duplication of notifications (default: an in-memory store); `false` turns it off. */
   idempotency?: IdempotencyStore | false
   /** How long a claimed delivery may run before another delivery of it may start again (default 60 s). */

@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Readable } from 'node:stream'
+import { createAdaptorServer } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import { koaBody } from 'koa-body'
 import * as expressAdapter from '../../../src/adapters/express.js'
 import * as fetchAdapter from '../../../src/adapters/fetch.js'
+import * as honoAdapter from '../../../src/adapters/hono.js'
 import * as koaAdapter from '../../../src/adapters/koa.js'
 import { getEvotorContext } from '../../../src/core/evotor-context.js'
 import { EvotorError } from '../../../src/core/evotor-error.js'
@@ -188,26 +190,26 @@ const fetchHarness: Harness = {
 }
 
 /**
- * Hono through the Fetch adapter (design "Layers": Hono needs no adapter of its own): the webhook
- * handler and `withEvotorProxy` mounted as Hono routes, served by the same Node bridge as Fetch.
+ * Hono through `evotor-partner/hono` (its webhooks and proxy middleware, `app.onError(evotorErrorHandler)`),
+ * served by a real `@hono/node-server`.
  */
 const honoHarness: Harness = {
   name: 'hono',
   preParsers: [],
   fallsThrough: true,
   webhooks(dispatcher, options = {}) {
-    const evotor = fetchAdapter.createEvotorWebhooksHandler(dispatcher, adapterOptions(options))
     const app = new Hono()
+    app.use(honoAdapter.evotorWebhooks(dispatcher, adapterOptions(options)))
     app.get('/app/own', (c) => c.json({ own: true }))
-    app.all('*', (c) => evotor(c.req.raw))
-    return listen(createServer(toNodeListener(async (request) => app.fetch(request))))
+    app.onError(honoAdapter.evotorErrorHandler)
+    return listen(createAdaptorServer({ fetch: app.fetch }) as Server)
   },
   proxy(proxy) {
-    const app = new Hono()
-    const routes = new Hono<{ Bindings: { evotor: EvotorProxyContext } }>()
-    routes.get('/api/json', (c) => c.json(jsonFor(c.env.evotor, getEvotorContext(c.req.raw)) as object))
-    routes.get('/api/text', (c) => c.text('plain text'))
-    routes.get('/api/stream', (c) => {
+    const app = new Hono<honoAdapter.EvotorEnv>()
+    app.use(honoAdapter.evotorProxy(proxy))
+    app.get('/api/json', (c) => c.json(jsonFor(c.var.evotor, getEvotorContext(c.req.raw)) as object))
+    app.get('/api/text', (c) => c.text('plain text'))
+    app.get('/api/stream', (c) => {
       const bytes = new TextEncoder()
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -218,22 +220,13 @@ const honoHarness: Harness = {
       })
       return c.body(body, 200, { 'content-type': 'text/plain' })
     })
-    routes.get('/api/throw', () => {
+    app.get('/api/throw', () => {
       throw new Error(SECRET_DETAIL)
     })
-    routes.get('/api/evotor-error', (c) => {
-      throw EvotorError.paymentRequired(c.env.evotor.userId)
+    app.get('/api/evotor-error', (c) => {
+      throw EvotorError.paymentRequired(c.var.evotor.userId)
     })
-    routes.all('*', (c) => c.json({}, 404))
-    // Errors thrown by a Hono route reach the proxy as Hono's own 500 unless rethrown.
-    routes.onError((error) => {
-      throw error
-    })
-    const handler = fetchAdapter.withEvotorProxy(proxy, (request, evotor) =>
-      routes.fetch(request, { evotor }),
-    )
-    app.all('*', (c) => handler(c.req.raw))
-    return listen(createServer(toNodeListener(async (request) => app.fetch(request))))
+    return listen(createAdaptorServer({ fetch: app.fetch }) as Server)
   },
 }
 

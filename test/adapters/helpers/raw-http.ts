@@ -3,6 +3,8 @@ import { connect } from 'node:net'
 /** An answer read off a raw socket. */
 export interface RawAnswer {
   status: number
+  /** The status line as sent (`HTTP/1.1 200 OK`). */
+  statusLine: string
   /** Header names lower-cased. */
   headers: Record<string, string>
   body: string
@@ -29,7 +31,7 @@ function parse(data: Buffer): { answer: Omit<RawAnswer, 'closed'>; complete: boo
   const length = Number(headers['content-length'] ?? 0)
   const body = data.subarray(end + 4)
   return {
-    answer: { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') },
+    answer: { status: Number(statusLine.split(' ')[1]), statusLine, headers, body: body.toString('utf8') },
     complete: body.length >= length,
   }
 }

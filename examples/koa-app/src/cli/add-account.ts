@@ -5,12 +5,12 @@ import { openAppDb } from '../database/index.js'
 import { hashPassword } from '../passwords.js'
 import { createRepositories } from '../repositories/index.js'
 
-const USAGE = `Usage: npm -w examples/koa-app run add-account -- <login> <password|-> [--has-billing]
+const USAGE = `Usage: npm run add-account -- <login> <password|-> [--has-billing]
 
 Creates a partner account that Evotor's user/verify can log in with.
   <password>      the password; "-" reads it from standard input (keeps it out of shell history)
   --has-billing   the partner, not Evotor, bills this account (user/verify answers hasBilling: true)
-The database is DATABASE_PATH (default examples/koa-app/data/app.sqlite).`
+The database is DATABASE_PATH (default data/app.sqlite in the app's folder).`
 
 /** Streams and environment of {@link runAddAccount}. */
 export interface AddAccountIo {

@@ -1,15 +1,23 @@
 import {
   Kysely,
+  type KyselyPlugin,
   type Kysely as KyselyType,
   type Migration,
   type MigrationProvider,
   Migrator,
+  type OperationNode,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
   PostgresDialect,
+  type QueryResult,
+  type RootOperationNode,
   SqliteDialect,
   sql,
+  type UnknownRow,
 } from 'kysely'
 import pg from 'pg'
 import { openDatabase, type SqliteDatabase } from '../db.js'
+import { rebuildReceiptTotals } from '../repositories/receipt-totals.js'
 import { POSTGRES_SCHEMA } from './postgres-schema.js'
 import type { Schema } from './schema.js'
 
@@ -59,6 +67,53 @@ export interface OpenAppDbOptions {
   poolSize?: number
   /** PostgreSQL: milliseconds to wait for a connection before failing (default 5000). */
   connectTimeoutMs?: number
+  /** Told about every query that returns rows (instrumentation: tests count the rows read). */
+  queryObserver?: ((query: ObservedQuery) => void) | undefined
+}
+
+/** What {@link OpenAppDbOptions.queryObserver} is told about a query. */
+export interface ObservedQuery {
+  /** The Kysely node kind, e.g. `SelectQueryNode`. */
+  readonly kind: string
+  /** The first table the query reads or writes, when it names one. */
+  readonly table: string | undefined
+  /** Rows the database returned. */
+  readonly rows: number
+}
+
+function tableOf(node: RootOperationNode): string | undefined {
+  const n = node as {
+    from?: { froms?: readonly OperationNode[] }
+    into?: OperationNode
+    table?: OperationNode
+  }
+  const first = n.from?.froms?.[0] ?? n.into ?? n.table
+  const table =
+    (first as { table?: { identifier?: { name?: string } }; node?: unknown } | undefined) ?? undefined
+  const inner =
+    (table as { node?: { table?: { identifier?: { name?: string } } } } | undefined)?.node ?? table
+  return (inner as { table?: { identifier?: { name?: string } } } | undefined)?.table?.identifier?.name
+}
+
+/** A Kysely plugin reporting each query's kind, table and row count. */
+function observerPlugin(observe: (query: ObservedQuery) => void): KyselyPlugin {
+  const nodes = new WeakMap<object, RootOperationNode>()
+  return {
+    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+      nodes.set(args.queryId, args.node)
+      return args.node
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      const node = nodes.get(args.queryId)
+      if (node !== undefined)
+        observe({ kind: node.kind, table: tableOf(node), rows: args.result.rows.length })
+      return args.result
+    },
+  }
+}
+
+function pluginsOf(options: OpenAppDbOptions): KyselyPlugin[] {
+  return options.queryObserver === undefined ? [] : [observerPlugin(options.queryObserver)]
 }
 
 /**
@@ -112,7 +167,36 @@ function migrationsFor(kind: DatabaseKind): Record<string, Migration> {
           .execute()
       },
     },
+    '0003_running_totals': { up: (db) => addRunningTotals(db as KyselyType<Schema>) },
   }
+}
+
+/**
+ * Subscriptions count their stored history (`history_size`, capped: see the subscriptions
+ * repository), and receipts keep per-(user, store, quarter-hour) sales totals, maintained on
+ * insert, so that neither an event nor a summary reads a whole history. Existing data is
+ * counted and summed once, here.
+ */
+async function addRunningTotals(db: KyselyType<Schema>): Promise<void> {
+  await db.schema
+    .alterTable('subscriptions')
+    .addColumn('history_size', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute()
+  await sql`UPDATE subscriptions SET history_size = (
+    SELECT COUNT(*) FROM subscription_events e
+    WHERE e.user_id = subscriptions.user_id AND e.subscription_id = subscriptions.subscription_id)`.execute(
+    db,
+  )
+  await db.schema
+    .createTable('receipt_totals')
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('store_id', 'text', (c) => c.notNull().modifyEnd(sql`COLLATE nocase`))
+    .addColumn('bucket', 'text', (c) => c.notNull())
+    .addColumn('count', 'integer', (c) => c.notNull())
+    .addColumn('total', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('receipt_totals_pk', ['user_id', 'store_id', 'bucket'])
+    .execute()
+  await rebuildReceiptTotals(db)
 }
 
 /** Runs the Kysely migrations. PostgreSQL's migrator takes a lock: instances may start together. */
@@ -160,7 +244,10 @@ export async function openAppDb(options: OpenAppDbOptions): Promise<AppDb> {
     path: options.path,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   })
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: file.sqlite }) })
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: file.sqlite }),
+    plugins: pluginsOf(options),
+  })
   let open = true
   const data: AppDb = {
     kind: 'sqlite',
@@ -215,7 +302,7 @@ async function openPostgres(url: string, options: OpenAppDbOptions): Promise<App
   pool.on('connect', (client) => {
     client.on('error', () => {})
   })
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: pluginsOf(options) })
   let open = true
   const data: AppDb = {
     kind: 'postgres',

@@ -49,6 +49,8 @@ export interface Schema {
     last_sequence_number: number
     raw: string
     updated_at: string
+    /** Events kept in `subscription_events` for this subscription (at most the history limit). */
+    history_size: Generated<number>
   }
   installation_events: {
     user_id: string
@@ -142,6 +144,11 @@ export interface Schema {
     raw: string
     received_at: string
   }
+  /**
+   * Sales totals per user, store and UTC quarter-hour (`bucket`, the ISO start), maintained on
+   * insert: `count` receipts, `total` their exact signed decimal sum (SELL +, PAYBACK −).
+   */
+  receipt_totals: { user_id: string; store_id: string; bucket: string; count: number; total: string }
   idempotency_keys: { key: string; state: 'claimed' | 'done'; lease_until: number; updated_at: number }
   subscription_sequences: { subscription_id: string; last_handled: number }
   cloud_sync_cursors: {

@@ -38,7 +38,7 @@ export type {
 export type { ProductInput, ProductRecord, ProductScope, ProductsRepository } from './products.js'
 export { productCodes } from './products.js'
 export type { ReceiptEventInput, ReceiptRecord, ReceiptSummary, ReceiptsRepository } from './receipts.js'
-export { SALES_RECEIPT_SIGNS } from './receipts.js'
+export { RECEIPTS_PER_TRANSACTION, SALES_RECEIPT_SIGNS } from './receipts.js'
 export type { SettingsRepository } from './settings.js'
 export type {
   ApplySubscriptionEventResult,
@@ -49,7 +49,12 @@ export type {
   SubscriptionState,
   SubscriptionsRepository,
 } from './subscriptions.js'
-export { normalizeSubscriptionEventType, SUBSCRIPTION_EVENT_TYPES } from './subscriptions.js'
+export {
+  MAX_STORED_EVENT_CHARS,
+  normalizeSubscriptionEventType,
+  SUBSCRIPTION_EVENT_TYPES,
+  SUBSCRIPTION_HISTORY_LIMIT,
+} from './subscriptions.js'
 export type { IssuedUserToken, UserTokensRepository } from './user-tokens.js'
 
 /** Every repository of the app, over one database (SQLite or PostgreSQL). */
@@ -72,6 +77,8 @@ export interface RepositoriesOptions {
   data: AppDb
   /** Clock; default `() => new Date()`. */
   now?: () => Date
+  /** Events stored per subscription (default `SUBSCRIPTION_HISTORY_LIMIT`, 1000). */
+  subscriptionHistoryLimit?: number
 }
 
 /**
@@ -95,7 +102,12 @@ export function createRepositories(options: RepositoriesOptions): Repositories {
     accounts: createAccountsRepository(ctx),
     userTokens,
     evotorTokens: createEvotorTokensRepository(ctx),
-    subscriptions: createSubscriptionsRepository(ctx),
+    subscriptions: createSubscriptionsRepository(
+      ctx,
+      options.subscriptionHistoryLimit === undefined
+        ? {}
+        : { historyLimit: options.subscriptionHistoryLimit },
+    ),
     installations: createInstallationsRepository(ctx, userTokens),
     inventory: createInventoryRepository(ctx),
     products: createProductsRepository(ctx),

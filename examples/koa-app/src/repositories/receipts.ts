@@ -1,4 +1,4 @@
-import { negateDecimal, sumDecimals, toDecimalString } from '../util/decimal.js'
+import { sumDecimals, toDecimalString } from '../util/decimal.js'
 import { toIsoUtc } from '../util/time.js'
 import {
   type JsonObject,
@@ -8,6 +8,16 @@ import {
   stringField,
 } from './context.js'
 import type { InsertCounts } from './documents.js'
+import { addToTotals, SALES_RECEIPT_SIGNS, summariseSales } from './receipt-totals.js'
+
+export { SALES_RECEIPT_SIGNS }
+
+/**
+ * Receipts written per transaction. A batch is inserted in chunks with a turn of the event loop
+ * between them, so a 10 MB batch never holds the loop (and, on SQLite, the write lock) for the
+ * whole batch: other requests, /health included, are served in between.
+ */
+export const RECEIPTS_PER_TRANSACTION = 500
 
 /** A receipt event of `POST /api/v2/receipts` (protocol §6.12, §9.6); the receipt id is `data.id`. */
 export interface ReceiptEventInput {
@@ -42,9 +52,15 @@ export interface ReceiptSummary {
 /** Receipts, stored once per (user, receipt id): two users may own the same receipt id. */
 export interface ReceiptsRepository {
   /**
-   * Inserts receipts in one transaction; a re-delivered receipt (same user and `data.id`) is
-   * ignored. Throws a `RangeError` naming the receipt when its amount cannot be kept exactly
-   * (see {@link receiptAmount}); nothing is stored then.
+   * Inserts receipts, {@link RECEIPTS_PER_TRANSACTION} per transaction with a yield to the event
+   * loop between transactions; a re-delivered receipt (same user and `data.id`) is ignored, so
+   * a retried batch never inserts a receipt twice. Each transaction adds its new receipts to the
+   * running sales totals too, so rows and totals commit together. A crash (or a failure) in the
+   * middle of a batch leaves the chunks already committed, and the delivery is not acknowledged:
+   * the cloud re-sends the whole batch, whose stored receipts are then skipped as duplicates and
+   * the rest inserted, so nothing is lost or counted twice. Throws a `RangeError` naming the
+   * receipt when its amount cannot be kept exactly (see {@link receiptAmount}); nothing is
+   * stored then (every receipt is checked before the first write).
    */
   insert(userId: string, events: readonly ReceiptEventInput[]): Promise<InsertCounts>
   get(userId: string, id: string): Promise<ReceiptRecord | undefined>
@@ -83,12 +99,6 @@ export function receiptAmount(data: JsonObject): string | undefined {
   return sumDecimals(sums, 0)
 }
 
-/**
- * How each receipt type enters the sales summary: `1` added, `-1` subtracted. Types not listed
- * (e.g. `BUY`, `BUYBACK`) are not sales and are left out.
- */
-export const SALES_RECEIPT_SIGNS: Readonly<Record<string, 1 | -1>> = Object.freeze({ SELL: 1, PAYBACK: -1 })
-
 interface ReceiptRow {
   id: string
   event_id: string | null
@@ -120,7 +130,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
       requireId(userId, 'userId')
       const at = now().toISOString()
       // Validated and built before the transaction: the write lock is held for the inserts only.
-      const rows = events.map((event, i): ReceiptRow => {
+      const built = events.map((event, i): ReceiptRow => {
         const payload = event.data as unknown as JsonObject
         const amount = receiptAmount(payload)
         if (amount === undefined) {
@@ -139,20 +149,36 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
           received_at: at,
         }
       })
+      // A batch may repeat a receipt id: the first copy wins (ids compare without case, as the
+      // column does), so that one statement never holds two copies of one key.
+      const firstCopies = new Map<string, ReceiptRow>()
+      for (const row of built)
+        if (!firstCopies.has(row.id.toLowerCase())) firstCopies.set(row.id.toLowerCase(), row)
+      const rows = [...firstCopies.values()]
       if (rows.length === 0) return { inserted: 0, duplicates: 0 }
-      const inserted = await data.transaction(async (trx) => {
-        let count = 0
-        // One by one: a batch may repeat a receipt id, and the first copy wins.
-        for (const row of rows) {
-          const result = await trx
+      let inserted = 0
+      for (let offset = 0; offset < rows.length; offset += RECEIPTS_PER_TRANSACTION) {
+        // A turn of the event loop between chunks: other requests are served meanwhile.
+        if (offset > 0) await new Promise((resolve) => setImmediate(resolve))
+        const chunk = rows.slice(offset, offset + RECEIPTS_PER_TRANSACTION)
+        inserted += await data.transaction(async (trx) => {
+          // One instance at a time adds to this user's running totals (nothing on SQLite, whose
+          // write transaction is exclusive already).
+          await data.lock(trx, `receipts:${userId}`)
+          // One statement per chunk; the ids it returns are the rows it inserted (stored ones
+          // conflict and are skipped), which is what the totals add.
+          const returned = await trx
             .insertInto('receipts')
-            .values(row)
+            .values(chunk)
             .onConflict((oc) => oc.doNothing())
-            .executeTakeFirst()
-          count += Number(result.numInsertedOrUpdatedRows ?? 0n)
-        }
-        return count
-      })
+            .returning('id')
+            .execute()
+          const ids = new Set(returned.map((r) => r.id))
+          const added = chunk.filter((row) => ids.has(row.id))
+          await addToTotals(trx, userId, added)
+          return added.length
+        })
+      }
       return { inserted, duplicates: events.length - inserted }
     },
     async get(userId, id) {
@@ -178,22 +204,9 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
       )
     },
     async storeSummary(userId, storeUuid, dayStart, dayEnd) {
-      const rows = await db
-        .selectFrom('receipts')
-        .select(['type', 'total_amount'])
-        .where('user_id', '=', requireId(userId, 'userId'))
-        .where('store_id', '=', storeUuid)
-        .where('date_time', '>=', dayStart.toISOString())
-        .where('date_time', '<', dayEnd.toISOString())
-        .execute()
-      // Money is summed in JS with BigInt over the decimal strings, never as SQL floats.
-      const amounts: string[] = []
-      for (const r of rows) {
-        const sign = r.type === null ? undefined : SALES_RECEIPT_SIGNS[r.type.toUpperCase()]
-        if (sign === undefined) continue
-        amounts.push(sign === -1 ? negateDecimal(r.total_amount) : r.total_amount)
-      }
-      return { count: amounts.length, total: sumDecimals(amounts) }
+      // From the running totals (exact decimal sums kept on insert), never a scan of the day's
+      // receipts; bound to the user in every query.
+      return summariseSales(db, requireId(userId, 'userId'), storeUuid, dayStart, dayEnd)
     },
   }
 }

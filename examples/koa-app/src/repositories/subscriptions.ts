@@ -58,6 +58,11 @@ export interface ApplySubscriptionEventResult {
   readonly duplicate: boolean
   /** `false` for types this app does not know (stored, no state change; protocol §11 A20). */
   readonly known: boolean
+  /**
+   * `true` when the event was older than the state and the history was full, so that it could not
+   * be folded in: acknowledged, not applied (as the library's sequencer does after a skipped gap).
+   */
+  readonly stale: boolean
   readonly subscription: Subscription
 }
 
@@ -65,15 +70,38 @@ export interface ApplySubscriptionEventResult {
 export interface SubscriptionsRepository {
   /**
    * Stores the event once, under `userId` (the verified user of the request; the event's own
-   * `userId` is not trusted for ownership), and recomputes that user's subscription by replaying
-   * its events in `sequenceNumber` order, so duplicates and out-of-order deliveries end in the
-   * same state as in-order delivery. Another user's subscription with the same id is never read
-   * or changed.
+   * `userId` is not trusted for ownership), and updates that user's subscription. An event newer
+   * than the stored state (the usual case: the dispatcher hands events over in order) is applied
+   * to the state directly: one row read, whatever the length of the history. An older one
+   * (delivered after a later one) is folded in by replaying the stored history in
+   * `sequenceNumber` order, so duplicates and out-of-order deliveries end in the same state as
+   * in-order delivery; that replay reads at most {@link SUBSCRIPTION_HISTORY_LIMIT} events. The
+   * history is append-only and capped: past the limit, events are still applied in order but no
+   * longer stored, and an event older than the state is then acknowledged without a change
+   * (`stale`). Another user's subscription with the same id is never read or changed.
    */
   applyEvent(userId: string, event: SubscriptionEventInput): Promise<ApplySubscriptionEventResult>
   get(userId: string, subscriptionId: string): Promise<Subscription | undefined>
   listForUser(userId: string): Promise<Subscription[]>
 }
+
+/**
+ * Events kept per subscription in `subscription_events` (about 80 years of monthly renewals). It
+ * bounds what a late event's replay reads; past it, events are applied but not stored.
+ */
+export const SUBSCRIPTION_HISTORY_LIMIT = 1000
+
+/**
+ * Longest event kept as received, in characters of JSON. Real events are well under 1 KB; a
+ * larger one is kept as its known fields only (see {@link storedForm}), so that neither the
+ * history nor `lastEvent` grows with what a sender pads an event with.
+ */
+export const MAX_STORED_EVENT_CHARS = 16_384
+
+/** Known fields are kept up to this length when an event is too large to keep whole. */
+const MAX_KEPT_STRING = 256
+/** Addons kept per subscription (real subscriptions have a handful). */
+const MAX_ADDONS = 100
 
 /** The event types of protocol §6.5, PascalCase. */
 export const SUBSCRIPTION_EVENT_TYPES = [
@@ -118,6 +146,7 @@ function parseAddons(value: unknown): SubscriptionAddon[] | null {
   if (!Array.isArray(value)) return null
   const addons: SubscriptionAddon[] = []
   for (const item of value) {
+    if (addons.length === MAX_ADDONS) break
     if (item === null || typeof item !== 'object') continue
     const addon = item as JsonObject
     const id = stringField(addon, 'id')
@@ -181,6 +210,7 @@ interface SubscriptionRow {
   last_sequence_number: number
   raw: string
   updated_at: string
+  history_size: number
 }
 
 function toSubscription(row: SubscriptionRow): Subscription {
@@ -192,13 +222,83 @@ function toSubscription(row: SubscriptionRow): Subscription {
     deviceNumber: row.device_number,
     trialPeriodDuration: row.trial_period_duration,
     state: row.state as SubscriptionState,
-    terminationRequested: row.termination_requested === 1,
+    terminationRequested: Number(row.termination_requested) === 1,
     nextBillingDate: row.next_billing_date,
     addons: row.addons === null ? null : (JSON.parse(row.addons) as SubscriptionAddon[]),
     lastSequenceNumber: row.last_sequence_number,
     lastEvent: parseJsonObject(row.raw),
     updatedAt: row.updated_at,
   }
+}
+
+const INITIAL: Folded = {
+  productId: null,
+  planId: null,
+  deviceNumber: null,
+  trialPeriodDuration: null,
+  state: 'UNKNOWN',
+  terminationRequested: false,
+  nextBillingDate: null,
+  addons: null,
+}
+
+function foldedOf(row: SubscriptionRow): Folded {
+  return {
+    productId: row.product_id,
+    planId: row.plan_id,
+    deviceNumber: row.device_number,
+    trialPeriodDuration: row.trial_period_duration,
+    state: row.state as SubscriptionState,
+    terminationRequested: Number(row.termination_requested) === 1,
+    nextBillingDate: row.next_billing_date,
+    addons: row.addons === null ? null : (JSON.parse(row.addons) as SubscriptionAddon[]),
+  }
+}
+
+const KEPT_FIELDS = [
+  'subscriptionId',
+  'userId',
+  'sequenceNumber',
+  'type',
+  'productId',
+  'timestamp',
+  'planId',
+  'deviceNumber',
+  'trialPeriodDuration',
+  'nextBillingDate',
+  'chargedSum',
+] as const
+
+/**
+ * The event as it is stored and folded: as received when its JSON fits in
+ * {@link MAX_STORED_EVENT_CHARS}, else its known fields (strings up to 256 characters, the first
+ * 100 addons) with `"truncated": true`. The in-order step and a later replay fold the same form,
+ * so both reach the same state.
+ *
+ * @example
+ * ```ts
+ * storedForm({ type: 'SubscriptionCreated', padding: 'x'.repeat(100_000) }).json.length < 16_384 // true
+ * ```
+ */
+export function storedForm(event: SubscriptionEventInput): { event: JsonObject; json: string } {
+  const json = JSON.stringify(event)
+  if (json.length <= MAX_STORED_EVENT_CHARS) return { event: event as unknown as JsonObject, json }
+  const kept: Record<string, unknown> = { truncated: true }
+  const source = event as unknown as JsonObject
+  for (const key of KEPT_FIELDS) {
+    const value = source[key]
+    if (typeof value === 'number' || typeof value === 'boolean') kept[key] = value
+    else if (typeof value === 'string' && value.length <= MAX_KEPT_STRING) kept[key] = value
+  }
+  const addons = parseAddons(source.addons)
+  if (addons !== null) kept.addons = addons
+  return { event: kept, json: JSON.stringify(kept) }
+}
+
+/** Options of {@link createSubscriptionsRepository}. */
+export interface SubscriptionsRepositoryOptions {
+  /** Events stored per subscription (default {@link SUBSCRIPTION_HISTORY_LIMIT}). */
+  historyLimit?: number
 }
 
 /**
@@ -211,8 +311,15 @@ function toSubscription(row: SubscriptionRow): Subscription {
  * subscription.state // 'CREATED'
  * ```
  */
-export function createSubscriptionsRepository(ctx: RepositoryContext): SubscriptionsRepository {
+export function createSubscriptionsRepository(
+  ctx: RepositoryContext,
+  options: SubscriptionsRepositoryOptions = {},
+): SubscriptionsRepository {
   const { data, db, now } = ctx
+  const historyLimit = options.historyLimit ?? SUBSCRIPTION_HISTORY_LIMIT
+  if (!Number.isSafeInteger(historyLimit) || historyLimit < 1) {
+    throw new TypeError('createSubscriptionsRepository: "historyLimit" must be a positive integer')
+  }
   const columns = [
     'subscription_id',
     'user_id',
@@ -227,6 +334,7 @@ export function createSubscriptionsRepository(ctx: RepositoryContext): Subscript
     'last_sequence_number',
     'raw',
     'updated_at',
+    'history_size',
   ] as const
   const select = (q: typeof db, userId: string, subscriptionId: string) =>
     q
@@ -236,6 +344,50 @@ export function createSubscriptionsRepository(ctx: RepositoryContext): Subscript
       .where('subscription_id', '=', subscriptionId)
       .executeTakeFirst()
 
+  const save = async (trx: typeof db, row: SubscriptionRow): Promise<void> => {
+    await trx
+      .insertInto('subscriptions')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'subscription_id']).doUpdateSet((eb) => ({
+          product_id: eb.ref('excluded.product_id'),
+          plan_id: eb.ref('excluded.plan_id'),
+          device_number: eb.ref('excluded.device_number'),
+          trial_period_duration: eb.ref('excluded.trial_period_duration'),
+          state: eb.ref('excluded.state'),
+          termination_requested: eb.ref('excluded.termination_requested'),
+          next_billing_date: eb.ref('excluded.next_billing_date'),
+          addons: eb.ref('excluded.addons'),
+          last_sequence_number: eb.ref('excluded.last_sequence_number'),
+          raw: eb.ref('excluded.raw'),
+          updated_at: eb.ref('excluded.updated_at'),
+          history_size: eb.ref('excluded.history_size'),
+        })),
+      )
+      .execute()
+  }
+
+  const rowOf = (
+    base: { subscriptionId: string; userId: string; historySize: number; at: string },
+    folded: Folded,
+    last: { sequenceNumber: number; raw: string },
+  ): SubscriptionRow => ({
+    subscription_id: base.subscriptionId,
+    user_id: base.userId,
+    product_id: folded.productId,
+    plan_id: folded.planId,
+    device_number: folded.deviceNumber,
+    trial_period_duration: folded.trialPeriodDuration,
+    state: folded.state,
+    termination_requested: folded.terminationRequested ? 1 : 0,
+    next_billing_date: folded.nextBillingDate,
+    addons: folded.addons === null ? null : JSON.stringify(folded.addons),
+    last_sequence_number: last.sequenceNumber,
+    raw: last.raw,
+    updated_at: base.at,
+    history_size: base.historySize,
+  })
+
   return {
     async applyEvent(userId, event) {
       requireId(userId, 'userId')
@@ -244,84 +396,80 @@ export function createSubscriptionsRepository(ctx: RepositoryContext): Subscript
       if (!Number.isSafeInteger(event.sequenceNumber)) {
         throw new TypeError('subscriptions.applyEvent: "sequenceNumber" must be an integer')
       }
+      const known = normalizeSubscriptionEventType(event.type) !== undefined
+      // Serialised (and cut down when huge) before the transaction: the lock is held for the writes only.
+      const stored = storedForm(event)
       return data.transaction(async (trx): Promise<ApplySubscriptionEventResult> => {
-        // Events of one subscription are folded one transaction at a time, whichever instance
+        // Events of one subscription are applied one transaction at a time, whichever instance
         // receives them (ids compare without case, so the lock key is lower-cased).
         await data.lock(trx, `subscription:${userId}:${event.subscriptionId.toLowerCase()}`)
-        const known = normalizeSubscriptionEventType(event.type) !== undefined
-        const raw = JSON.stringify(event)
         const at = now().toISOString()
-        const result = await trx
-          .insertInto('subscription_events')
-          .values({
-            user_id: userId,
-            subscription_id: event.subscriptionId,
-            sequence_number: event.sequenceNumber,
-            type: event.type,
-            raw,
-            received_at: at,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .executeTakeFirst()
-        const inserted = (result.numInsertedOrUpdatedRows ?? 0n) === 1n
         const existing = await select(trx, userId, event.subscriptionId)
-        if (!inserted && existing) return { duplicate: true, known, subscription: toSubscription(existing) }
-        const history = (
-          await trx
-            .selectFrom('subscription_events')
-            .select('raw')
-            .where('user_id', '=', userId)
-            .where('subscription_id', '=', event.subscriptionId)
-            .orderBy('sequence_number')
-            .execute()
-        ).map((r) => parseJsonObject(r.raw))
-        const folded: Folded = {
-          productId: null,
-          planId: null,
-          deviceNumber: null,
-          trialPeriodDuration: null,
-          state: 'UNKNOWN',
-          terminationRequested: false,
-          nextBillingDate: null,
-          addons: null,
+        const unchanged = (extra: { duplicate: boolean; stale: boolean }) => ({
+          ...extra,
+          known,
+          subscription: toSubscription(existing as SubscriptionRow),
+        })
+        if (existing !== undefined && event.sequenceNumber === existing.last_sequence_number) {
+          return unchanged({ duplicate: true, stale: false })
         }
-        for (const item of history) step(folded, item)
-        const last = history.at(-1) ?? parseJsonObject(raw)
-        const row: SubscriptionRow = {
-          subscription_id: existing?.subscription_id ?? event.subscriptionId,
-          user_id: userId,
-          product_id: folded.productId,
-          plan_id: folded.planId,
-          device_number: folded.deviceNumber,
-          trial_period_duration: folded.trialPeriodDuration,
-          state: folded.state,
-          termination_requested: folded.terminationRequested ? 1 : 0,
-          next_billing_date: folded.nextBillingDate,
-          addons: folded.addons === null ? null : JSON.stringify(folded.addons),
-          last_sequence_number: numberField(last, 'sequenceNumber') ?? event.sequenceNumber,
-          raw: JSON.stringify(last),
-          updated_at: at,
+        const historySize = Number(existing?.history_size ?? 0)
+        const complete = historySize < historyLimit
+        const appendToHistory = async (): Promise<boolean> => {
+          const result = await trx
+            .insertInto('subscription_events')
+            .values({
+              user_id: userId,
+              subscription_id: event.subscriptionId,
+              sequence_number: event.sequenceNumber,
+              // Bounded like the ids: an unknown type is whatever the sender wrote.
+              type: event.type.slice(0, MAX_KEPT_STRING),
+              raw: stored.json,
+              received_at: at,
+            })
+            .onConflict((oc) => oc.doNothing())
+            .executeTakeFirst()
+          return (result.numInsertedOrUpdatedRows ?? 0n) === 1n
         }
-        await trx
-          .insertInto('subscriptions')
-          .values(row)
-          .onConflict((oc) =>
-            oc.columns(['user_id', 'subscription_id']).doUpdateSet((eb) => ({
-              product_id: eb.ref('excluded.product_id'),
-              plan_id: eb.ref('excluded.plan_id'),
-              device_number: eb.ref('excluded.device_number'),
-              trial_period_duration: eb.ref('excluded.trial_period_duration'),
-              state: eb.ref('excluded.state'),
-              termination_requested: eb.ref('excluded.termination_requested'),
-              next_billing_date: eb.ref('excluded.next_billing_date'),
-              addons: eb.ref('excluded.addons'),
-              last_sequence_number: eb.ref('excluded.last_sequence_number'),
-              raw: eb.ref('excluded.raw'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
+        const base = {
+          subscriptionId: existing?.subscription_id ?? event.subscriptionId,
+          userId,
+          at,
+        }
+
+        if (existing === undefined || event.sequenceNumber > existing.last_sequence_number) {
+          // In order (or after a gap): one step from the stored state. The state is the fold of
+          // every event up to the last one, so this equals a replay, without reading the history.
+          const added = complete && (await appendToHistory())
+          const folded = existing === undefined ? { ...INITIAL } : foldedOf(existing)
+          step(folded, stored.event)
+          const row = rowOf({ ...base, historySize: historySize + (added ? 1 : 0) }, folded, {
+            sequenceNumber: event.sequenceNumber,
+            raw: stored.json,
+          })
+          await save(trx, row)
+          return { duplicate: false, stale: false, known, subscription: toSubscription(row) }
+        }
+
+        // Older than the state. Only a complete history can fold it in the right place.
+        if (!complete) return unchanged({ duplicate: false, stale: true })
+        if (!(await appendToHistory())) return unchanged({ duplicate: true, stale: false })
+        const history = await trx
+          .selectFrom('subscription_events')
+          .select('raw')
+          .where('user_id', '=', userId)
+          .where('subscription_id', '=', event.subscriptionId)
+          .orderBy('sequence_number')
+          .limit(historyLimit + 1)
           .execute()
-        return { duplicate: !inserted, known, subscription: toSubscription(row) }
+        const folded = { ...INITIAL }
+        for (const item of history) step(folded, parseJsonObject(item.raw))
+        const row = rowOf({ ...base, historySize: historySize + 1 }, folded, {
+          sequenceNumber: existing.last_sequence_number,
+          raw: existing.raw,
+        })
+        await save(trx, row)
+        return { duplicate: false, stale: false, known, subscription: toSubscription(row) }
       })
     },
     async get(userId, subscriptionId) {

@@ -16,6 +16,7 @@ import {
   bearer,
   call,
   createTestDir,
+  DB_KIND,
   databaseEnv,
   proxied,
   startTestApp,
@@ -24,7 +25,8 @@ import {
   USER_TOKEN_SECRET,
 } from './harness.js'
 
-// The app against the fake Evotor cloud over real HTTP, with its real SQLite database.
+// The app against the fake Evotor cloud over real HTTP, with its real database: SQLite, or
+// PostgreSQL in the `koa-app-postgres` project (DATABASE_URL, a fresh database per test folder).
 let cloud: FakeEvotorCloud
 let dir: TempDir
 let app: TestApp | undefined
@@ -70,6 +72,8 @@ beforeAll(async () => {
   cloud.seed(user.userId, { stores: [store], devices: [device] })
   dir = createTestDir()
   app = await start()
+  // The project's database, not SQLite whatever the project: the service and the CLI share it.
+  expect(app.server.data.kind).toBe(DB_KIND)
   const created = await call(app.url, 'POST', '/api/v1/user/create', {
     auth: appAuth,
     body: buildUserCreate({ userId: user.userId }),
@@ -148,6 +152,9 @@ describe('the example app and the Evotor cloud', () => {
     cloud.fail({ path: `/stores/${store.id}/documents`, delayMs: 150, times: 5 })
     const lines: string[] = []
     const databaseVariables = await databaseEnv(dir)
+    expect(Object.keys(databaseVariables)).toEqual([
+      DB_KIND === 'postgres' ? 'DATABASE_URL' : 'DATABASE_PATH',
+    ])
     const [service, command] = await Promise.all([
       t.server.cloud!.reconcileAll(),
       new Promise((resolve) => setTimeout(resolve, 50)).then(() =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { RouteName } from 'evotor-partner'
+import type { RouteName } from 'evotor-partner/protocol'
 import { buildProxyHeaders } from 'evotor-partner/testing'
 import { type RunningServer, type StartServerOptions, startServer } from '../../src/main.js'
 import { createTempDir, type TempDir } from '../helpers.js'
@@ -75,7 +75,28 @@ export async function startTestApp(dir: TempDir, options: TestAppOptions = {}): 
       },
     },
   })
-  return { server, url: server.url, logs, handled, close: () => server.close() }
+  const close = async (): Promise<void> => {
+    await server.close()
+    assertNoSecretIn(logs)
+  }
+  return { server, url: server.url, logs, handled, close }
+}
+
+/**
+ * Secrets the suite has seen: the app credential, the token secret, the demo password and every
+ * token the service handed out (read from the answers, see {@link call}). Every test app's
+ * pino output is checked against them when it closes, so each e2e test checks its own logs.
+ */
+const SECRETS = new Set<string>([APP_TOKEN, USER_TOKEN_SECRET, 'demo-password'])
+
+/** Fails when a log line holds one of {@link SECRETS}. */
+export function assertNoSecretIn(logs: ReadonlyArray<Record<string, unknown>>): void {
+  const text = JSON.stringify(logs)
+  for (const secret of SECRETS) {
+    if (secret.length >= 8 && text.includes(secret)) {
+      throw new Error(`a secret (${secret.slice(0, 4)}…) is in the app's log output`)
+    }
+  }
 }
 
 export interface Answer {
@@ -93,6 +114,8 @@ async function answer(response: Response): Promise<Answer> {
   } catch {
     json = undefined
   }
+  const token = (json as { token?: unknown } | undefined)?.token
+  if (typeof token === 'string') SECRETS.add(token)
   return { status: response.status, headers: response.headers, text, json }
 }
 

@@ -288,6 +288,45 @@ describe.each(variants)('three instances on $name', ({ redis }) => {
     expect(stored.map((e) => e.sequence_number)).toEqual([1, 2, 3, 4])
   }, 120_000)
 
+  it('an event waiting on one instance is woken when its predecessor is handled on another, long before the hold ends', async () => {
+    const [a, b, c] = instances as [Instance, Instance, Instance]
+    const { userId } = await newUser()
+    const subscriptionId = randomEvotorUuid()
+    const event = (type: SubscriptionEventType, sequenceNumber: number) =>
+      buildSubscriptionEvent(type, { subscriptionId, sequenceNumber, userId })
+    const send = (instance: Instance, body: unknown) =>
+      call(instance.url, 'POST', '/api/v1/subscription/event', { auth: appAuth, body })
+    // 3 to C and 2 to B: both wait for their predecessor (the instances' hold is 5 s).
+    const third = send(c, event('SubscriptionRenewed', 3)).then((answer) => ({
+      answer,
+      at: performance.now(),
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const second = send(b, event('SubscriptionTerminated', 2)).then((answer) => ({
+      answer,
+      at: performance.now(),
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // 1 to A: B is woken through the shared channel, handles 2 and wakes C for 3.
+    expect((await send(a, event('SubscriptionCreated', 1))).status).toBe(200)
+    const handledFirst = performance.now()
+    const [two, three] = await Promise.all([second, third])
+    expect(two.answer.status).toBe(200)
+    expect(three.answer.status).toBe(200)
+    const waited = [two.at - handledFirst, three.at - handledFirst]
+    console.log(`woken after the predecessor (ms): ${waited.map(Math.round).join(', ')} (hold 5000)`)
+    // Without the wake-up each would answer only when its 5 s hold ran out (about 4.6 s later).
+    for (const ms of waited) expect(ms).toBeLessThan(2_500)
+    const row = await data.db
+      .selectFrom('subscriptions')
+      .select(['state', 'last_sequence_number'])
+      .where('user_id', '=', userId)
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirstOrThrow()
+    // Renewed after Terminated: applied the other way round it would end TERMINATED.
+    expect(row).toEqual({ state: 'ACTIVATED', last_sequence_number: 3 })
+  }, 60_000)
+
   it('ApplicationUninstalled on one instance: the token is refused by the other two within 1 s', async () => {
     const [a, b, c] = instances as [Instance, Instance, Instance]
     const userId = randomUserId()

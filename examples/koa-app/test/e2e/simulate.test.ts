@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { runConformance } from 'evotor-partner/testing'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -9,8 +8,8 @@ import { APP_TOKEN, createTestDir, startTestApp, type TestApp } from './harness.
 
 // Issue 7: the Evotor cloud simulator against the reference service, on a temporary database.
 const run = promisify(execFile)
-const require = createRequire(import.meta.url)
-const bin = join(dirname(require.resolve('evotor-partner/package.json')), 'dist', 'cli.js')
+const APP_DIR = fileURLToPath(new URL('../..', import.meta.url))
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 let app: TestApp | undefined
 let dir: TempDir | undefined
@@ -40,22 +39,27 @@ describe.each([2, 1] as const)(
       expect(report.summary.passed).toBeGreaterThanOrEqual(24)
     })
 
-    it('exits 0 from the real bin and prints the table', async () => {
+    it('exits 0 through `npm run simulate` on the PORT it is given, and prints the table', async () => {
       dir = createTestDir()
       app = await startTestApp(dir, { proxyVersion })
-      const { stdout } = await run(process.execPath, [
-        bin,
-        'simulate',
-        app.url,
-        '--app-token',
-        APP_TOKEN,
-        '--proxy-version',
-        String(proxyVersion),
-        '--proxy-path',
-        '/trpc/whoami',
-        '--state-path',
-        '/trpc/account.state',
-      ])
+      const port = new URL(app.url).port
+      expect(port).not.toBe('3000')
+      // The script the README gives: PORT picks the service, the rest goes to the real bin.
+      const { stdout } = await run(
+        npm,
+        [
+          'run',
+          '--silent',
+          'simulate',
+          '--',
+          '--app-token',
+          APP_TOKEN,
+          '--proxy-version',
+          String(proxyVersion),
+        ],
+        { cwd: APP_DIR, env: { ...process.env, PORT: port, HOST: '127.0.0.1' } },
+      )
+      expect(stdout).toContain(`http://127.0.0.1:${port}`)
       expect(stdout).toMatch(/passed/i)
       expect(stdout).not.toContain(APP_TOKEN)
     })

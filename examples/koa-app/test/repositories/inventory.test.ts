@@ -5,6 +5,7 @@ import type {
   ProductInput,
   ReceiptEventInput,
 } from '../../src/repositories/index.js'
+import { RECEIPTS_PER_TRANSACTION } from '../../src/repositories/index.js'
 import { createTestDb, fixture, type TestDb } from '../helpers.js'
 
 const USER = '01-000000000000001'
@@ -207,6 +208,64 @@ describe('documents', () => {
 describe('receipts', () => {
   const dayStart = new Date('2017-06-07T00:00:00.000Z')
   const dayEnd = new Date('2017-06-08T00:00:00.000Z')
+
+  it('a batch that fails mid-way keeps its committed chunks; the re-sent batch completes it, nothing twice', async () => {
+    const size = RECEIPTS_PER_TRANSACTION * 2 + 100
+    const batch = Array.from({ length: size }, (_, i) => receipt(`m-${i}`, { totalAmount: '0.01' }))
+    // A failure while the second chunk is written (a crash, the disk): its transaction rolls back.
+    t.db.sqliteFile.exec(
+      `CREATE TRIGGER fail_once BEFORE INSERT ON receipts WHEN NEW.id = 'm-${RECEIPTS_PER_TRANSACTION + 7}'
+       BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
+    )
+    await expect(t.repos.receipts.insert(USER, batch)).rejects.toThrow(/disk I\/O error/)
+    const committed = await t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)
+    // The first chunk only: rows and totals committed together.
+    expect(committed).toEqual({ count: RECEIPTS_PER_TRANSACTION, total: '5.00' })
+    t.db.sqliteFile.exec('DROP TRIGGER fail_once')
+    expect(await t.repos.receipts.insert(USER, batch)).toEqual({
+      inserted: size - RECEIPTS_PER_TRANSACTION,
+      duplicates: RECEIPTS_PER_TRANSACTION,
+    })
+    expect(await t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({
+      count: size,
+      total: (size / 100).toFixed(2),
+    })
+  })
+
+  it('a batch repeating a receipt id (any case) stores and counts the first copy', async () => {
+    expect(
+      await t.repos.receipts.insert(USER, [
+        receipt('dup', { totalAmount: '1' }),
+        receipt('DUP', { totalAmount: '2' }),
+      ]),
+    ).toEqual({ inserted: 1, duplicates: 1 })
+    expect(await t.repos.receipts.storeSummary(USER, STORE, dayStart, dayEnd)).toEqual({
+      count: 1,
+      total: '1.00',
+    })
+  })
+
+  it('a range off the quarter-hours adds its edges from the receipts', async () => {
+    await t.repos.receipts.insert(USER, [
+      receipt('e1', { totalAmount: '1', dateTime: '2017-06-07T10:05:00.000Z' }),
+      receipt('e2', { totalAmount: '2', dateTime: '2017-06-07T10:20:00.000Z' }),
+      receipt('e3', { totalAmount: '4', dateTime: '2017-06-07T10:40:00.000Z' }),
+    ])
+    const sum = (from: string, to: string) =>
+      t.repos.receipts.storeSummary(USER, STORE, new Date(from), new Date(to))
+    expect(await sum('2017-06-07T10:04:00.000Z', '2017-06-07T10:41:00.000Z')).toEqual({
+      count: 3,
+      total: '7.00',
+    })
+    expect(await sum('2017-06-07T10:06:00.000Z', '2017-06-07T10:40:00.000Z')).toEqual({
+      count: 1,
+      total: '2.00',
+    })
+    expect(await sum('2017-06-07T10:21:00.000Z', '2017-06-07T10:29:00.000Z')).toEqual({
+      count: 0,
+      total: '0.00',
+    })
+  })
 
   it('stores a receipt once and counts it once', async () => {
     expect(await t.repos.receipts.insert(USER, [receipt('r1')])).toEqual({ inserted: 1, duplicates: 0 })

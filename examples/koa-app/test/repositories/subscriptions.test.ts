@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { SubscriptionEventInput } from '../../src/repositories/index.js'
+import {
+  createRepositories,
+  MAX_STORED_EVENT_CHARS,
+  type SubscriptionEventInput,
+} from '../../src/repositories/index.js'
 import { createTestDb, fixture, type TestDb } from '../helpers.js'
 
 const SUB = 'a99fbf70-6307-4acc-b61c-741ee9eef6c0'
@@ -171,5 +175,45 @@ describe('subscriptions.applyEvent (protocol §6.5 state machine)', () => {
     await expect(t.repos.subscriptions.applyEvent(USER, event('SubscriptionCreated', 1.5))).rejects.toThrow(
       TypeError,
     )
+  })
+
+  it('caps the history: past the limit events are applied but not stored; a late one is then stale', async () => {
+    const subs = createRepositories({
+      data: t.db,
+      now: t.clock.now,
+      subscriptionHistoryLimit: 3,
+    }).subscriptions
+    await subs.applyEvent(USER, event('SubscriptionCreated', 1))
+    await subs.applyEvent(USER, event('SubscriptionActivated', 2))
+    // 4 before 3 (a gap): applied in order; the history (1, 2, 4) is now full.
+    await subs.applyEvent(USER, event('SubscriptionTermsChanged', 4, { planId: 'pro', deviceNumber: 4 }))
+    const full = await subs.applyEvent(
+      USER,
+      event('SubscriptionTermsChanged', 5, { planId: 'pro', deviceNumber: 5 }),
+    )
+    expect(full.subscription).toMatchObject({ planId: 'pro', deviceNumber: 5, lastSequenceNumber: 5 })
+    const late = await subs.applyEvent(USER, event('SubscriptionTerminated', 3))
+    expect(late).toMatchObject({ stale: true, duplicate: false })
+    expect(late.subscription).toMatchObject({ state: 'ACTIVATED', lastSequenceNumber: 5 })
+    const stored = await t.db.db
+      .selectFrom('subscription_events')
+      .select('sequence_number')
+      .where('subscription_id', '=', SUB)
+      .orderBy('sequence_number')
+      .execute()
+    expect(stored.map((r) => Number(r.sequence_number))).toEqual([1, 2, 4])
+    // Still applied in order past the limit.
+    expect((await subs.applyEvent(USER, event('SubscriptionTerminated', 6))).subscription.state).toBe(
+      'TERMINATED',
+    )
+    expect((await subs.applyEvent(USER, event('SubscriptionTerminated', 6))).duplicate).toBe(true)
+  })
+
+  it('keeps a padded event as its known fields, within the size bound', async () => {
+    const big = event('SubscriptionCreated', 1, { padding: 'x'.repeat(100_000), planId: 'y'.repeat(300) })
+    const { subscription } = await t.repos.subscriptions.applyEvent(USER, big)
+    expect(subscription).toMatchObject({ state: 'CREATED', deviceNumber: 35, planId: null })
+    expect(JSON.stringify(subscription.lastEvent).length).toBeLessThanOrEqual(MAX_STORED_EVENT_CHARS)
+    expect(subscription.lastEvent).toMatchObject({ truncated: true, subscriptionId: SUB, sequenceNumber: 1 })
   })
 })

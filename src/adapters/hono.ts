@@ -1,0 +1,125 @@
+import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import { setEvotorContext } from '../core/evotor-context.js'
+import { isEvotorError } from '../core/evotor-error.js'
+import type { WebhookDispatcher } from '../core/http-types.js'
+import {
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyOptions,
+  resolveEvotorProxy,
+} from '../core/proxy.js'
+import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
+import { admitProxied, envelopeOf, passThrough } from '../core/serve-proxied.js'
+import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
+import { fetchInnerResponse, serveWebRequest, toResponse } from './fetch-io.js'
+
+export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
+export { EvotorError, isEvotorError } from '../core/evotor-error.js'
+export type { WebhookBodyOptions } from '../core/serve-webhook.js'
+
+/**
+ * The variables {@link evotorProxy} sets: `c.var.evotor`, the verified proxy context.
+ * @example `const app = new Hono<{ Variables: EvotorVariables }>()`
+ */
+export interface EvotorVariables {
+  /** The verified proxy context of the terminal request. */
+  evotor: EvotorProxyContext
+}
+
+/**
+ * A Hono `Env` with `c.var.evotor` typed: `new Hono<EvotorEnv>()` for the routes behind the proxy.
+ * @example `const app = new Hono<EvotorEnv>(); app.get('/terminal/me', (c) => c.json({ userId: c.var.evotor.userId }))`
+ */
+export type EvotorEnv = { Variables: EvotorVariables }
+
+/** Replaces the response; Hono would otherwise copy the old one's headers (its length too) onto it. */
+function replace(c: Context, response: Response): void {
+  c.res = undefined
+  c.res = response
+}
+
+/**
+ * Hono middleware serving the Evotor webhooks: a webhook path is answered here, every other request
+ * goes on to `next()`. Reads the body itself (`bodyLimit`, default 10 MB; `bodyTimeoutMs`, default 5000).
+ * @param webhooks - what `createEvotorWebhooks()` returns.
+ * @param options - body limit and time.
+ * @returns the middleware.
+ * @throws TypeError when `webhooks` or an option is not valid.
+ * @example `app.use(evotorWebhooks(createEvotorWebhooks({ appCredential, userTokens, handlers })))`
+ */
+export function evotorWebhooks(
+  webhooks: WebhookDispatcher,
+  options: WebhookBodyOptions = {},
+): MiddlewareHandler {
+  const flow = createWebhookFlow('evotorWebhooks', webhooks, options)
+  return async function evotorWebhooksMiddleware(c, next) {
+    if (!flow.matches(c.req.path)) return next()
+    return serveWebRequest(flow, c.req.raw, c.req.path)
+  }
+}
+
+// Hono's default `notFound` page; in ver. 1 it becomes `{}`, as Koa's and Express's 404 pages do.
+async function isFrameworkNotFound(response: Response): Promise<boolean> {
+  if (response.status !== 404 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
+  return (await response.clone().text()) === '404 Not Found'
+}
+
+/**
+ * Hono middleware for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user token, then
+ * the `X-Evotor-*` headers, and sets `c.var.evotor` (401/400 otherwise). A thrown `EvotorError` answers
+ * its Evotor body; `proxyVersion: 1` wraps every outcome in the `{status, body}` envelope (§7.4).
+ * @param proxy - `createEvotorProxy()`'s result, or its options.
+ * @returns the middleware.
+ * @throws TypeError when the proxy options are not valid.
+ * @example
+ * ```ts
+ * const app = new Hono<EvotorEnv>()
+ * app.use('/terminal/*', evotorProxy({ userTokens: tokens }))
+ * app.get('/terminal/me', (c) => c.json({ userId: c.var.evotor.userId }))
+ * ```
+ */
+export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): MiddlewareHandler<EvotorEnv> {
+  const resolved = resolveEvotorProxy(proxy)
+  return async function evotorProxyMiddleware(c, next) {
+    const request = c.req.raw
+    const admission = admitProxied(resolved, request.method, request.headers)
+    const { context, answer } = admission instanceof Promise ? await admission : admission
+    if (answer !== undefined) return toResponse(request, answer)
+    c.set('evotor', context)
+    setEvotorContext(request, context)
+    // Hono catches what a route throws (`c.error`, and `onError`'s answer in `c.res`).
+    const rethrow = async () => {
+      await next()
+      if (c.error !== undefined) throw c.error
+    }
+    if (resolved.proxyVersion === 2) {
+      const evotorAnswer = await passThrough(resolved, rethrow).catch(() => undefined)
+      if (evotorAnswer !== undefined) replace(c, toResponse(request, evotorAnswer))
+      return
+    }
+    const kept = new Headers()
+    const inner = async () => {
+      await rethrow()
+      if (await isFrameworkNotFound(c.res)) return { status: 404, body: {}, contentType: 'application/json' }
+      return fetchInnerResponse(c.res, kept)
+    }
+    replace(c, toResponse(request, await envelopeOf(resolved, inner), kept))
+  }
+}
+
+/**
+ * A Hono error handler: an `EvotorError` answers its status and Evotor body, Hono's `HTTPException`
+ * its own response; anything else is logged (`console.error`, as Hono's default does) and answers
+ * 500 `{}` with no message or stack.
+ * @param error - what was thrown.
+ * @param c - the context.
+ * @returns the answer.
+ * @example `app.onError(evotorErrorHandler)`
+ */
+export const evotorErrorHandler: ErrorHandler = (error, c) => {
+  if (isEvotorError(error)) return toResponse(c.req.raw, evotorErrorResponse(error))
+  const exception = error as { getResponse?: unknown }
+  if (typeof exception.getResponse === 'function') return (exception.getResponse as () => Response)()
+  console.error(error)
+  return toResponse(c.req.raw, jsonResponse(500, {}))
+}
