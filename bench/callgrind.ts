@@ -1,4 +1,4 @@
-// Server instructions per request under `valgrind --tool=callgrind`: a measure that does not depend
+// Server (main-thread) instructions per request under `valgrind --tool=callgrind`: a measure that does not depend
 // on wall time or on what else the machine runs. Each variant's server runs under callgrind; after
 // a warm-up (JIT tiers up, lazy code is compiled; start-up and warm-up run uninstrumented,
 // `--instr-atstart=no`, which is several times faster) instrumentation is switched on and the
@@ -8,6 +8,7 @@
 // (`callgrind_control -d`). Every variant runs twice, in separate processes; the two must agree
 // within 1%.
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,8 +64,8 @@ async function send(port: number, spec: ReturnType<typeof requestFor>, amount: n
 }
 
 function totalsOf(dir: string): number {
-  // The dump of `callgrind_control -d` is `<out-file>.1`; the file without a suffix is the exit dump.
-  const file = readdirSync(dir).find((name) => /\.1$/.test(name))
+  // The dump of `callgrind_control -d` is `<out-file>.1-<thread>`; thread 01 is the main thread.
+  const file = readdirSync(dir).find((name) => /\.1-01$/.test(name))
   if (file === undefined) throw new Error(`callgrind: no dump in ${dir}`)
   const text = readFileSync(join(dir, file), 'utf8')
   const match = /^(?:totals|summary): (\d+)/m.exec(text)
@@ -86,14 +87,24 @@ async function measure(
     '-q',
     '--tool=callgrind',
     '--instr-atstart=no',
+    '--separate-threads=yes',
     `--callgrind-out-file=${join(dir, 'callgrind.out')}`,
   ]
-  const server = await startServer(variant, undefined, { pin: false, wrap })
+  // Only the main thread is counted (`--separate-threads`, dump of thread 1): the JIT compiles on
+  // background threads, and how much of that lands in the window depends on scheduling. GC runs on
+  // the main thread only (`--single-threaded-gc`), a full collection runs right before the window
+  // (`--expose-gc`), and the old generation starts large (`--initial-old-space-size`) so no major
+  // GC falls inside it: what is left is the request path and its scavenges.
+  const nodeArgs = ['--single-threaded-gc', '--expose-gc', '--initial-old-space-size=1024']
+  const server = await startServer(variant, undefined, { pin: false, wrap, nodeArgs })
   try {
     const spec = requestFor(variant, token)
     await check(variant, server.port, spec)
     await send(server.port, spec, options.warmup)
     const pid = String(server.child.pid)
+    const collected = once(server.child, 'message')
+    server.child.send('gc')
+    await collected
     await run('callgrind_control', ['-i', 'on', pid])
     await run('callgrind_control', ['-z', pid])
     await send(server.port, spec, options.requests)

@@ -9,6 +9,7 @@ export type ProtocolLib = typeof import('../src/protocol/index.js')
 export type KoaLib = typeof import('../src/adapters/koa.js')
 export type ExpressLib = typeof import('../src/adapters/express.js')
 export type FetchLib = typeof import('../src/adapters/fetch.js')
+export type HonoLib = typeof import('../src/adapters/hono.js')
 
 // EVOTOR_BENCH_DIST points at another build (e.g. a prototype of a fix) for an A/B comparison.
 const DIST = process.env.EVOTOR_BENCH_DIST
@@ -32,6 +33,12 @@ export async function loadLib(): Promise<Lib> {
 export async function loadProtocol(): Promise<ProtocolLib> {
   assertBuilt()
   return (await import(new URL('protocol.js', DIST).href)) as ProtocolLib
+}
+
+/** The built `evotor-partner/hono` entry point. */
+export async function loadHonoAdapter(): Promise<HonoLib> {
+  assertBuilt()
+  return (await import(new URL('hono.js', DIST).href)) as HonoLib
 }
 
 /** The built `evotor-partner/koa` entry point. */

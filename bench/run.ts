@@ -82,8 +82,10 @@ const LABELS: Record<Variant, string> = {
   'express-proxy': 'Express: + evotorProxy (ver. 2)',
   'express-proxy-v1': 'Express: + evotorProxy ver. 1 envelope',
   'hono-bare': 'Hono: bare JSON route',
-  'hono-proxy': 'Hono: + withEvotorProxy (ver. 2)',
-  'hono-proxy-v1': 'Hono: + withEvotorProxy ver. 1 envelope',
+  'hono-proxy': 'Hono: + evotorProxy (ver. 2)',
+  'hono-proxy-v1': 'Hono: + evotorProxy ver. 1 envelope',
+  'hono-fetch-proxy': 'Hono: + Fetch withEvotorProxy (ver. 2)',
+  'hono-fetch-proxy-v1': 'Hono: + Fetch withEvotorProxy ver. 1',
   'webhook-stores-unique': 'Koa webhook PUT stores (10), new bodies',
   'webhook-stores-duplicate': 'Koa webhook PUT stores (10), same body',
   'webhook-receipts-unique': 'Koa webhook POST receipts, new ids',
@@ -133,10 +135,10 @@ function targets(
     const c = callgrind.find((x) => x.variant === v)
     return c === undefined ? '' : `, Ir ${fixed(c.ratio, 3)}x`
   }
-  for (const fw of ['koa', 'express', 'hono'] as const) {
+  for (const fw of ['koa', 'express', 'hono', 'hono-fetch'] as const) {
     const proxy = h(`${fw}-proxy`)
     const v1 = h(`${fw}-proxy-v1`)
-    const name = { koa: 'Koa', express: 'Express', hono: 'Hono' }[fw]
+    const name = { koa: 'Koa', express: 'Express', hono: 'Hono', 'hono-fetch': 'Hono (Fetch adapter)' }[fw]
     if (proxy !== undefined) {
       out.push({
         name: `${name} proxy route vs bare`,

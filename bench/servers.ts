@@ -8,11 +8,13 @@ import express from 'express'
 import { Hono } from 'hono'
 import jwt from 'jsonwebtoken'
 import Koa, { type Context, type Next } from 'koa'
+import type { EvotorEnv as HonoEnv } from '../src/adapters/hono.js'
 import {
   APP_BEARER,
   JWT_SECRET,
   loadExpressAdapter,
   loadFetchAdapter,
+  loadHonoAdapter,
   loadKoaAdapter,
   loadLib,
   ROUTE_PATH,
@@ -98,18 +100,24 @@ async function expressApp(variant: Variant): Promise<express.Express> {
 }
 
 /**
- * Hono on Node through @hono/node-server; the proxied route goes through the Fetch adapter's
- * `withEvotorProxy` (Hono needs no adapter of its own). Both answer with `Response.json`.
+ * Hono on Node through @hono/node-server: `hono-proxy*` behind `evotor-partner/hono`'s `evotorProxy`
+ * middleware (the route answers with `c.json`, as the bare one does), `hono-fetch-proxy*` through the
+ * Fetch adapter's `withEvotorProxy` (answering `Response.json`).
  */
 async function honoListener(variant: Variant): Promise<RequestListener> {
   const lib = await loadLib()
   const adapter = await loadFetchAdapter()
-  const app = new Hono()
+  const hono = await loadHonoAdapter()
+  const app = new Hono<HonoEnv>()
   if (variant === 'hono-bare') {
-    app.get(ROUTE_PATH, () => Response.json(routeBody(undefined, undefined)))
+    app.get(ROUTE_PATH, (c) => c.json(routeBody(undefined, undefined) as object))
+  } else if (variant === 'hono-proxy' || variant === 'hono-proxy-v1') {
+    const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
+    app.use(ROUTE_PATH, hono.evotorProxy({ userTokens, proxyVersion: variant === 'hono-proxy-v1' ? 1 : 2 }))
+    app.get(ROUTE_PATH, (c) => c.json(routeBody(c.var.evotor.userId, c.var.evotor.storeUuid) as object))
   } else {
     const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
-    const proxyVersion = variant === 'hono-proxy-v1' ? 1 : 2
+    const proxyVersion = variant === 'hono-fetch-proxy-v1' ? 1 : 2
     const route = adapter.withEvotorProxy({ userTokens, proxyVersion }, (_request, evotor) =>
       Response.json(routeBody(evotor.userId, evotor.storeUuid)),
     )
@@ -143,6 +151,11 @@ async function main(): Promise<void> {
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage()
       process.send?.({ type: 'cpu', micros: user + system } satisfies ServerMessage)
+    }
+    if (message === 'gc') {
+      // bench/callgrind.ts: a full collection right before the counted window (needs --expose-gc).
+      ;(globalThis as { gc?: () => void }).gc?.()
+      process.send?.({ type: 'gc' } satisfies ServerMessage)
     }
     if (message === 'stop') {
       server.closeAllConnections()

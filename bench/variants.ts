@@ -10,6 +10,8 @@ export const VARIANTS = [
   'hono-bare',
   'hono-proxy',
   'hono-proxy-v1',
+  'hono-fetch-proxy',
+  'hono-fetch-proxy-v1',
   'webhook-stores-unique',
   'webhook-stores-duplicate',
   'webhook-receipts-unique',
@@ -24,6 +26,7 @@ export type ServerMessage =
   | { type: 'ready'; port: number }
   | { type: 'error'; message: string }
   | { type: 'cpu'; micros: number }
+  | { type: 'gc' }
 
 /** The framework a variant runs on (webhooks and the hand-written JWT middleware are Koa). */
 export function frameworkOf(variant: Variant): 'koa' | 'express' | 'hono' {

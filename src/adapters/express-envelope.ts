@@ -6,7 +6,7 @@
  */
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { EvotorProxy } from '../core/proxy.js'
-import { forEnvelope, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import { dropInnerHeaders, forEnvelope } from '../core/serve-proxied.js'
 import { sendNode } from './express-io.js'
 
 type Chunk = string | Uint8Array | null | undefined
@@ -131,7 +131,7 @@ function envelopeEnd(
   const contentType = framework ? 'application/json' : this.getHeader('content-type')?.toString()
   const body = framework ? {} : collected(state)
   const answer = state.proxy.envelope({ status: this.statusCode, body, contentType })
-  for (const name of INNER_ONLY_HEADERS) this.removeHeader(name)
+  dropInnerHeaders(this)
   if (patchedOver(this)) {
     // Sent through `res` as it is now, so the patches added after ours still see the answer.
     state.sending = true

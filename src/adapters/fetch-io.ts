@@ -34,15 +34,44 @@ export type EvotorProxyHandler<R extends EvotorProxyHeader = never> = (
 
 const encoder = new TextEncoder()
 
-/** The answer as a `Response` (no body for HEAD, 204, 304), with `extra` headers under it. */
+/** UTF-8 length of `text` without encoding it (lone surrogates count as U+FFFD, as encoders write them). */
+function utf8Length(text: string): number {
+  let length = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) {
+      length += 1
+      continue
+    }
+    const next = text.charCodeAt(i + 1)
+    // A surrogate pair: 2 code units, 4 bytes; anything else up here: 1 code unit, 3 bytes.
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++
+    length += 2
+  }
+  return length
+}
+
+/**
+ * The answer as a `Response` (no body for HEAD, 204, 304), with `extra` headers under it (which it
+ * fills). A string body with a plain header object: `@hono/node-server` sends that without building
+ * a Fetch `Headers` or encoding the text twice.
+ */
 export function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
-  const headers = new Headers(extra)
-  for (const [name, value] of Object.entries(answer.headers)) headers.set(name, value)
-  const bytes = encoder.encode(answer.body)
   const bodiless = answer.status === 204 || answer.status === 304
-  if (!bodiless) headers.set('content-length', String(bytes.byteLength))
-  const empty = request.method === 'HEAD' || bytes.byteLength === 0 || bodiless
-  return new Response(empty ? null : bytes, { status: answer.status, headers })
+  const empty = bodiless || request.method === 'HEAD' || answer.body === ''
+  const typed = answer.headers['content-type'] !== undefined
+  // Without a content type of its own, a string body would be labelled text/plain: send bytes.
+  const body = empty ? null : typed ? answer.body : encoder.encode(answer.body)
+  const length = bodiless ? undefined : String(utf8Length(answer.body))
+  if (extra === undefined) {
+    const headers: Record<string, string> = { ...answer.headers }
+    if (length !== undefined) headers['content-length'] = length
+    return new Response(body, { status: answer.status, headers })
+  }
+  for (const [name, value] of Object.entries(answer.headers)) extra.set(name, value)
+  if (length !== undefined) extra.set('content-length', length)
+  return new Response(body, { status: answer.status, headers: extra })
 }
 
 /** Reads a route's `Response` for the envelope; copies its headers except the inner-only ones into `kept`. */

@@ -7,7 +7,7 @@ import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
 import { admitProxied, envelopeOf, passThrough } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { fetchInnerResponse, serveWebRequest, toResponse } from './fetch-io.js'
-import { type EvotorEnv, isFrameworkNotFound, replace } from './hono-io.js'
+import { type EvotorEnv, isFrameworkNotFound, replace, requestHeaders } from './hono-io.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -52,7 +52,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyMiddleware(c, next) {
     const request = c.req.raw
-    const admission = admitProxied(resolved, request.method, request.headers)
+    const admission = admitProxied(resolved, request.method, requestHeaders(c))
     const { context, answer } = admission instanceof Promise ? await admission : admission
     if (answer !== undefined) return toResponse(request, answer)
     c.set('evotor', context)

@@ -79,7 +79,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   async function enveloped(ctx: Context, next: Next): Promise<void> {
     flowA.forEnvelope(ctx.req.headers)
     const answer = await flowA.envelopeOf(resolved, () => next().then(() => koaInnerResponse(ctx)))
-    for (const name of flowA.INNER_ONLY_HEADERS) ctx.remove(name)
+    if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
     send(ctx, answer)
   }
   function go(ctx: Context, next: Next, a: flowA.ProxyAdmission): Promise<void> {

@@ -14,6 +14,7 @@ import { refuseProxiedMethod } from './request-guards.js'
  * and the policy header of framework error pages); the one list every adapter drops.
  */
 export const INNER_ONLY_HEADERS = [
+  // The first two are written over by the envelope's own (see dropInnerHeaders).
   'content-type',
   'content-length',
   'content-encoding',
@@ -22,6 +23,24 @@ export const INNER_ONLY_HEADERS = [
   'last-modified',
   'content-security-policy',
 ] as const
+
+/** What {@link dropInnerHeaders} needs of a Node `ServerResponse`. */
+interface OutgoingHeaders {
+  hasHeader(name: string): boolean
+  removeHeader(name: string): void
+}
+
+/**
+ * Takes the inner-only headers off a Node response before the envelope is sent; the content type
+ * and length are left for the envelope to write over. A header is removed only when it is there:
+ * each removal turns Node's header map into a slower dictionary for the rest of the response.
+ */
+export function dropInnerHeaders(res: OutgoingHeaders): void {
+  for (let i = 2; i < INNER_ONLY_HEADERS.length; i++) {
+    const name = INNER_ONLY_HEADERS[i] as string
+    if (res.hasHeader(name)) res.removeHeader(name)
+  }
+}
 
 /** Either the verified context, or the answer that refuses the request. */
 export type ProxyAdmission =
@@ -96,5 +115,5 @@ export async function envelopeOf(
  * must be readable text and a compressor downstream would put gzip bytes in it.
  */
 export function forEnvelope(headers: Record<string, unknown>): void {
-  delete headers['accept-encoding']
+  if (headers['accept-encoding'] !== undefined) delete headers['accept-encoding']
 }
