@@ -47,6 +47,23 @@ describe('evotor-partner/fetch', () => {
     )
   })
 
+  it('an enveloped answer declares its length in UTF-8 bytes, and HEAD the same length with no body', async () => {
+    const text = 'чек № 5 😀 \ud800 "quoted"'
+    const handler = withEvotorProxy({ userTokens: tokens, proxyVersion: 1 }, () => new Response(text))
+    const response = await handler(new Request('http://localhost/x', { headers: await headersFor() }))
+    const bytes = new Uint8Array(await response.arrayBuffer())
+    expect(Number(response.headers.get('content-length'))).toBe(bytes.byteLength)
+    expect(JSON.parse(new TextDecoder().decode(bytes))).toEqual({
+      status: 200,
+      body: text.replace('\ud800', '\ufffd'),
+    })
+    const head = await handler(
+      new Request('http://localhost/x', { method: 'HEAD', headers: await headersFor() }),
+    )
+    expect(head.headers.get('content-length')).toBe(String(bytes.byteLength))
+    expect(head.body).toBe(null)
+  })
+
   it('HEAD answers carry no body', async () => {
     const handler = createEvotorWebhooksHandler(createRecordingWebhooks(tokens))
     const response = await handler(new Request('http://localhost/api/v1/user/create', { method: 'HEAD' }))
