@@ -277,11 +277,18 @@ function render(
   }
   if (callgrind.length > 0) {
     parts.push(
-      `\nCallgrind: server instructions (Ir, all threads) per request under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests, ${CALLGRIND.runs} runs (separate processes) per variant; ratio = bare Ir / variant Ir, beside the paired req/s ratio`,
+      `\nCallgrind: server main-thread instructions (Ir) per request outside the GC, under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests and a full GC, ${CALLGRIND.runs} runs (separate processes) per variant; GC Ir beside (it varies with where a major GC falls); ratio = bare Ir / variant Ir, beside the paired req/s ratio. User-space instructions only: the kernel's share of a request (sockets) is not in them, so Ir ratios read lower than req/s ratios`,
     )
     parts.push(
       table(
-        ['variant', 'Ir/request (runs)', 'runs apart', 'Ir ratio vs bare', 'req/s ratio vs bare'],
+        [
+          'variant',
+          'Ir/request (runs)',
+          'runs apart',
+          'GC Ir/request',
+          'Ir ratio vs bare',
+          'req/s ratio vs bare',
+        ],
         callgrind.map((c) => {
           const rps = http.find((x) => x.variant === c.variant)
           const bare = c.variant === c.baseline
@@ -289,6 +296,7 @@ function render(
             LABELS[c.variant],
             c.perRequest.map((x) => int(x)).join(' / '),
             `${fixed(c.spreadPct, 2)}%`,
+            c.gcPerRequest.map((x) => int(x)).join(' / '),
             bare ? '1.000' : fixed(c.ratio, 3),
             rps === undefined ? '' : bare ? '1.000' : fixed(rps.paired.median, 3),
           ]
