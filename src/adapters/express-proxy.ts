@@ -11,6 +11,7 @@ import type {
 } from '../core/proxy.js'
 import { resolveEvotorProxy } from '../core/proxy.js'
 import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
+import { isVerifiedContext } from '../core/verified-context.js'
 import { catchAsyncRoutes } from './express-async.js'
 import { envelopeResponses } from './express-envelope.js'
 import { sendNode } from './express-io.js'
@@ -62,7 +63,8 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
   const proceed = (req: Request, res: Response, next: NextFunction, admission: ProxyAdmission) => {
     if (admission.answer !== undefined) return sendNode(res, admission.answer)
     req.evotor = admission.context
-    setEvotorContext(req, admission.context)
+    // A context the proxy verified is found through `req.evotor` itself (one property, not two).
+    if (!isVerifiedContext(admission.context)) setEvotorContext(req, admission.context)
     if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
     catchAsyncRoutes(req)
     next()

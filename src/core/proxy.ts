@@ -10,6 +10,7 @@ import {
   type ProxyV1BodyEncoding,
   proxyV1Text,
 } from './proxy-envelope.js'
+import { VerifiedContext } from './verified-context.js'
 
 /**
  * The verified context of a proxied terminal request (flow A, protocol §2, §3.2). `R` names the
@@ -244,12 +245,12 @@ export function createEvotorProxy(
       throw EvotorError.invalidUserToken()
     }
     // The reader answered 400/2002 already for a missing required header: what is asked for is there.
-    return {
-      userId: verified.userId,
-      storeUuid: ids.storeUuid as string,
-      deviceUuid: ids.deviceUuid as string,
-      token: verified,
-    }
+    return new VerifiedContext(
+      verified.userId,
+      ids.storeUuid,
+      ids.deviceUuid,
+      verified,
+    ) as EvotorProxyContext<EvotorProxyHeader>
   }
 
   function envelope(inner: ProxyInnerResponse): WebhookResponse {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import {
   createEvotorTrpcContext,
   getEvotorContext,
@@ -6,7 +7,7 @@ import {
   setEvotorContext,
 } from '../../src/core/evotor-context.js'
 import { isEvotorError } from '../../src/core/evotor-error.js'
-import type { EvotorProxyContext } from '../../src/core/proxy.js'
+import { createEvotorProxy, type EvotorProxyContext } from '../../src/core/proxy.js'
 
 const context: EvotorProxyContext = {
   userId: '01-000000000000001',
@@ -22,6 +23,27 @@ describe('evotor context store', () => {
     expect(getEvotorContext(request)).toBe(context)
     expect(getEvotorContext(new Request('http://localhost/'))).toBeUndefined()
     expect(requireEvotorContext(request)).toBe(context)
+  })
+
+  it("finds Express's req.evotor only when the proxy verified it, not a look-alike or a copy", async () => {
+    const tokens = createUserTokens({ secret: 'evotor-context-test-secret-32-bytes!!' })
+    const userId = '01-000000000000001'
+    const verified = await createEvotorProxy({ userTokens: tokens, requiredHeaders: [] }).authenticate({
+      authorization: `Bearer ${await tokens.issue(userId)}`,
+      'x-evotor-user-id': userId,
+    })
+    expect(verified).toEqual({ userId, storeUuid: undefined, deviceUuid: undefined, token: verified.token })
+    expect(Object.keys(verified)).toEqual(['userId', 'storeUuid', 'deviceUuid', 'token'])
+    expect(getEvotorContext({ evotor: verified })).toBe(verified)
+    expect(getEvotorContext({ evotor: { ...verified } })).toBeUndefined()
+    expect(getEvotorContext({ evotor: context })).toBeUndefined()
+    expect(getEvotorContext(JSON.parse(JSON.stringify({ evotor: verified })))).toBeUndefined()
+    // Inherited, not the request's own: not found.
+    expect(getEvotorContext(Object.create({ evotor: verified }))).toBeUndefined()
+    // What setEvotorContext stored wins over req.evotor.
+    const req = { evotor: verified }
+    setEvotorContext(req, context)
+    expect(getEvotorContext(req)).toBe(context)
   })
 
   it('throws 401/1002 when the request was not verified', () => {
