@@ -64,24 +64,33 @@ const CALLGRIND = {
 } as { warmup: number; requests: number; runs: number; parallel: number }
 const CALLGRIND_VARIANTS: readonly Variant[] = [
   'koa-bare',
+  'koa-noop',
   'koa-proxy',
+  'koa-proxy-v1',
   'express-bare',
+  'express-noop',
   'express-proxy',
+  'express-proxy-v1',
   'hono-bare',
+  'hono-noop',
   'hono-proxy',
+  'hono-fetch-proxy',
 ]
 const MICRO_TIME = quick ? 300 : 1000
 const CHECKPOINTS = quick ? [10_000, 20_000] : [10_000, 100_000]
 
 const LABELS: Record<Variant, string> = {
   'koa-bare': 'Koa: bare JSON route',
+  'koa-noop': 'Koa: + a no-op middleware',
   'koa-proxy': 'Koa: + evotorProxy (ver. 2)',
   'koa-proxy-v1': 'Koa: + evotorProxy ver. 1 envelope',
   'koa-jwt': 'Koa: hand-written jsonwebtoken middleware',
   'express-bare': 'Express: bare JSON route',
+  'express-noop': 'Express: + a no-op middleware',
   'express-proxy': 'Express: + evotorProxy (ver. 2)',
   'express-proxy-v1': 'Express: + evotorProxy ver. 1 envelope',
   'hono-bare': 'Hono: bare JSON route',
+  'hono-noop': 'Hono: + a no-op middleware',
   'hono-proxy': 'Hono: + evotorProxy (ver. 2)',
   'hono-proxy-v1': 'Hono: + evotorProxy ver. 1 envelope',
   'hono-fetch-proxy': 'Hono: + Fetch withEvotorProxy (ver. 2)',
@@ -135,6 +144,11 @@ function targets(
     const c = callgrind.find((x) => x.variant === v)
     return c === undefined ? '' : `, Ir ${fixed(c.ratio, 3)}x`
   }
+  const cgVs = (v: Variant, base: Variant): string => {
+    const c = callgrind.find((x) => x.variant === v)
+    const b = callgrind.find((x) => x.variant === base)
+    return c === undefined || b === undefined ? '' : `, Ir ${fixed(b.mean / c.mean, 3)}x`
+  }
   for (const fw of ['koa', 'express', 'hono', 'hono-fetch'] as const) {
     const proxy = h(`${fw}-proxy`)
     const v1 = h(`${fw}-proxy-v1`)
@@ -145,6 +159,18 @@ function targets(
         target: '>= 0.97x rps',
         measured: `${spread(proxy.paired)} (CPU ${fixed(proxy.cpuPaired.median, 3)}x${cg(proxy.variant)})`,
         pass: proxy.paired.median >= 0.97,
+      })
+    }
+    const noop = fw === 'hono-fetch' ? undefined : h(`${fw}-noop`)
+    if (proxy !== undefined && noop !== undefined) {
+      // What the proxy costs beyond what any middleware costs in this framework.
+      const vs = summarize(pairedRatios(proxy.rounds, noop.rounds, (x) => x.rps))
+      const cpu = summarize(pairedRatios(noop.rounds, proxy.rounds, (x) => x.cpuPerRequest))
+      out.push({
+        name: `${name} proxy vs a no-op middleware`,
+        target: 'report',
+        measured: `${spread(vs)} (CPU ${fixed(cpu.median, 3)}x${cgVs(proxy.variant, noop.variant)})`,
+        pass: true,
       })
     }
     if (proxy !== undefined && v1 !== undefined) {

@@ -74,6 +74,7 @@ async function koaApp(variant: Variant): Promise<Koa> {
   if (variant === 'koa-proxy') app.use(adapter.evotorProxy({ userTokens }))
   if (variant === 'koa-proxy-v1') app.use(adapter.evotorProxy({ userTokens, proxyVersion: 1 }))
   if (variant === 'koa-jwt') app.use(handWrittenJwt)
+  if (variant === 'koa-noop') app.use((_ctx, next) => next())
   const router = new Router()
   router.get(ROUTE_PATH, (ctx) => {
     const evotor = ctx.state.evotor as { userId: string; storeUuid: string | undefined } | undefined
@@ -97,6 +98,7 @@ async function expressApp(variant: Variant): Promise<express.Express> {
   app.disable('x-powered-by')
   app.disable('etag')
   const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
+  if (variant === 'express-noop') app.use((_req, _res, next) => next())
   if (variant === 'express-proxy') app.use(adapter.evotorProxy({ userTokens }))
   if (variant === 'express-proxy-v1') app.use(adapter.evotorProxy({ userTokens, proxyVersion: 1 }))
   app.get(ROUTE_PATH, (req, res) => {
@@ -121,7 +123,8 @@ async function honoListener(variant: Variant): Promise<RequestListener> {
   const adapter = await loadFetchAdapter()
   const hono = await loadHonoAdapter()
   const app = new Hono<HonoEnv>()
-  if (variant === 'hono-bare') {
+  if (variant === 'hono-noop') app.use(ROUTE_PATH, (_c, next) => next())
+  if (variant === 'hono-bare' || variant === 'hono-noop') {
     // The same bytes as the proxied route, the ids read unverified from Node's header object.
     app.get(ROUTE_PATH, (c) => {
       const headers = (c.env as { incoming: { headers: Record<string, string> } }).incoming.headers

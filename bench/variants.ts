@@ -1,13 +1,16 @@
 /** The HTTP variants, each served by its own child process (bench/servers.ts). */
 export const VARIANTS = [
   'koa-bare',
+  'koa-noop',
   'koa-proxy',
   'koa-proxy-v1',
   'koa-jwt',
   'express-bare',
+  'express-noop',
   'express-proxy',
   'express-proxy-v1',
   'hono-bare',
+  'hono-noop',
   'hono-proxy',
   'hono-proxy-v1',
   'hono-fetch-proxy',
