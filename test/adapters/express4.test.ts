@@ -14,6 +14,9 @@ const USER = '01-000000000000001'
 const SECRET = 'express4-adapter-test-secret-32-bytes!!'
 const tokens = createUserTokens({ secret: SECRET })
 const SECRET_DETAIL = 'internal detail of an async route'
+/** What `evotorErrorHandler({ logger })` logged, `(message, fields)` per line. */
+const errorLines: unknown[][] = []
+const logger = { warn() {}, error: (...args: unknown[]) => void errorLines.push(args) }
 
 /** A real Express 4 app (npm alias `express4`) with async routes behind the proxy. */
 function app4(proxyVersion: 1 | 2) {
@@ -29,11 +32,15 @@ function app4(proxyVersion: 1 | 2) {
     await Promise.resolve()
     throw new Error(SECRET_DETAIL)
   })
+  app.get('/terminal/async-not-found', async () => {
+    await Promise.resolve()
+    throw Object.assign(new Error('no such receipt'), { status: 404, expose: true })
+  })
   app.get('/terminal/async-ok', async (_req, res) => {
     await Promise.resolve()
     res.json({ ok: true })
   })
-  app.use(evotorErrorHandler())
+  app.use(evotorErrorHandler({ logger }))
   return app
 }
 
@@ -77,9 +84,25 @@ describe('evotor-partner/express under a real Express 4', () => {
     expect(unhandled).toEqual([])
   })
 
-  it('ver. 2: an async route throwing a plain Error answers 500 through Express, no unhandled rejection', async () => {
+  it('ver. 2: an async route throwing a plain Error answers 500 {} (no stack page), logged, no unhandled rejection', async () => {
+    errorLines.length = 0
     const response = await fetch(`${v2.url}/terminal/async-error`, { headers })
     expect(response.status).toBe(500)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const text = await response.text()
+    expect(JSON.parse(text)).toEqual({})
+    expect(text).not.toContain(SECRET_DETAIL)
+    expect(text).not.toMatch(/\bat \S+ \(/) // no stack frame
+    expect(errorLines).toEqual([
+      ['evotor-partner: proxied request failed', { error: `Error: ${SECRET_DETAIL}` }],
+    ])
+    expect(JSON.stringify(errorLines)).not.toContain(headers.authorization?.slice(7))
+    expect(unhandled).toEqual([])
+  })
+
+  it('ver. 2: an http-errors style 4xx goes on to Express, as before', async () => {
+    const response = await fetch(`${v2.url}/terminal/async-not-found`, { headers })
+    expect(response.status).toBe(404)
     expect(unhandled).toEqual([])
   })
 
