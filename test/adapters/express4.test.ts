@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import express4 from 'express4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,7 +6,7 @@ import { evotorErrorHandler, evotorProxy } from '../../src/adapters/express.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { EvotorError } from '../../src/core/evotor-error.js'
 import { fromProxyV1 } from '../../src/core/proxy-envelope.js'
-import { listen, type Started } from './helpers/harness.js'
+import { proxyHeaders, type Started, serve } from './helpers/harness.js'
 import { rawRequest } from './helpers/raw-http.js'
 
 const USER = '01-000000000000001'
@@ -60,14 +59,9 @@ describe('evotor-partner/express under a real Express 4', () => {
     const pkg = await import('express4/package.json', { with: { type: 'json' } })
     version = (pkg.default as { version: string }).version
     process.on('unhandledRejection', onUnhandled)
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
-    v2 = await listen(createServer(app4(2)))
-    v1 = await listen(createServer(app4(1)))
+    headers = await proxyHeaders(tokens, USER)
+    v2 = await serve(app4(2))
+    v1 = await serve(app4(1))
   })
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled)
@@ -138,7 +132,7 @@ describe('evotor-partner/express under a real Express 4', () => {
       handled++
       res.send('plain')
     })
-    const server = await listen(createServer(app))
+    const server = await serve(app)
     try {
       const response = await fetch(`${server.url}/plain`)
       expect(await response.text()).toBe('plain')
@@ -155,12 +149,7 @@ describe('a real Express 4 process', () => {
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER)
     const script = fileURLToPath(new URL('./helpers/express4-server.ts', import.meta.url))
     // Node's default: an unhandled rejection ends the process.
     child = spawn(process.execPath, ['--import', 'tsx', script], {
