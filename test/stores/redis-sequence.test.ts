@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { createRedisSequenceStore } from '../../src/stores/redis.js'
+import { createSubscriptionSequencer } from '../../src/core/subscription-sequencer.js'
+import { createRedisSequenceStore, type RedisSequenceStore } from '../../src/stores/redis.js'
 import { buildSubscriptionEvent, randomUserId, randomUuid } from '../../src/testing/builders.js'
 import { APP_TOKEN, closeInstances, createInstance, request } from './helpers/instances.js'
 import { connect, uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-const redis = useSharedRedis({ beforeClose: closeInstances })
+const stores: RedisSequenceStore[] = []
+const redis = useSharedRedis({
+  beforeClose: async () => {
+    await Promise.all(stores.map((store) => store.close()))
+    await closeInstances()
+  },
+})
 
 const EVENT_PATH = '/api/v1/subscription/event'
 const app = `Bearer ${APP_TOKEN}`
@@ -61,12 +68,98 @@ describe('createRedisSequenceStore', () => {
   })
 })
 
+describe('waking a sequencer when another instance advances the subscription', () => {
+  /** One "instance": its own clients (commands and subscriber), store and sequencer. */
+  const instance = (prefix: string, holdMs: number) => {
+    const store = createRedisSequenceStore({
+      client: connect(redis.url),
+      subscriber: connect(redis.url),
+      prefix,
+    })
+    stores.push(store)
+    return { store, sequencer: createSubscriptionSequencer({ store, holdMs }) }
+  }
+  const until = async (condition: () => boolean, ms = 5_000): Promise<void> => {
+    const end = Date.now() + ms
+    while (!condition()) {
+      if (Date.now() > end) throw new Error('condition not met in time')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  it('n + 1 waiting at B runs within a second of n being handled at A (hold 5 s)', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const order: number[] = []
+    const handle = (n: number) => async () => {
+      order.push(n)
+    }
+    expect(await a.sequencer.run('sub', 1, handle(1))).toBe('handled')
+    let bDone: number | undefined
+    const waiting = b.sequencer.run('sub', 3, handle(3)).then((outcome) => {
+      bDone = performance.now()
+      return outcome
+    })
+    // B waits for 2 and listens for advances made elsewhere.
+    await b.store.ready()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(bDone).toBeUndefined()
+    expect(await a.sequencer.run('sub', 2, handle(2))).toBe('handled')
+    const aDone = performance.now()
+    expect(await waiting).toBe('handled')
+    expect((bDone as number) - aDone).toBeLessThan(1_000)
+    expect(order).toEqual([1, 2, 3])
+  })
+
+  it('a chain of events spread over two instances, each waiting for the previous, runs in order', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const order: number[] = []
+    const started = performance.now()
+    // 6 .. 2 arrive first, alternately at B and A; 1 comes last, at A.
+    const runs = [6, 5, 4, 3, 2].map((n) =>
+      (n % 2 === 0 ? b : a).sequencer.run('chain', n, async () => {
+        order.push(n)
+      }),
+    )
+    await Promise.all([a.store.ready(), b.store.ready()])
+    expect(await a.sequencer.run('chain', 1, async () => order.push(1))).toBe('handled')
+    expect(await Promise.all(runs)).toEqual(['handled', 'handled', 'handled', 'handled', 'handled'])
+    expect(order).toEqual([1, 2, 3, 4, 5, 6])
+    // Every hop crosses instances: a hop at the hold's end would take 5 s.
+    expect(performance.now() - started).toBeLessThan(2_500)
+  })
+
+  it('announces each raise (not a lower or equal number), says when it is live, stops on close()', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const heard: Array<string | undefined> = []
+    b.store.onAdvance((id) => heard.push(id))
+    await b.store.ready()
+    await until(() => heard.includes(undefined))
+    await a.store.setLastHandled('closing', 1)
+    await until(() => heard.includes('closing'))
+    await a.store.setLastHandled('closing', 1) // not raised: not announced
+    await b.store.close()
+    await a.store.setLastHandled('closing', 2)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(heard.filter((id) => id === 'closing')).toHaveLength(1)
+    expect(() => a.store.onAdvance(null as never)).toThrow(/listener/)
+    expect(() =>
+      createRedisSequenceStore({ client: connect(redis.url), subscriber: {} as never, prefix }),
+    ).toThrow(/`subscriber`/)
+  })
+})
+
 describe('subscription events across two instances sharing the Redis stores', () => {
-  it('n and n + 1 arriving at two instances at the same moment are handled in order', async () => {
+  it('n and n + 1 arriving at two instances at the same moment are handled in order, without waiting the hold', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 3_000 })
-    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 3_000 })
+    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 5_000 })
+    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 5_000 })
     const userId = randomUserId()
     const subscriptionId = randomUuid()
     const event = (
@@ -76,6 +169,7 @@ describe('subscription events across two instances sharing the Redis stores', ()
 
     expect((await a.webhooks.handle(event('SubscriptionCreated', 1))).status).toBe(200)
     // 3 reaches instance B first, 2 reaches instance A at the same moment.
+    const started = performance.now()
     const [three, two] = await Promise.all([
       b.webhooks.handle(event('SubscriptionRenewed', 3)),
       a.webhooks.handle(event('SubscriptionActivated', 2)),
@@ -83,6 +177,8 @@ describe('subscription events across two instances sharing the Redis stores', ()
     expect(two.status).toBe(200)
     expect(three.status).toBe(200)
     expect(log).toEqual([1, 2, 3].map((n) => `subscription:${subscriptionId}:${n}`))
+    // B heard A's advance (pub/sub): well before its 5 s hold ran out.
+    expect(performance.now() - started).toBeLessThan(1_500)
   })
 
   it('the same event at both instances at once is handled once', async () => {
