@@ -25,6 +25,16 @@ export interface SequenceStore {
   getLastHandled(subscriptionId: string): number | undefined | Promise<number | undefined>
   /** Record that sequenceNumber was handled; must never lower the stored value. */
   setLastHandled(subscriptionId: string, sequenceNumber: number): void | Promise<void>
+  /**
+   * Optional, for stores shared by several processes: call `listener(subscriptionId)` whenever
+   * any process raised that subscription's number, and `listener(undefined)` when announcements
+   * may have been missed (every waiting event then checks again). Returns a function that stops
+   * calling `listener`. The sequencer calls it once, when an event first has to wait for its
+   * predecessor; without it, an event waiting here for a predecessor handled by another process
+   * only notices at the end of its hold (`holdMs`). `createRedisSequenceStore` implements it
+   * with Redis pub/sub; on PostgreSQL, `LISTEN/NOTIFY` fits.
+   */
+  onAdvance?(listener: (subscriptionId: string | undefined) => void): () => void
 }
 
 /**
@@ -134,6 +144,8 @@ interface Slot {
   queue: Array<() => void>
   /** Deliveries waiting (without the lock) for a predecessor to be handled. */
   waiters: Set<() => void>
+  /** Counts the advances heard from the store, so that one heard during a read is not missed. */
+  heard: number
 }
 
 function assertSequence(where: string, value: unknown): asserts value is number {
@@ -147,7 +159,8 @@ const MAX_FIRST_SEEN = 100_000
 /**
  * Creates a {@link SubscriptionSequencer} (protocol §6.5, §11 A51). Per subscription, runs are
  * serialised; an event already handled is `'stale'`; the next one runs; a later one waits up to
- * `holdMs` for its predecessor (woken when this process handles it), then is handled anyway once
+ * `holdMs` for its predecessor (woken when this process handles it, or another process when the
+ * store has {@link SequenceStore.onAdvance}), then is handled anyway once
  * `gapTimeoutMs` has passed since it was first seen, or else `'deferred'`. A handler that throws
  * records nothing, so the retry runs it again. Wrap the handler in {@link runIdempotent} as well
  * when a crash between the handler and `setLastHandled` must not apply an event twice.
@@ -182,6 +195,9 @@ export function createSubscriptionSequencer(
   ) {
     throw new TypeError('createSubscriptionSequencer: store must implement SequenceStore')
   }
+  if (store.onAdvance !== undefined && typeof store.onAdvance !== 'function') {
+    throw new TypeError('createSubscriptionSequencer: store.onAdvance must be a function when present')
+  }
   if (typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0 || holdMs >= 10_000) {
     throw new TypeError(
       'createSubscriptionSequencer: holdMs must be a number of ms from 0 to below 10000 (Evotor waits 10 s)',
@@ -200,7 +216,7 @@ export function createSubscriptionSequencer(
   const slotOf = (id: string): Slot => {
     let slot = slots.get(id)
     if (slot === undefined) {
-      slot = { locked: false, queue: [], waiters: new Set() }
+      slot = { locked: false, queue: [], waiters: new Set(), heard: 0 }
       slots.set(id, slot)
     }
     return slot
@@ -263,6 +279,29 @@ export function createSubscriptionSequencer(
     for (const wake of waiters) wake()
   }
 
+  /** Another process advanced `id` (every subscription when undefined): its waiters check again. */
+  const heard = (id: string | undefined): void => {
+    const targets = id === undefined ? [...slots.values()] : [slots.get(id)]
+    for (const slot of targets) {
+      if (slot === undefined) continue
+      slot.heard++
+      wakeAll(slot)
+    }
+  }
+
+  // Subscribed lazily, when an event first waits: a store's subscriber connection is opened only if needed.
+  let listening = false
+  const listen = (): void => {
+    if (listening || store.onAdvance === undefined) return
+    listening = true
+    try {
+      store.onAdvance(heard)
+    } catch {
+      // Not listening: waiters notice other processes' advances at the end of their hold, as without it.
+      listening = false
+    }
+  }
+
   return {
     async run(subscriptionId, sequenceNumber, fn) {
       if (typeof subscriptionId !== 'string' || subscriptionId === '') {
@@ -292,6 +331,7 @@ export function createSubscriptionSequencer(
         }
         let wait: Promise<void>
         try {
+          const heardBefore = slot.heard
           const last = (await store.getLastHandled(subscriptionId)) ?? 0
           if (sequenceNumber <= last) {
             firstSeen.delete(seenKey)
@@ -306,8 +346,10 @@ export function createSubscriptionSequencer(
           }
           const remaining = deadline - performance.now()
           if (remaining <= 0) return 'deferred'
-          // Registered while holding the lock, so a predecessor handled right after release still wakes us.
-          wait = waitForWake(slot, remaining)
+          listen()
+          // Registered while holding the lock, so a predecessor handled right after release still wakes
+          // us; an advance heard from another process while we read means: read again at once.
+          wait = slot.heard === heardBefore ? waitForWake(slot, remaining) : Promise.resolve()
         } finally {
           release(subscriptionId, slot)
         }

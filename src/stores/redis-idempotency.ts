@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { positiveInteger } from '../core/auth/user-token-verifier.js'
 import type { ClaimResult, IdempotencyStore } from '../core/idempotency.js'
 import { type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
+import { StoreUnavailableError } from './store-unavailable.js'
 
 const FACTORY = 'createRedisIdempotencyStore'
 const DAY = 24 * 60 * 60_000
@@ -33,10 +34,11 @@ export interface RedisIdempotencyStoreOptions extends RedisStoreOptions {
  * Creates an {@link IdempotencyStore} on Redis, shared by every instance of the service: a
  * delivery that one instance handled or is handling is not run again by another.
  *
- * - `claim` is one `SET key <holder> PX leaseMs NX`: atomic, and a holder that crashes frees its
- *   claim when the lease expires. A refused claim reads the key once to tell `'done'` from
- *   `'in-progress'`.
- * - `complete` keeps the key as done for `completedTtlMs`.
+ * - `claim` is one `SET key <holder> PX leaseMs NX GET`: atomic, one round trip, and a holder
+ *   that crashes frees its claim when the lease expires; the value that refused a claim tells
+ *   `'done'` from `'in-progress'`. (On Redis before 7.0, which lacks `NX` with `GET`, a refused
+ *   `SET … NX` reads the key in a second command.)
+ * - `complete` is one `SET key done PX completedTtlMs`: the key is kept as done for that long.
  * - `release` deletes the claim only while this store instance still holds it (a Lua script).
  *
  * Keys are opaque: whatever the dispatcher passes, under `<prefix>idem:`. When Redis is down or
@@ -71,6 +73,8 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
     return `${redis.prefix}idem:${key}`
   }
   const { client } = redis
+  // `SET … NX GET` (Redis 7.0+) until the server says it does not know it.
+  let setGet = true
 
   return {
     async claim(key: string, leaseMs: number): Promise<ClaimResult> {
@@ -78,7 +82,19 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
       if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) {
         throw new TypeError('IdempotencyStore.claim: leaseMs must be a positive number')
       }
-      const set = await redis.run('claim', () => client.set(k, holder, 'PX', Math.ceil(leaseMs), 'NX'))
+      const lease = Math.ceil(leaseMs)
+      if (setGet) {
+        try {
+          // One round trip whatever the answer: nil = set (ours now), else the value that refused it.
+          const previous = await redis.run('claim', () => client.set(k, holder, 'PX', lease, 'NX', 'GET'))
+          return previous === null ? 'claimed' : previous === DONE ? 'done' : 'in-progress'
+        } catch (error) {
+          if (!(error instanceof StoreUnavailableError) || !isSyntaxError(error.cause)) throw error
+          // Redis before 7.0 refuses NX with GET: two steps from now on.
+          setGet = false
+        }
+      }
+      const set = await redis.run('claim', () => client.set(k, holder, 'PX', lease, 'NX'))
       if (set === 'OK') return 'claimed'
       // Refused: done, or held by someone (or just released: the cloud re-sends it, so waiting is safe).
       const value = await redis.run('claim', () => client.get(k))
@@ -93,4 +109,9 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
       await redis.script('release', RELEASE, [k], [holder])
     },
   }
+}
+
+/** The reply of a server that does not accept a command's arguments (here: `NX` with `GET` before Redis 7.0). */
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && /^ERR syntax error/i.test(error.message)
 }

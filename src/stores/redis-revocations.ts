@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis'
 import { optionalFunction, positiveInteger } from '../core/auth/user-token-verifier.js'
-import { type LogSink, toLogSink } from '../core/logger.js'
+import { toLogSink } from '../core/logger.js'
 import type { RevocableVerifier, RevocationStore } from '../core/revocations.js'
 import type { WebhookLogger } from '../core/webhooks.js'
-import { type RedisClient, type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
+import { type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
+import { duplicate, type Subscription, subscribe } from './redis-subscriber.js'
 
 const FACTORY = 'createRedisRevocations'
 
@@ -54,8 +55,9 @@ export interface RedisRevocationsOptions extends RedisStoreOptions {
  */
 export interface RedisRevocations extends RevocationStore {
   /**
-   * The `isRevoked` hook of `createUserTokens()`: whether the token was issued at or before the
-   * user's revoked-before mark (the same millisecond counts as before). Rejects with
+   * Whether the token was issued at or before the user's revoked-before mark (the same
+   * millisecond counts as before): the check `createUserTokens({ revocations })` makes by itself,
+   * for code of your own that has a token's `userId` and `issuedAt`. Rejects with
    * {@link StoreUnavailableError} when Redis is down, so the request answers 503, never 200.
    */
   isRevoked(token: { userId: string; issuedAt: Date }): Promise<boolean>
@@ -80,19 +82,12 @@ export interface RedisRevocations extends RevocationStore {
   close(): Promise<void>
 }
 
-interface Subscription {
-  readonly connection: Redis
-  readonly owned: boolean
-  readonly live: Promise<void>
-  stop(): void
-}
-
 /**
  * Creates {@link RedisRevocations}: "refuse this user's tokens issued before now" on every
  * instance within about a second. Two parts, because each alone is not enough:
  *
  * - a persistent **revoked-before mark** per user (`<prefix>revoked:<userId>`), read by the
- *   `isRevoked` hook on every verification that is not cached: it survives restarts and missed
+ *   user tokens on every verification that is not cached: it survives restarts and missed
  *   messages;
  * - a **pub/sub message** (`<prefix>revocations`) that makes every instance drop its cached
  *   verifications of that user at once, instead of serving them for the cache TTL. When the
@@ -190,6 +185,7 @@ export function createRedisRevocations(options: RedisRevocationsOptions): RedisR
         channel,
         { onMessage: dropUser, onResubscribed: dropAll },
         toLogSink(logger),
+        'revocation',
       )
       return () => {
         verifiers.delete(verifier)
@@ -211,74 +207,4 @@ export function createRedisRevocations(options: RedisRevocationsOptions): RedisR
       else await current.connection.unsubscribe(channel).catch(() => undefined)
     },
   }
-}
-
-/**
- * Subscribes `connection` to `channel` now and again after every reconnect (a resubscription
- * means messages may have been missed: `onResubscribed`). Never throws or rejects unhandled.
- */
-function subscribe(
-  connection: Redis,
-  owned: boolean,
-  channel: string,
-  on: { onMessage: (userId: string) => void; onResubscribed: () => void },
-  logger: LogSink,
-): Subscription {
-  let subscribed = false
-  let pending = false
-  let resolveLive!: () => void
-  const live = new Promise<void>((resolve) => {
-    resolveLive = resolve
-  })
-  const onMessage = (from: string, userId: string): void => {
-    if (from === channel && userId !== '') on.onMessage(userId)
-  }
-  const onError = (error: unknown): void => {
-    logger.warn('evotor-partner: redis revocation subscriber error', {
-      error: error instanceof Error ? error.message : String(error),
-    })
-  }
-  // Idempotent on the server; run at start and on every (re)connect, whatever ioredis resubscribes itself.
-  const start = (): void => {
-    if (pending) return
-    pending = true
-    connection.subscribe(channel).then(
-      () => {
-        pending = false
-        if (subscribed) on.onResubscribed()
-        subscribed = true
-        resolveLive()
-      },
-      (error: unknown) => {
-        pending = false
-        onError(error)
-      },
-    )
-  }
-  const onClose = (): void => {
-    // Until resubscribed, revocations from other instances are not heard: cached verifications go.
-    if (subscribed) on.onResubscribed()
-  }
-  connection.on('message', onMessage)
-  connection.on('error', onError)
-  connection.on('ready', start)
-  connection.on('close', onClose)
-  start()
-  return {
-    connection,
-    owned,
-    live,
-    stop() {
-      connection.off('message', onMessage)
-      connection.off('ready', start)
-      connection.off('close', onClose)
-      // The error listener stays on a connection we close, so a late error is never "unhandled".
-      if (!owned) connection.off('error', onError)
-    },
-  }
-}
-
-/** A new connection with the client's options (a Cluster's duplicate subscribes cluster-wide). */
-function duplicate(client: RedisClient): Redis {
-  return (client as Redis).duplicate()
 }

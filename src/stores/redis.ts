@@ -15,5 +15,9 @@ export {
   type RedisRevocations,
   type RedisRevocationsOptions,
 } from './redis-revocations.js'
-export { createRedisSequenceStore, type RedisSequenceStoreOptions } from './redis-sequence.js'
+export {
+  createRedisSequenceStore,
+  type RedisSequenceStore,
+  type RedisSequenceStoreOptions,
+} from './redis-sequence.js'
 export { StoreUnavailableError } from './store-unavailable.js'

@@ -284,3 +284,113 @@ describe('subscription sequencer, long runs', () => {
     expect(await sequencer.run(SUB, 3000, async () => {})).toBe('stale')
   })
 })
+
+describe('subscription sequencer, advances made by another process (store.onAdvance)', () => {
+  /**
+   * A store shared with "another process": `elsewhere(n)` records n as that process would and
+   * announces it (or not) through the listener the sequencer registered.
+   */
+  function sharedStore(options: { duringRead?: () => void } = {}) {
+    const memory = createMemorySequenceStore()
+    const listeners: Array<(id: string | undefined) => void> = []
+    let subscriptions = 0
+    const store: SequenceStore = {
+      getLastHandled(id) {
+        const value = memory.getLastHandled(id)
+        options.duringRead?.()
+        return value
+      },
+      setLastHandled: (id, n) => memory.setLastHandled(id, n),
+      onAdvance(listener) {
+        subscriptions++
+        listeners.push(listener)
+        return () => listeners.splice(listeners.indexOf(listener), 1)
+      },
+    }
+    const announce = (id: string | undefined): void => {
+      for (const listener of listeners) listener(id)
+    }
+    return {
+      store,
+      announce,
+      subscriptions: () => subscriptions,
+      elsewhere(id: string, n: number, announced = true): void {
+        memory.setLastHandled(id, n)
+        if (announced) announce(id)
+      },
+    }
+  }
+
+  it('listens only once an event has to wait, and only once', async () => {
+    const shared = sharedStore()
+    const sequencer = createSubscriptionSequencer({ store: shared.store, holdMs: 50 })
+    expect(await sequencer.run(SUB, 1, async () => {})).toBe('handled')
+    expect(shared.subscriptions()).toBe(0)
+    expect(await sequencer.run(SUB, 3, async () => {})).toBe('deferred')
+    expect(await sequencer.run(OTHER, 3, async () => {})).toBe('deferred')
+    expect(shared.subscriptions()).toBe(1)
+  })
+
+  it('an announced advance wakes the waiting event at once; another subscription is not woken', async () => {
+    const shared = sharedStore()
+    const sequencer = createSubscriptionSequencer({ store: shared.store, holdMs: 5_000 })
+    shared.elsewhere(SUB, 1)
+    shared.elsewhere(OTHER, 1)
+    const ran: string[] = []
+    const started = performance.now()
+    const third = sequencer.run(SUB, 3, async () => {
+      ran.push('sub:3')
+    })
+    const other = sequencer.run(OTHER, 3, async () => {
+      ran.push('other:3')
+    })
+    await tick(20)
+    shared.elsewhere(SUB, 2)
+    expect(await third).toBe('handled')
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(ran).toEqual(['sub:3'])
+    shared.elsewhere(OTHER, 2)
+    expect(await other).toBe('handled')
+    expect(ran).toEqual(['sub:3', 'other:3'])
+  })
+
+  it('listener(undefined) makes every waiting event check again (announcements were missed)', async () => {
+    const shared = sharedStore()
+    const sequencer = createSubscriptionSequencer({ store: shared.store, holdMs: 5_000 })
+    shared.elsewhere(SUB, 1)
+    shared.elsewhere(OTHER, 1)
+    const started = performance.now()
+    const runs = [sequencer.run(SUB, 3, async () => {}), sequencer.run(OTHER, 3, async () => {})]
+    await tick(20)
+    shared.elsewhere(SUB, 2, false)
+    shared.elsewhere(OTHER, 2, false)
+    shared.announce(undefined)
+    expect(await Promise.all(runs)).toEqual(['handled', 'handled'])
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
+  it('an advance announced while the event reads the store is not missed', async () => {
+    let duringRead: (() => void) | undefined
+    const shared = sharedStore({
+      duringRead: () => {
+        const once = duringRead
+        duringRead = undefined
+        once?.()
+      },
+    })
+    const sequencer = createSubscriptionSequencer({ store: shared.store, holdMs: 5_000 })
+    // The sequencer listens once an event has waited.
+    shared.elsewhere(OTHER, 1)
+    const other = sequencer.run(OTHER, 3, async () => {})
+    await tick(20)
+    shared.elsewhere(OTHER, 2)
+    expect(await other).toBe('handled')
+    expect(shared.subscriptions()).toBe(1)
+    // 3 reads 1; before it starts waiting, another process records and announces 2.
+    shared.elsewhere(SUB, 1, false)
+    duringRead = () => shared.elsewhere(SUB, 2)
+    const started = performance.now()
+    expect(await sequencer.run(SUB, 3, async () => {})).toBe('handled')
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+})

@@ -1,32 +1,16 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisSequenceStore } from '../../src/stores/redis.js'
+import { describe, expect, it } from 'vitest'
+import { createSubscriptionSequencer } from '../../src/core/subscription-sequencer.js'
+import { createRedisSequenceStore, type RedisSequenceStore } from '../../src/stores/redis.js'
 import { buildSubscriptionEvent, randomUserId, randomUuid } from '../../src/testing/builders.js'
 import { APP_TOKEN, closeInstances, createInstance, request } from './helpers/instances.js'
-import {
-  closeAll,
-  connect,
-  disposeSharedRedis,
-  ready,
-  removeTestKeys,
-  sharedRedisUrl,
-  uniquePrefix,
-} from './helpers/redis-server.js'
+import { connect, uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-let url: string
-let admin: Redis
-
-beforeAll(async () => {
-  url = await sharedRedisUrl()
-  admin = connect(url)
-  await ready(admin)
-})
-
-afterAll(async () => {
-  await closeInstances()
-  await removeTestKeys(admin)
-  closeAll()
-  await disposeSharedRedis()
+const stores: RedisSequenceStore[] = []
+const redis = useSharedRedis({
+  beforeClose: async () => {
+    await Promise.all(stores.map((store) => store.close()))
+    await closeInstances()
+  },
 })
 
 const EVENT_PATH = '/api/v1/subscription/event'
@@ -35,8 +19,8 @@ const app = `Bearer ${APP_TOKEN}`
 describe('createRedisSequenceStore', () => {
   it('remembers the last handled number per subscription, shared between instances', async () => {
     const prefix = uniquePrefix()
-    const a = createRedisSequenceStore({ client: connect(url), prefix })
-    const b = createRedisSequenceStore({ client: connect(url), prefix })
+    const a = createRedisSequenceStore({ client: connect(redis.url), prefix })
+    const b = createRedisSequenceStore({ client: connect(redis.url), prefix })
     expect(await a.getLastHandled('sub-1')).toBeUndefined()
     await a.setLastHandled('sub-1', 3)
     expect(await b.getLastHandled('sub-1')).toBe(3)
@@ -49,8 +33,8 @@ describe('createRedisSequenceStore', () => {
 
   it('two instances recording n and n + 1 at the same moment always leave n + 1', async () => {
     const prefix = uniquePrefix()
-    const a = createRedisSequenceStore({ client: connect(url), prefix })
-    const b = createRedisSequenceStore({ client: connect(url), prefix })
+    const a = createRedisSequenceStore({ client: connect(redis.url), prefix })
+    const b = createRedisSequenceStore({ client: connect(redis.url), prefix })
     for (let n = 1; n <= 200; n += 2) {
       // Alternate which instance writes the higher number first.
       const writes =
@@ -64,32 +48,118 @@ describe('createRedisSequenceStore', () => {
 
   it('keeps a subscription for ttlMs after its last event', async () => {
     const prefix = uniquePrefix()
-    const store = createRedisSequenceStore({ client: connect(url), prefix, ttlMs: 60_000 })
+    const store = createRedisSequenceStore({ client: connect(redis.url), prefix, ttlMs: 60_000 })
     await store.setLastHandled('sub-ttl', 5)
-    await admin.pexpire(`${prefix}seq:sub-ttl`, 10)
+    await redis.admin.pexpire(`${prefix}seq:sub-ttl`, 10)
     await store.setLastHandled('sub-ttl', 4) // lower: ignored, but the TTL is refreshed
-    const ttl = await admin.pttl(`${prefix}seq:sub-ttl`)
+    const ttl = await redis.admin.pttl(`${prefix}seq:sub-ttl`)
     expect(ttl).toBeGreaterThan(50_000)
     expect(await store.getLastHandled('sub-ttl')).toBe(5)
   })
 
   it('rejects bad options and arguments with a TypeError naming them', async () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     expect(() => createRedisSequenceStore({ client, ttlMs: 0 })).toThrow(/`ttlMs`/)
     expect(() => createRedisSequenceStore({ client, prefix: null as never })).toThrow(/`prefix`/)
-    const store = createRedisSequenceStore({ client: connect(url), prefix: uniquePrefix() })
+    const store = createRedisSequenceStore({ client: connect(redis.url), prefix: uniquePrefix() })
     await expect(store.setLastHandled('s', 0)).rejects.toThrow(/sequenceNumber/)
     await expect(store.setLastHandled('s', 1.5)).rejects.toThrow(/sequenceNumber/)
     await expect(store.getLastHandled('')).rejects.toThrow(/subscriptionId/)
   })
 })
 
+describe('waking a sequencer when another instance advances the subscription', () => {
+  /** One "instance": its own clients (commands and subscriber), store and sequencer. */
+  const instance = (prefix: string, holdMs: number) => {
+    const store = createRedisSequenceStore({
+      client: connect(redis.url),
+      subscriber: connect(redis.url),
+      prefix,
+    })
+    stores.push(store)
+    return { store, sequencer: createSubscriptionSequencer({ store, holdMs }) }
+  }
+  const until = async (condition: () => boolean, ms = 5_000): Promise<void> => {
+    const end = Date.now() + ms
+    while (!condition()) {
+      if (Date.now() > end) throw new Error('condition not met in time')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  it('n + 1 waiting at B runs within a second of n being handled at A (hold 5 s)', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const order: number[] = []
+    const handle = (n: number) => async () => {
+      order.push(n)
+    }
+    expect(await a.sequencer.run('sub', 1, handle(1))).toBe('handled')
+    let bDone: number | undefined
+    const waiting = b.sequencer.run('sub', 3, handle(3)).then((outcome) => {
+      bDone = performance.now()
+      return outcome
+    })
+    // B waits for 2 and listens for advances made elsewhere.
+    await b.store.ready()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(bDone).toBeUndefined()
+    expect(await a.sequencer.run('sub', 2, handle(2))).toBe('handled')
+    const aDone = performance.now()
+    expect(await waiting).toBe('handled')
+    expect((bDone as number) - aDone).toBeLessThan(1_000)
+    expect(order).toEqual([1, 2, 3])
+  })
+
+  it('a chain of events spread over two instances, each waiting for the previous, runs in order', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const order: number[] = []
+    const started = performance.now()
+    // 6 .. 2 arrive first, alternately at B and A; 1 comes last, at A.
+    const runs = [6, 5, 4, 3, 2].map((n) =>
+      (n % 2 === 0 ? b : a).sequencer.run('chain', n, async () => {
+        order.push(n)
+      }),
+    )
+    await Promise.all([a.store.ready(), b.store.ready()])
+    expect(await a.sequencer.run('chain', 1, async () => order.push(1))).toBe('handled')
+    expect(await Promise.all(runs)).toEqual(['handled', 'handled', 'handled', 'handled', 'handled'])
+    expect(order).toEqual([1, 2, 3, 4, 5, 6])
+    // Every hop crosses instances: a hop at the hold's end would take 5 s.
+    expect(performance.now() - started).toBeLessThan(2_500)
+  })
+
+  it('announces each raise (not a lower or equal number), says when it is live, stops on close()', async () => {
+    const prefix = uniquePrefix()
+    const a = instance(prefix, 5_000)
+    const b = instance(prefix, 5_000)
+    const heard: Array<string | undefined> = []
+    b.store.onAdvance((id) => heard.push(id))
+    await b.store.ready()
+    await until(() => heard.includes(undefined))
+    await a.store.setLastHandled('closing', 1)
+    await until(() => heard.includes('closing'))
+    await a.store.setLastHandled('closing', 1) // not raised: not announced
+    await b.store.close()
+    await a.store.setLastHandled('closing', 2)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(heard.filter((id) => id === 'closing')).toHaveLength(1)
+    expect(() => a.store.onAdvance(null as never)).toThrow(/listener/)
+    expect(() =>
+      createRedisSequenceStore({ client: connect(redis.url), subscriber: {} as never, prefix }),
+    ).toThrow(/`subscriber`/)
+  })
+})
+
 describe('subscription events across two instances sharing the Redis stores', () => {
-  it('n and n + 1 arriving at two instances at the same moment are handled in order', async () => {
+  it('n and n + 1 arriving at two instances at the same moment are handled in order, without waiting the hold', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, handlerMs: 100, holdMs: 3_000 })
-    const b = createInstance({ url, prefix, log, handlerMs: 100, holdMs: 3_000 })
+    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 5_000 })
+    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 5_000 })
     const userId = randomUserId()
     const subscriptionId = randomUuid()
     const event = (
@@ -99,6 +169,7 @@ describe('subscription events across two instances sharing the Redis stores', ()
 
     expect((await a.webhooks.handle(event('SubscriptionCreated', 1))).status).toBe(200)
     // 3 reaches instance B first, 2 reaches instance A at the same moment.
+    const started = performance.now()
     const [three, two] = await Promise.all([
       b.webhooks.handle(event('SubscriptionRenewed', 3)),
       a.webhooks.handle(event('SubscriptionActivated', 2)),
@@ -106,13 +177,15 @@ describe('subscription events across two instances sharing the Redis stores', ()
     expect(two.status).toBe(200)
     expect(three.status).toBe(200)
     expect(log).toEqual([1, 2, 3].map((n) => `subscription:${subscriptionId}:${n}`))
+    // B heard A's advance (pub/sub): well before its 5 s hold ran out.
+    expect(performance.now() - started).toBeLessThan(1_500)
   })
 
   it('the same event at both instances at once is handled once', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, handlerMs: 100 })
-    const b = createInstance({ url, prefix, log, handlerMs: 100 })
+    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100 })
+    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100 })
     const body = buildSubscriptionEvent('SubscriptionCreated', {
       subscriptionId: randomUuid(),
       sequenceNumber: 1,
@@ -137,8 +210,8 @@ describe('subscription events across two instances sharing the Redis stores', ()
   it('n + 1 waits at one instance while n is missing, and is deferred (503) if n never comes', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, holdMs: 200 })
-    const b = createInstance({ url, prefix, log, holdMs: 200 })
+    const a = createInstance({ url: redis.url, prefix, log, holdMs: 200 })
+    const b = createInstance({ url: redis.url, prefix, log, holdMs: 200 })
     const userId = randomUserId()
     const subscriptionId = randomUuid()
     const first = buildSubscriptionEvent('SubscriptionCreated', { subscriptionId, sequenceNumber: 1, userId })

@@ -240,6 +240,8 @@ export function createApp(deps: AppDeps): PartnerApp {
     tokens,
     appCredential: { bearer: [...deps.appCredential.bearer], basic: [...deps.appCredential.basic] },
     idempotency: stores.idempotency,
+    // The database's own stores (not Redis): receipts complete their claim in their transaction.
+    claimsInDatabase: deps.shared?.stores === undefined,
     sequences: stores.sequences,
     sequenceSignal: shared?.sequenceSignal,
     busyRetry,

@@ -1,7 +1,38 @@
 import type { ClaimResult, IdempotencyStore, SequenceStore } from 'evotor-partner'
-import { sql } from 'kysely'
-import type { AppDb } from './database/index.js'
+import { type Kysely, sql } from 'kysely'
+import type { AppDb, Schema } from './database/index.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
+
+/**
+ * Marks an idempotency key done in `trx`, the way the database stores' `complete` does (SQLite's
+ * and PostgreSQL's alike: the same table). Run it in the transaction that writes the data the
+ * key protects, so that both commit together: a crash after the commit leaves the key done, and
+ * the re-delivery answers 200 without applying anything twice.
+ *
+ * @param trx - a transaction of the app's database (or its query builder)
+ * @param key - the delivery's idempotency key (`idempotencyKeyFor`)
+ * @param at - the clock, ms since the epoch
+ * @example
+ * ```ts
+ * await data.transaction(async (trx) => {
+ *   await trx.insertInto('receipts').values(rows).execute()
+ *   await completeClaim(trx, idempotencyKeyFor('receipts', body, { userId })!, Date.now())
+ * })
+ * ```
+ */
+export async function completeClaim(trx: Kysely<Schema>, key: string, at: number): Promise<void> {
+  await trx
+    .insertInto('idempotency_keys')
+    .values({ key, state: 'done', lease_until: 0, updated_at: at })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        state: sql<'done'>`'done'`,
+        lease_until: 0,
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute()
+}
 
 /** Options of {@link createDatabaseStores}. */
 export interface DatabaseStoresOptions {
@@ -88,17 +119,7 @@ export function createDatabaseStores(options: DatabaseStoresOptions): {
         }),
       complete: (key) =>
         retry(async () => {
-          await db
-            .insertInto('idempotency_keys')
-            .values({ key, state: 'done', lease_until: 0, updated_at: now() })
-            .onConflict((oc) =>
-              oc.column('key').doUpdateSet((eb) => ({
-                state: sql<'done'>`'done'`,
-                lease_until: 0,
-                updated_at: eb.ref('excluded.updated_at'),
-              })),
-            )
-            .execute()
+          await completeClaim(db, key, now())
         }),
       release: (key) =>
         retry(async () => {

@@ -12,6 +12,7 @@ import type { PartnerTokens } from './auth.js'
 import type { CloudSync } from './cloud-sync.js'
 import type { Logger } from './logger.js'
 import { verifyPassword } from './passwords.js'
+import { completeClaim } from './pg-stores.js'
 import type { InstallationEventInput, ProductRecord, Repositories } from './repositories/index.js'
 import { receiptAmount } from './repositories/receipts.js'
 import {
@@ -28,6 +29,11 @@ import { toDecimalString } from './util/decimal.js'
 export interface AppHooks {
   /** Called when a webhook handler starts, after authentication and validation, before any write. */
   beforeHandler?: (route: RouteName) => void | Promise<void>
+  /**
+   * Called when a handler's data write has committed, before the handler returns (tests inject
+   * a crash there: a failure between the write and the dispatcher's `complete`).
+   */
+  afterWrite?: (route: RouteName) => void | Promise<void>
 }
 
 /** Options of {@link createAppWebhooks}. */
@@ -36,6 +42,11 @@ export interface AppWebhooksOptions {
   tokens: PartnerTokens
   appCredential: AppCredentialOptions
   idempotency: IdempotencyStore
+  /**
+   * Whether `idempotency` keeps its claims in the app's database (`idempotency_keys`; not Redis):
+   * then a receipts delivery's claim is marked done in the transaction that stores its receipts.
+   */
+  claimsInDatabase?: boolean
   sequences: SequenceStore
   /**
    * How the instances wake each other's waiting subscription events when a sequence advances
@@ -161,7 +172,10 @@ function profileOf(body: Record<string, unknown>): Record<string, unknown> | und
  * ```
  */
 export function createWebhookHandlers(
-  options: Pick<AppWebhooksOptions, 'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud'> & {
+  options: Pick<
+    AppWebhooksOptions,
+    'repos' | 'tokens' | 'logger' | 'hooks' | 'busyRetry' | 'cloud' | 'claimsInDatabase'
+  > & {
     /** Orders subscription events (see {@link createAppWebhooks}); without it they are applied as they come. */
     sequencer?: SharedSequencer
   },
@@ -200,7 +214,6 @@ export function createWebhookHandlers(
         userId,
         type: event.type,
         applied: result.applied,
-        revokedTokens: result.revokedTokens,
       },
       'installation event applied',
     )
@@ -415,7 +428,7 @@ export function createWebhookHandlers(
       logger.info({ route: 'documents', userId, storeUuid, ...counts }, 'documents stored')
     },
 
-    async receipts({ body, userId, credential }) {
+    async receipts({ body, userId, credential, idempotencyKey }) {
       for (const [i, event] of body.entries()) {
         // Every receipt is the verified user's: one naming another user refuses the whole batch.
         requireSameUser(userId, credential, [
@@ -427,7 +440,17 @@ export function createWebhookHandlers(
           throw EvotorError.incorrect(`${i}.data.totalAmount`)
       }
       await before('receipts')
-      const counts = await write(() => repos.receipts.insert(userId, body))
+      // The claim is completed with the receipts, in their last transaction: a crash after the
+      // commit leaves the delivery done, so its re-delivery answers 200 without running again.
+      const key = options.claimsInDatabase === true ? idempotencyKey : undefined
+      const counts = await write(() =>
+        repos.receipts.insert(
+          userId,
+          body,
+          key === undefined ? {} : { inLastTransaction: (trx) => completeClaim(trx, key, Date.now()) },
+        ),
+      )
+      await options.hooks?.afterWrite?.('receipts')
       logger.info({ route: 'receipts', userId, ...counts }, 'receipts stored')
     },
   }

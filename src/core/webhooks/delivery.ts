@@ -232,6 +232,7 @@ function sequenceOf(delivery: Delivery): { stream: string; number: number; id: s
 /** Runs an ordered delivery in sequence; at or below the last handled number, only if it never ran. */
 async function runInOrder(config: WebhooksConfig, delivery: Delivery): Promise<RunOutcome | 'deferred'> {
   const key = keyOf(config, delivery)
+  delivery.context.idempotencyKey = key
   const sequence = config.sequencer === undefined ? undefined : sequenceOf(delivery)
   if (config.sequencer === undefined || sequence === undefined) return runOnce(config, delivery, key)
   let inner = 'ran' as RunOutcome
@@ -372,6 +373,7 @@ async function accept(config: WebhooksConfig, hit: RouteMatch, request: WebhookR
     storeUuid,
     credential: auth.credential,
     request,
+    idempotencyKey: undefined,
   }
   return { context, invalid }
 }

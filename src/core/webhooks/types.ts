@@ -74,6 +74,13 @@ export interface WebhookContext<N extends RouteName> {
   credential: 'app' | 'user'
   /** The request as the adapter passed it (headers for logging, never log `authorization`). */
   request: WebhookRequest
+  /**
+   * The key under which the dispatcher claimed this delivery in its `IdempotencyStore`
+   * (`undefined` when the route has none or idempotency is off). A store kept in your database
+   * can mark it done in the transaction that writes the delivery's data, so that a crash after
+   * that commit never applies it twice; the dispatcher's own `complete` then finds it done.
+   */
+  idempotencyKey?: string | undefined
 }
 
 /**

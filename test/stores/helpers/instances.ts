@@ -13,6 +13,7 @@ import {
   createRedisRevocations,
   createRedisSequenceStore,
   type RedisRevocations,
+  type RedisSequenceStore,
 } from '../../../src/stores/redis.js'
 import { connect } from './redis-server.js'
 
@@ -23,6 +24,7 @@ export interface Instance {
   readonly client: Redis
   readonly tokens: UserTokens
   readonly revocations: RedisRevocations
+  readonly sequences: RedisSequenceStore
   readonly webhooks: EvotorWebhooks
 }
 
@@ -50,6 +52,7 @@ export function createInstance(options: InstanceOptions): Instance {
     ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
   }
   const revocations = createRedisRevocations(common)
+  const sequences = createRedisSequenceStore(common)
   // The store reads the marks and attaches the tokens; the dispatcher revokes on ApplicationUninstalled.
   const tokens = createUserTokens({ secret: TOKEN_SECRET, revocations })
   const webhooks = createEvotorWebhooks({
@@ -57,7 +60,7 @@ export function createInstance(options: InstanceOptions): Instance {
     userTokens: tokens,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     idempotency: createRedisIdempotencyStore(common),
-    ordering: { store: createRedisSequenceStore(common), holdMs: options.holdMs ?? 3_000 },
+    ordering: { store: sequences, holdMs: options.holdMs ?? 3_000 },
     handlers: {
       userCreate: async ({ body }) => ({ userId: body.userId, token: await tokens.issue(body.userId) }),
       receipts: async ({ body }) => {
@@ -74,16 +77,18 @@ export function createInstance(options: InstanceOptions): Instance {
       },
     },
   })
-  const instance = { client, tokens, revocations, webhooks }
+  const instance = { client, tokens, revocations, sequences, webhooks }
   created.add(instance)
   return instance
 }
 
 const created = new Set<Instance>()
 
-/** Closes the revocation subscribers of every instance made so far (call in afterAll). */
+/** Closes the revocation and sequence subscribers of every instance made so far (call in afterAll). */
 export async function closeInstances(): Promise<void> {
-  await Promise.all([...created].map((instance) => instance.revocations.close()))
+  await Promise.all(
+    [...created].flatMap((instance) => [instance.revocations.close(), instance.sequences.close()]),
+  )
   created.clear()
 }
 

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely'
+import type { Schema } from '../database/index.js'
 import { sumDecimals, toDecimalString } from '../util/decimal.js'
 import { toIsoUtc } from '../util/time.js'
 import {
@@ -49,6 +51,16 @@ export interface ReceiptSummary {
   readonly total: string
 }
 
+/** Options of {@link ReceiptsRepository.insert}. */
+export interface ReceiptInsertOptions {
+  /**
+   * Runs in the batch's last transaction, after its inserts, so that it commits with them (or
+   * not at all): the webhook marks the delivery's idempotency claim done here. Not called when
+   * the batch holds no receipt to write.
+   */
+  inLastTransaction?: (trx: Kysely<Schema>) => Promise<void>
+}
+
 /** Receipts, stored once per (user, receipt id): two users may own the same receipt id. */
 export interface ReceiptsRepository {
   /**
@@ -62,7 +74,11 @@ export interface ReceiptsRepository {
    * receipt when its amount cannot be kept exactly (see {@link receiptAmount}); nothing is
    * stored then (every receipt is checked before the first write).
    */
-  insert(userId: string, events: readonly ReceiptEventInput[]): Promise<InsertCounts>
+  insert(
+    userId: string,
+    events: readonly ReceiptEventInput[],
+    options?: ReceiptInsertOptions,
+  ): Promise<InsertCounts>
   get(userId: string, id: string): Promise<ReceiptRecord | undefined>
   /**
    * Sales summary of one user's receipts in a store with `dayStart <= dateTime < dayEnd`: sales
@@ -126,7 +142,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
   const { data, db, now } = ctx
 
   return {
-    async insert(userId, events) {
+    async insert(userId, events, options = {}) {
       requireId(userId, 'userId')
       const at = now().toISOString()
       // Validated and built before the transaction: the write lock is held for the inserts only.
@@ -176,6 +192,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
           const ids = new Set(returned.map((r) => r.id))
           const added = chunk.filter((row) => ids.has(row.id))
           await addToTotals(trx, userId, added)
+          if (offset + RECEIPTS_PER_TRANSACTION >= rows.length) await options.inLastTransaction?.(trx)
           return added.length
         })
       }

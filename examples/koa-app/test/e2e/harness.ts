@@ -73,6 +73,7 @@ export async function startTestApp(dir: TempDir, options: TestAppOptions = {}): 
         handled.set(route, (handled.get(route) ?? 0) + 1)
         await hooks?.beforeHandler?.(route)
       },
+      ...(hooks?.afterWrite === undefined ? {} : { afterWrite: hooks.afterWrite }),
     },
   })
   const close = async (): Promise<void> => {
