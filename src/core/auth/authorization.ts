@@ -88,23 +88,28 @@ const BASIC_PROTO = redactingPrototype(() => ({
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 const URL_SAFE_BASE64 = /^[A-Za-z0-9_-]+={0,2}$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const CONTROL = /[\x00-\x1f\x7f]/
+const SCHEME_SPELLING = { bearer: 'Bearer', basic: 'Basic' } as const
+/**
+ * The whole header value: optional spaces or tabs, a word, then optionally spaces or tabs and a
+ * second word, then optional spaces or tabs. A word has no whitespace and no control characters
+ * (< 0x20, 0x7f). The classes are disjoint, so matching is linear in the length.
+ */
+const AUTHORIZATION = /^[ \t]*([^\x00-\x20\x7f]+)(?:[ \t]+([^\x00-\x20\x7f]+))?[ \t]*$/
 
 function malformed(): EvotorError {
   // The value is a secret: never echo it (design.md, Security defaults).
   return EvotorError.incorrect('Authorization', null)
 }
 
-function isControl(code: number): boolean {
-  return code < 32 || code === 127
-}
-
 function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true
-  return false
+  return CONTROL.test(text)
 }
 
-function isOws(code: number): boolean {
-  return code === 32 || code === 9
+/** `word` equals the lower-case `scheme` in any case (no allocation for the usual spellings). */
+function isSchemeWord(word: string, scheme: 'bearer' | 'basic'): boolean {
+  if (word.length !== scheme.length) return false
+  return word === scheme || word === SCHEME_SPELLING[scheme] || word.toLowerCase() === scheme
 }
 
 function bearer(token: string, bare: boolean): ParsedBearerAuthorization {
@@ -169,33 +174,16 @@ function basic(credentials: string): ParsedBasicAuthorization {
  */
 export function parseAuthorization(value: string): ParsedAuthorization {
   if (typeof value !== 'string' || value.length > MAX_AUTHORIZATION_LENGTH) throw malformed()
-  let start = 0
-  let end = value.length
-  while (start < end && isOws(value.charCodeAt(start))) start++
-  while (end > start && isOws(value.charCodeAt(end - 1))) end--
-  if (start === end) throw malformed()
-  let gap = -1
-  let tokenStart = -1
-  for (let i = start; i < end; i++) {
-    const code = value.charCodeAt(i)
-    if (isOws(code)) {
-      if (tokenStart >= 0) throw malformed()
-      if (gap < 0) gap = i
-    } else if (isControl(code)) {
-      throw malformed()
-    } else if (gap >= 0 && tokenStart < 0) {
-      tokenStart = i
-    }
+  // One pass in the regexp engine: several times faster than a charCodeAt loop on a long token.
+  const match = AUTHORIZATION.exec(value)
+  if (match === null) throw malformed()
+  const first = match[1] as string
+  const token = match[2]
+  if (token === undefined) {
+    if (isSchemeWord(first, 'bearer') || isSchemeWord(first, 'basic')) throw malformed()
+    return bearer(first, true)
   }
-  if (gap < 0) {
-    const token = value.slice(start, end)
-    const lower = token.toLowerCase()
-    if (lower === 'bearer' || lower === 'basic') throw malformed()
-    return bearer(token, true)
-  }
-  const scheme = value.slice(start, gap).toLowerCase()
-  const token = value.slice(tokenStart, end)
-  if (scheme === 'bearer') return bearer(token, false)
-  if (scheme === 'basic') return basic(token)
+  if (isSchemeWord(first, 'bearer')) return bearer(token, false)
+  if (isSchemeWord(first, 'basic')) return basic(token)
   throw malformed()
 }
