@@ -90,12 +90,8 @@ const URL_SAFE_BASE64 = /^[A-Za-z0-9_-]+={0,2}$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const CONTROL = /[\x00-\x1f\x7f]/
 const SCHEME_SPELLING = { bearer: 'Bearer', basic: 'Basic' } as const
-/**
- * The whole header value: optional spaces or tabs, a word, then optionally spaces or tabs and a
- * second word, then optional spaces or tabs. A word has no whitespace and no control characters
- * (< 0x20, 0x7f). The classes are disjoint, so matching is linear in the length.
- */
-const AUTHORIZATION = /^[ \t]*([^\x00-\x20\x7f]+)(?:[ \t]+([^\x00-\x20\x7f]+))?[ \t]*$/
+/** A word: no whitespace and no control characters (< 0x20, 0x7f). Sticky: matched at `lastIndex`. */
+const WORD = /[^\x00-\x20\x7f]+/y
 
 function malformed(): EvotorError {
   // The value is a secret: never echo it (design.md, Security defaults).
@@ -104,6 +100,16 @@ function malformed(): EvotorError {
 
 function hasControl(text: string): boolean {
   return CONTROL.test(text)
+}
+
+function isOws(code: number): boolean {
+  return code === 32 || code === 9
+}
+
+/** Where the word starting at `from` ends, or -1 when no word starts there. */
+function wordFrom(value: string, from: number): number {
+  WORD.lastIndex = from
+  return WORD.test(value) ? WORD.lastIndex : -1
 }
 
 /** `word` equals the lower-case `scheme` in any case (no allocation for the usual spellings). */
@@ -174,16 +180,28 @@ function basic(credentials: string): ParsedBasicAuthorization {
  */
 export function parseAuthorization(value: string): ParsedAuthorization {
   if (typeof value !== 'string' || value.length > MAX_AUTHORIZATION_LENGTH) throw malformed()
-  // One pass in the regexp engine: several times faster than a charCodeAt loop on a long token.
-  const match = AUTHORIZATION.exec(value)
-  if (match === null) throw malformed()
-  const first = match[1] as string
-  const token = match[2]
-  if (token === undefined) {
-    if (isSchemeWord(first, 'bearer') || isSchemeWord(first, 'basic')) throw malformed()
-    return bearer(first, true)
+  let start = 0
+  let end = value.length
+  while (start < end && isOws(value.charCodeAt(start))) start++
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--
+  if (start === end) throw malformed()
+  // The words are matched by the regexp engine (sticky, no allocation): several times faster than
+  // a charCodeAt loop on a long token.
+  const wordEnd = wordFrom(value, start)
+  if (wordEnd === end) {
+    const token = start === 0 && end === value.length ? value : value.slice(start, end)
+    if (isSchemeWord(token, 'bearer') || isSchemeWord(token, 'basic')) throw malformed()
+    return bearer(token, true)
   }
-  if (isSchemeWord(first, 'bearer')) return bearer(token, false)
-  if (isSchemeWord(first, 'basic')) return basic(token)
+  // After the first word: one run of spaces or tabs, then one word up to the end. Anything else
+  // (a control character, a third word) is malformed.
+  if (wordEnd < 0 || !isOws(value.charCodeAt(wordEnd))) throw malformed()
+  let tokenStart = wordEnd + 1
+  while (isOws(value.charCodeAt(tokenStart))) tokenStart++
+  if (wordFrom(value, tokenStart) !== end) throw malformed()
+  const scheme = value.slice(start, wordEnd)
+  const token = value.slice(tokenStart, end)
+  if (isSchemeWord(scheme, 'bearer')) return bearer(token, false)
+  if (isSchemeWord(scheme, 'basic')) return basic(token)
   throw malformed()
 }
