@@ -1,6 +1,6 @@
 /**
  * The public surface (design.md "Public surface"): the root entry point stays at or under 80 names,
- * and every name exported from the root and from `evotor-partner/protocol` is documented, either in
+ * and every name exported from any entry point of package.json "exports" is documented, either in
  * the README's code (a fenced block or an inline code span) or by TSDoc with an `@example`.
  * The exports are read from the sources with the TypeScript compiler, as a user's editor sees them.
  */
@@ -27,9 +27,13 @@ function compilerOptions(): ts.CompilerOptions {
   return ts.parseJsonConfigFileContent(file.config, ts.sys, ROOT).options
 }
 
+/** One program over `entries` (one for every entry point is much faster than one each). */
+function programOf(entries: readonly string[]): ts.Program {
+  return ts.createProgram(entries, { ...compilerOptions(), noEmit: true })
+}
+
 /** Every name an entry file exports, with whether it is a value and whether its TSDoc has an example. */
-function exportedNames(entry: string): ExportedName[] {
-  const program = ts.createProgram([entry], { ...compilerOptions(), noEmit: true })
+function exportedNames(entry: string, program = programOf([entry])): ExportedName[] {
   const checker = program.getTypeChecker()
   const source = program.getSourceFile(entry)
   if (source === undefined) throw new Error(`no source file ${entry}`)
@@ -59,8 +63,29 @@ function undocumented(names: readonly ExportedName[], markdown: string): string[
   return names.filter((n) => !n.example && !mentioned(n.name)).map((n) => n.name)
 }
 
-const root = exportedNames(join(ROOT, 'src/index.ts'))
-const protocol = exportedNames(join(ROOT, 'src/protocol/index.ts'))
+/** The source file of each entry point (tsup.config.ts builds `dist/<name>` from it). */
+const ENTRY_SOURCES: Record<string, string> = {
+  '.': 'src/index.ts',
+  './protocol': 'src/protocol/index.ts',
+  './koa': 'src/adapters/koa.ts',
+  './express': 'src/adapters/express.ts',
+  './fetch': 'src/adapters/fetch.ts',
+  './hono': 'src/adapters/hono.ts',
+  './trpc': 'src/adapters/trpc.ts',
+  './client': 'src/client/index.ts',
+  './testing': 'src/testing/index.ts',
+  './redis': 'src/stores/redis.ts',
+}
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>
+}
+const ENTRY_POINTS = Object.keys(PACKAGE.exports).filter((key) => key !== './package.json')
+const PROGRAM = programOf(Object.values(ENTRY_SOURCES).map((source) => join(ROOT, source)))
+const exportsOf = (entry: string) =>
+  exportedNames(join(ROOT, ENTRY_SOURCES[entry] ?? `missing source of ${entry}`), PROGRAM)
+
+const root = exportsOf('.')
+const protocol = exportsOf('./protocol')
 
 describe('public surface', () => {
   it(`the root exports at most ${MAX_ROOT_NAMES} names (values and types)`, () => {
@@ -93,6 +118,25 @@ describe('public surface', () => {
     expect(protocol.length).toBeGreaterThan(40)
     expect(undocumented(protocol, README)).toEqual([])
   })
+
+  it('knows the source of every entry point in package.json "exports", and of no other', () => {
+    expect(Object.keys(ENTRY_SOURCES).sort()).toEqual([...ENTRY_POINTS].sort())
+    const tsup = readFileSync(join(ROOT, 'tsup.config.ts'), 'utf8')
+    for (const [entry, source] of Object.entries(ENTRY_SOURCES)) {
+      const name = entry === '.' ? 'index' : entry.slice(2)
+      expect(tsup, entry).toContain(`${name}: '${source}'`)
+    }
+  })
+
+  const others = ENTRY_POINTS.filter((entry) => entry !== '.' && entry !== './protocol')
+  it.each(others.map((entry) => ({ entry, name: `evotor-partner${entry.slice(1)}` })))(
+    'every $name export appears in the README or has TSDoc with an @example',
+    ({ entry }) => {
+      const names = exportsOf(entry)
+      expect(names.length).toBeGreaterThan(0)
+      expect(undocumented(names, README)).toEqual([])
+    },
+  )
 })
 
 describe('the documentation check itself', () => {

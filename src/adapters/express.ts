@@ -1,5 +1,8 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+import { getEvotorContext } from '../core/evotor-context.js'
+import { EvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
+import { type LoggerInput, toLogSink } from '../core/logger.js'
 import type { EvotorProxyContext } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
@@ -56,16 +59,43 @@ export function evotorWebhooks(
   }
 }
 
+/** An http-errors style 4xx (`createError(404)`): the app's own answer, left to Express. */
+function isClientError(error: unknown): boolean {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown }
+  const code = status ?? statusCode
+  return typeof code === 'number' && code >= 400 && code < 500
+}
+
+/**
+ * Options of {@link evotorErrorHandler}: where a failed proxied request is logged (`logger`: pino,
+ * `console` or a `(message, fields)` object; default `console`).
+ * @example `app.use(evotorErrorHandler({ logger: pino() }))`
+ */
+export interface EvotorErrorHandlerOptions {
+  /** Where other errors of requests behind `evotorProxy()` are logged (message and error name, no stack). */
+  logger?: LoggerInput
+}
+
 /**
  * Express error middleware: `EvotorError`s get the Evotor error body, body-parser failures 400/2001 or
- * 413; any other error goes on to the next error handler.
+ * 413. Any other error of a request behind `evotorProxy()` (a bug in a route, a database down) is
+ * logged and answers 500 `{}`, with no message or stack (Express's own page shows the stack outside
+ * production). An http-errors style 4xx (`status` 400-499) and the errors of requests not behind
+ * the proxy go on to the next error handler.
+ * @param options - the logger (default `console`).
  * @returns the error middleware.
  * @example `app.use(evotorErrorHandler()) // after the routes`
  */
-export function evotorErrorHandler(): ErrorRequestHandler {
-  return function evotorErrorMiddleware(error: unknown, _req: Request, res: Response, next: NextFunction) {
+export function evotorErrorHandler(options: EvotorErrorHandlerOptions = {}): ErrorRequestHandler {
+  const logger = toLogSink(options.logger ?? console)
+  return function evotorErrorMiddleware(error: unknown, req: Request, res: Response, next: NextFunction) {
+    if (res.headersSent) return next(error)
     const e = toEvotorError(error)
-    if (e === undefined || res.headersSent) return next(error)
-    sendNode(res, evotorErrorResponse(e))
+    if (e !== undefined) return sendNode(res, evotorErrorResponse(e))
+    if (getEvotorContext(req) === undefined || isClientError(error)) return next(error)
+    logger.error('evotor-partner: proxied request failed', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    })
+    sendNode(res, evotorErrorResponse(EvotorError.internal(error)))
   }
 }

@@ -83,7 +83,17 @@ export function isPinoLike(logger: unknown): boolean {
   )
 }
 
-function isConsole(logger: unknown): boolean {
+/**
+ * Whether `logger` is `console` or a `Console`: it writes text for a person, and prints the
+ * fields object after the message, so a message that already says everything goes without it.
+ *
+ * @example
+ * ```ts
+ * isConsoleLike(console) // true
+ * isConsoleLike(pino()) // false
+ * ```
+ */
+export function isConsoleLike(logger: unknown): boolean {
   return logger === globalThis.console || logger instanceof Console
 }
 
@@ -110,7 +120,7 @@ export function toLogSink(
   if (logger === undefined || logger === null) return { debug: noop, info: noop, warn: noop, error: noop }
   const order: LoggerCallStyle | 'console' = isPinoLike(logger)
     ? 'fields-first'
-    : isConsole(logger)
+    : isConsoleLike(logger)
       ? 'console'
       : style
   const make = (level: LogSinkLevel) => {

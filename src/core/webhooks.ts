@@ -2,6 +2,8 @@
  * The webhook dispatcher: options in `webhooks/options.ts`, path matching in `webhooks/matching.ts`,
  * one delivery in `webhooks/delivery.ts`, the public types in `webhooks/types.ts`.
  */
+
+import { isConsoleLike } from './logger.js'
 import { answerDelivery } from './webhooks/delivery.js'
 import { createRouteMatcher } from './webhooks/matching.js'
 import { constructionWarning, resolveWebhooksOptions } from './webhooks/options.js'
@@ -48,7 +50,12 @@ export function createEvotorWebhooks(options: EvotorWebhooksOptions): EvotorWebh
   const config = resolveWebhooksOptions(options)
   const matcher = createRouteMatcher(options)
   const warning = constructionWarning(config)
-  if (warning !== undefined) config.logger.warn(warning.message, warning.fields)
+  if (warning !== undefined) {
+    // The message lists every route already: a console prints it once, without the same list
+    // again as a fields object. Structured loggers (pino) keep the fields to query on.
+    if (isConsoleLike(options.logger ?? console)) config.logger.warn(warning.message)
+    else config.logger.warn(warning.message, warning.fields)
+  }
   return {
     routes: matcher.routes,
     matches: (path) => matcher.find(path).length > 0,

@@ -54,8 +54,9 @@ export interface RedisRevocationsOptions extends RedisStoreOptions {
  */
 export interface RedisRevocations extends RevocationStore {
   /**
-   * The `isRevoked` hook of `createUserTokens()`: whether the token was issued at or before the
-   * user's revoked-before mark (the same millisecond counts as before). Rejects with
+   * Whether the token was issued at or before the user's revoked-before mark (the same
+   * millisecond counts as before): the check `createUserTokens({ revocations })` makes by itself,
+   * for code of your own that has a token's `userId` and `issuedAt`. Rejects with
    * {@link StoreUnavailableError} when Redis is down, so the request answers 503, never 200.
    */
   isRevoked(token: { userId: string; issuedAt: Date }): Promise<boolean>
@@ -92,7 +93,7 @@ interface Subscription {
  * instance within about a second. Two parts, because each alone is not enough:
  *
  * - a persistent **revoked-before mark** per user (`<prefix>revoked:<userId>`), read by the
- *   `isRevoked` hook on every verification that is not cached: it survives restarts and missed
+ *   user tokens on every verification that is not cached: it survives restarts and missed
  *   messages;
  * - a **pub/sub message** (`<prefix>revocations`) that makes every instance drop its cached
  *   verifications of that user at once, instead of serving them for the cache TTL. When the

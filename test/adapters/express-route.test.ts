@@ -1,11 +1,10 @@
-import { createServer } from 'node:http'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evotorErrorHandler, withEvotorProxy } from '../../src/adapters/express.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { EvotorError } from '../../src/core/evotor-error.js'
 import { createEvotorProxy } from '../../src/core/proxy.js'
-import { listen, type Started } from './helpers/harness.js'
+import { proxyHeaders, type Started, serve } from './helpers/harness.js'
 
 const USER = '01-000000000000001'
 const tokens = createUserTokens({ secret: 'express-route-test-secret-32-bytes!!!' })
@@ -15,12 +14,7 @@ describe('evotor-partner/express withEvotorProxy (one typed route behind the pro
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'Store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER, 'Store-1')
     const storeProxy = createEvotorProxy({ userTokens: tokens, requiredHeaders: ['userId', 'storeUuid'] })
     const app = express()
     app.get(
@@ -52,7 +46,7 @@ describe('evotor-partner/express withEvotorProxy (one typed route behind the pro
       }),
     )
     app.use(evotorErrorHandler())
-    server = await listen(createServer(app))
+    server = await serve(app)
   })
   afterAll(() => server.close())
 

@@ -1,11 +1,10 @@
-import { createServer } from 'node:http'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evotorErrorHandler, evotorProxy, evotorWebhooks } from '../../src/adapters/express.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { EvotorError } from '../../src/core/evotor-error.js'
 import { createRecordingWebhooks } from './helpers/endpoints.js'
-import { listen, type Started } from './helpers/harness.js'
+import { proxyHeaders, type Started, serve } from './helpers/harness.js'
 
 const USER = '01-000000000000001'
 const tokens = createUserTokens({ secret: 'express-adapter-test-secret-32-bytes!!' })
@@ -16,12 +15,7 @@ describe('evotor-partner/express', () => {
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER)
     const app = express()
     app.use(evotorWebhooks(createRecordingWebhooks(tokens)), express.json())
     app.post('/elsewhere', (req, res) => {
@@ -37,7 +31,7 @@ describe('evotor-partner/express', () => {
     app.use((_error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(418).send('next handler')
     })
-    webhooksFirst = await listen(createServer(app))
+    webhooksFirst = await serve(app)
 
     const one = express()
     one.use(evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
@@ -47,7 +41,7 @@ describe('evotor-partner/express', () => {
       res.write(Buffer.from('chunk-2 '))
       res.end('end', () => {})
     })
-    v1 = await listen(createServer(one))
+    v1 = await serve(one)
   })
   afterAll(async () => {
     await Promise.all([webhooksFirst.close(), v1.close()])
@@ -93,12 +87,7 @@ describe('evotor-partner/express proxy internals', () => {
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER)
     const server = express() // ETag on (the default): res.send hands end() a Buffer
     const v1 = express.Router()
     // Another middleware's own res.end (compression, loggers do this) must survive the envelope.
@@ -124,7 +113,7 @@ describe('evotor-partner/express proxy internals', () => {
       res.end('twice')
     })
     server.use('/v1', v1)
-    app = await listen(createServer(server))
+    app = await serve(server)
   })
   afterAll(async () => {
     await app.close()
@@ -148,7 +137,7 @@ describe('evotor-partner/express proxy internals', () => {
     server.get('/', (req, res) => {
       res.json({ user: req.evotor?.userId })
     })
-    const started = await listen(createServer(server))
+    const started = await serve(server)
     try {
       const sent = { ...headers, authorization: `Bearer ${token}` }
       for (let i = 0; i < 2; i++) {
@@ -181,12 +170,7 @@ describe('evotor-partner/express ver. 1 envelope with other middleware around it
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER)
     const app = express()
     const proxy = evotorProxy({ userTokens: tokens, proxyVersion: 1 })
     // Mounted twice on one request: app level and again on a router.
@@ -213,7 +197,7 @@ describe('evotor-partner/express ver. 1 envelope with other middleware around it
     app.get('/encoding', proxy, (req, res) => {
       res.json({ acceptEncoding: req.headers['accept-encoding'] ?? null })
     })
-    server = await listen(createServer(app))
+    server = await serve(app)
   })
   afterAll(() => server.close())
 

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import express4 from 'express4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,13 +6,16 @@ import { evotorErrorHandler, evotorProxy } from '../../src/adapters/express.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { EvotorError } from '../../src/core/evotor-error.js'
 import { fromProxyV1 } from '../../src/core/proxy-envelope.js'
-import { listen, type Started } from './helpers/harness.js'
+import { proxyHeaders, type Started, serve } from './helpers/harness.js'
 import { rawRequest } from './helpers/raw-http.js'
 
 const USER = '01-000000000000001'
 const SECRET = 'express4-adapter-test-secret-32-bytes!!'
 const tokens = createUserTokens({ secret: SECRET })
 const SECRET_DETAIL = 'internal detail of an async route'
+/** What `evotorErrorHandler({ logger })` logged, `(message, fields)` per line. */
+const errorLines: unknown[][] = []
+const logger = { warn() {}, error: (...args: unknown[]) => void errorLines.push(args) }
 
 /** A real Express 4 app (npm alias `express4`) with async routes behind the proxy. */
 function app4(proxyVersion: 1 | 2) {
@@ -29,11 +31,15 @@ function app4(proxyVersion: 1 | 2) {
     await Promise.resolve()
     throw new Error(SECRET_DETAIL)
   })
+  app.get('/terminal/async-not-found', async () => {
+    await Promise.resolve()
+    throw Object.assign(new Error('no such receipt'), { status: 404, expose: true })
+  })
   app.get('/terminal/async-ok', async (_req, res) => {
     await Promise.resolve()
     res.json({ ok: true })
   })
-  app.use(evotorErrorHandler())
+  app.use(evotorErrorHandler({ logger }))
   return app
 }
 
@@ -53,14 +59,9 @@ describe('evotor-partner/express under a real Express 4', () => {
     const pkg = await import('express4/package.json', { with: { type: 'json' } })
     version = (pkg.default as { version: string }).version
     process.on('unhandledRejection', onUnhandled)
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
-    v2 = await listen(createServer(app4(2)))
-    v1 = await listen(createServer(app4(1)))
+    headers = await proxyHeaders(tokens, USER)
+    v2 = await serve(app4(2))
+    v1 = await serve(app4(1))
   })
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled)
@@ -77,9 +78,25 @@ describe('evotor-partner/express under a real Express 4', () => {
     expect(unhandled).toEqual([])
   })
 
-  it('ver. 2: an async route throwing a plain Error answers 500 through Express, no unhandled rejection', async () => {
+  it('ver. 2: an async route throwing a plain Error answers 500 {} (no stack page), logged, no unhandled rejection', async () => {
+    errorLines.length = 0
     const response = await fetch(`${v2.url}/terminal/async-error`, { headers })
     expect(response.status).toBe(500)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    const text = await response.text()
+    expect(JSON.parse(text)).toEqual({})
+    expect(text).not.toContain(SECRET_DETAIL)
+    expect(text).not.toMatch(/\bat \S+ \(/) // no stack frame
+    expect(errorLines).toEqual([
+      ['evotor-partner: proxied request failed', { error: `Error: ${SECRET_DETAIL}` }],
+    ])
+    expect(JSON.stringify(errorLines)).not.toContain(headers.authorization?.slice(7))
+    expect(unhandled).toEqual([])
+  })
+
+  it('ver. 2: an http-errors style 4xx goes on to Express, as before', async () => {
+    const response = await fetch(`${v2.url}/terminal/async-not-found`, { headers })
+    expect(response.status).toBe(404)
     expect(unhandled).toEqual([])
   })
 
@@ -115,7 +132,7 @@ describe('evotor-partner/express under a real Express 4', () => {
       handled++
       res.send('plain')
     })
-    const server = await listen(createServer(app))
+    const server = await serve(app)
     try {
       const response = await fetch(`${server.url}/plain`)
       expect(await response.text()).toBe('plain')
@@ -132,12 +149,7 @@ describe('a real Express 4 process', () => {
   let headers: Record<string, string>
 
   beforeAll(async () => {
-    headers = {
-      authorization: `Bearer ${await tokens.issue(USER)}`,
-      'x-evotor-user-id': USER,
-      'x-evotor-store-uuid': 'store-1',
-      'x-evotor-device-uuid': 'device-1',
-    }
+    headers = await proxyHeaders(tokens, USER)
     const script = fileURLToPath(new URL('./helpers/express4-server.ts', import.meta.url))
     // Node's default: an unhandled rejection ends the process.
     child = spawn(process.execPath, ['--import', 'tsx', script], {

@@ -3,7 +3,7 @@
 import { Console } from 'node:console'
 import { Writable } from 'node:stream'
 import pino from 'pino'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { isPinoLike, toLogSink } from '../../src/core/logger.js'
 import { createEvotorProxy } from '../../src/core/proxy.js'
@@ -148,6 +148,44 @@ describe('logger options take pino and console as they are', () => {
     })
     expect((await webhooks.handle(createRequest)).status).toBe(500)
     expect(stderr()).toMatch(/^evotor-partner: webhook handler failed \{[^\n]*route: 'userCreate'/m)
+  })
+
+  it('createEvotorWebhooks with console: the routes without a handler are listed once, no secret', () => {
+    const { logger, stdout, stderr } = consoleInto()
+    createEvotorWebhooks({ appCredential: { bearer: [APP_TOKEN] }, userTokens: tokens, logger, handlers: {} })
+    const text = stderr()
+    expect(stdout()).toBe('')
+    expect(text).toMatch(
+      /^evotor-partner: 12 webhook routes without a handler; they answer:\n {2}userCreate: 501 /,
+    )
+    for (const name of ['userCreate', 'userVerify', 'commodities', 'installationEvent', 'receipts']) {
+      expect(text.split(`${name}:`).length - 1).toBe(1)
+    }
+    expect(text).not.toContain('unhandledRoutes')
+    expect(text.trimEnd().split('\n')).toHaveLength(13)
+    expect(text).not.toContain(APP_TOKEN)
+  })
+
+  it('createEvotorWebhooks with the default console: one argument, the readable list', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      createEvotorWebhooks({ appCredential: { bearer: [APP_TOKEN] }, handlers: {} })
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(warn.mock.calls[0]).toEqual([
+        expect.stringMatching(/webhook routes without a handler[\s\S]*receipts: 200/),
+      ])
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('createEvotorWebhooks with pino: the list is in the message and queryable as unhandledRoutes', async () => {
+    const { logger, records } = pinoInto()
+    createEvotorWebhooks({ appCredential: { bearer: [APP_TOKEN] }, logger, handlers: {} })
+    await nextTick()
+    const [warning] = records()
+    expect(warning).toMatchObject({ level: 40, msg: expect.stringMatching(/receipts: 200/) })
+    expect(Object.keys(warning?.unhandledRoutes as object)).toHaveLength(12)
   })
 
   it('createEvotorProxy with pino', async () => {

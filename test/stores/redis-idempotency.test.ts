@@ -1,37 +1,15 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runIdempotent } from '../../src/core/idempotency.js'
 import { createRedisIdempotencyStore } from '../../src/stores/redis.js'
-import {
-  closeAll,
-  connect,
-  disposeSharedRedis,
-  ready,
-  removeTestKeys,
-  sharedRedisUrl,
-  uniquePrefix,
-} from './helpers/redis-server.js'
+import { connect, uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-let url: string
-let admin: Redis
-
-beforeAll(async () => {
-  url = await sharedRedisUrl()
-  admin = connect(url)
-  await ready(admin)
-})
-
-afterAll(async () => {
-  await removeTestKeys(admin)
-  closeAll()
-  await disposeSharedRedis()
-})
+const redis = useSharedRedis()
 
 /** Two "instances": two connections, two stores, one Redis. */
 function twoInstances(options: { completedTtlMs?: number } = {}) {
   const prefix = uniquePrefix()
-  const a = createRedisIdempotencyStore({ client: connect(url), prefix, ...options })
-  const b = createRedisIdempotencyStore({ client: connect(url), prefix, ...options })
+  const a = createRedisIdempotencyStore({ client: connect(redis.url), prefix, ...options })
+  const b = createRedisIdempotencyStore({ client: connect(redis.url), prefix, ...options })
   return { prefix, a, b }
 }
 
@@ -84,9 +62,9 @@ describe('createRedisIdempotencyStore', () => {
 
   it('a holder that crashed frees its claim when the lease expires', async () => {
     const prefix = uniquePrefix()
-    const crashing = connect(url)
+    const crashing = connect(redis.url)
     const a = createRedisIdempotencyStore({ client: crashing, prefix })
-    const b = createRedisIdempotencyStore({ client: connect(url), prefix })
+    const b = createRedisIdempotencyStore({ client: connect(redis.url), prefix })
     expect(await a.claim('installation:crash', 300)).toBe('claimed')
     // The process dies mid-handler: no complete(), no release(), the connection just goes.
     crashing.disconnect()
@@ -121,11 +99,11 @@ describe('createRedisIdempotencyStore', () => {
   it('keeps completions for completedTtlMs and leases for leaseMs (in Redis TTLs)', async () => {
     const { prefix, a } = twoInstances({ completedTtlMs: 5 * 60_000 })
     await a.claim('receipt:ttl', 30_000)
-    const lease = await admin.pttl(`${prefix}idem:receipt:ttl`)
+    const lease = await redis.admin.pttl(`${prefix}idem:receipt:ttl`)
     expect(lease).toBeGreaterThan(25_000)
     expect(lease).toBeLessThanOrEqual(30_000)
     await a.complete('receipt:ttl')
-    const kept = await admin.pttl(`${prefix}idem:receipt:ttl`)
+    const kept = await redis.admin.pttl(`${prefix}idem:receipt:ttl`)
     expect(kept).toBeGreaterThan(4 * 60_000)
     expect(kept).toBeLessThanOrEqual(5 * 60_000)
   })
@@ -146,11 +124,11 @@ describe('createRedisIdempotencyStore', () => {
     for (const key of keys) expect(await a.claim(key, 60_000)).toBe('in-progress')
     await a.complete(keys[0]!)
     expect(await a.claim(keys[1]!, 60_000)).toBe('in-progress')
-    expect(await admin.exists(`${prefix}idem:${keys[2]}`)).toBe(1)
+    expect(await redis.admin.exists(`${prefix}idem:${keys[2]}`)).toBe(1)
   })
 
   it('two prefixes are two separate stores', async () => {
-    const client = connect(url)
+    const client = connect(redis.url)
     const one = createRedisIdempotencyStore({ client, prefix: uniquePrefix() })
     const two = createRedisIdempotencyStore({ client, prefix: uniquePrefix() })
     expect(await one.claim('receipt:p', 60_000)).toBe('claimed')
@@ -158,14 +136,14 @@ describe('createRedisIdempotencyStore', () => {
   })
 
   it('creates nothing in Redis and opens nothing until the first call', async () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     createRedisIdempotencyStore({ client, prefix: uniquePrefix() })
     await sleep(50)
     expect(client.status).toBe('wait')
   })
 
   it('rejects bad options with a TypeError naming the option', () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     expect(() => createRedisIdempotencyStore(undefined as never)).toThrow(/`options` must be an object/)
     expect(() => createRedisIdempotencyStore({} as never)).toThrow(/`client` must be an ioredis/)
     expect(() => createRedisIdempotencyStore({ client: {} as never })).toThrow(/`client`/)

@@ -1,8 +1,7 @@
 // End to end over real HTTP: three Koa servers, each with its own Redis connection and caches,
 // sharing one Redis through evotor-partner/redis. Deliveries are spread over them round-robin,
 // like a load balancer would.
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   buildInstallationEvent,
   buildReceipt,
@@ -12,39 +11,25 @@ import {
   randomUuid,
 } from '../../src/testing/builders.js'
 import { APP_TOKEN, closeInstances, createInstance, post, serveWithKoa } from './helpers/instances.js'
-import {
-  closeAll,
-  connect,
-  disposeSharedRedis,
-  ready,
-  removeTestKeys,
-  sharedRedisUrl,
-  uniquePrefix,
-} from './helpers/redis-server.js'
+import { uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-let redisUrl: string
-let admin: Redis
 let servers: Array<{ url: string; close(): Promise<void> }> = []
 const log: string[] = []
 
+const redis = useSharedRedis({
+  beforeClose: async () => {
+    await Promise.all(servers.map((server) => server.close()))
+    await closeInstances()
+  },
+})
+
 beforeAll(async () => {
-  redisUrl = await sharedRedisUrl()
-  admin = connect(redisUrl)
-  await ready(admin)
   const prefix = uniquePrefix()
   const instances = [0, 1, 2].map(() =>
-    createInstance({ url: redisUrl, prefix, log, handlerMs: 20, holdMs: 2_000 }),
+    createInstance({ url: redis.url, prefix, log, handlerMs: 20, holdMs: 2_000 }),
   )
   await Promise.all(instances.map((instance) => instance.revocations.ready()))
   servers = await Promise.all(instances.map(serveWithKoa))
-})
-
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.close()))
-  await closeInstances()
-  await removeTestKeys(admin)
-  closeAll()
-  await disposeSharedRedis()
 })
 
 const app = `Bearer ${APP_TOKEN}`

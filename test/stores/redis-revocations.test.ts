@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import {
   createRedisRevocations,
@@ -8,31 +7,9 @@ import {
 } from '../../src/stores/redis.js'
 import { randomUserId } from '../../src/testing/builders.js'
 import { closeInstances, createInstance, TOKEN_SECRET } from './helpers/instances.js'
-import {
-  closeAll,
-  connect,
-  disposeSharedRedis,
-  ready,
-  removeTestKeys,
-  sharedRedisUrl,
-  uniquePrefix,
-} from './helpers/redis-server.js'
+import { connect, ready, uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-let url: string
-let admin: Redis
-
-beforeAll(async () => {
-  url = await sharedRedisUrl()
-  admin = connect(url)
-  await ready(admin)
-})
-
-afterAll(async () => {
-  await closeInstances()
-  await removeTestKeys(admin)
-  closeAll()
-  await disposeSharedRedis()
-})
+const redis = useSharedRedis({ beforeClose: closeInstances })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -54,8 +31,8 @@ async function refusedWithin(verify: () => Promise<unknown>, limitMs: number): P
 describe('createRedisRevocations', () => {
   it('revokeUser on one instance: a second instance refuses the user within 1 s', async () => {
     const prefix = uniquePrefix()
-    const a = createInstance({ url, prefix, log: [] })
-    const b = createInstance({ url, prefix, log: [] })
+    const a = createInstance({ url: redis.url, prefix, log: [] })
+    const b = createInstance({ url: redis.url, prefix, log: [] })
     await Promise.all([a.revocations.ready(), b.revocations.ready()])
     const userId = randomUserId()
     const other = randomUserId()
@@ -82,13 +59,13 @@ describe('createRedisRevocations', () => {
 
   it('the mark survives a restart: a new instance refuses tokens issued before it', async () => {
     const prefix = uniquePrefix()
-    const a = createInstance({ url, prefix, log: [] })
+    const a = createInstance({ url: redis.url, prefix, log: [] })
     const userId = randomUserId()
     const token = await a.tokens.issue(userId)
     await sleep(2)
     await a.revocations.revokeUser(userId)
     // A process started later never saw the message.
-    const revocations = createRedisRevocations({ client: connect(url), prefix })
+    const revocations = createRedisRevocations({ client: connect(redis.url), prefix })
     const tokens = createUserTokens({ secret: TOKEN_SECRET, isRevoked: revocations.isRevoked })
     await expect(tokens.verify(token)).rejects.toMatchObject({ code: 1002 })
     expect(await revocations.revokedBefore(userId)).toBeInstanceOf(Date)
@@ -97,11 +74,11 @@ describe('createRedisRevocations', () => {
 
   it('a message missed while the subscriber was disconnected: caches are dropped when it comes back', async () => {
     const prefix = uniquePrefix()
-    const a = createRedisRevocations({ client: connect(url), prefix })
-    const subscriber = connect(url)
+    const a = createRedisRevocations({ client: connect(redis.url), prefix })
+    const subscriber = connect(redis.url)
     await ready(subscriber)
     const subscriberId = await subscriber.client('ID')
-    const b = createRedisRevocations({ client: connect(url), prefix, subscriber })
+    const b = createRedisRevocations({ client: connect(redis.url), prefix, subscriber })
     const tokensB = createUserTokens({ secret: TOKEN_SECRET, isRevoked: b.isRevoked })
     b.attach(tokensB)
     await b.ready()
@@ -111,7 +88,7 @@ describe('createRedisRevocations', () => {
     expect(tokensB.peek(token)).toBeDefined()
     // B's subscriber loses its connection; A revokes meanwhile (B misses the message).
     const closed = new Promise((resolve) => subscriber.once('close', resolve))
-    await admin.client('KILL', 'ID', String(subscriberId))
+    await redis.admin.client('KILL', 'ID', String(subscriberId))
     await closed
     await sleep(2)
     await a.revokeUser(userId)
@@ -125,7 +102,7 @@ describe('createRedisRevocations', () => {
   it('the same millisecond counts as before; later tokens pass', async () => {
     let now = 1_800_000_000_000
     const prefix = uniquePrefix()
-    const revocations = createRedisRevocations({ client: connect(url), prefix, now: () => now })
+    const revocations = createRedisRevocations({ client: connect(redis.url), prefix, now: () => now })
     const tokens = createUserTokens({
       secret: TOKEN_SECRET,
       isRevoked: revocations.isRevoked,
@@ -147,9 +124,9 @@ describe('createRedisRevocations', () => {
 
   it('is a RevocationStore: createUserTokens({ revocations }) reads its marks and attaches itself', async () => {
     const prefix = uniquePrefix()
-    const store: RevocationStore = createRedisRevocations({ client: connect(url), prefix })
+    const store: RevocationStore = createRedisRevocations({ client: connect(redis.url), prefix })
     const a = createUserTokens({ secret: TOKEN_SECRET, revocations: store })
-    const otherStore = createRedisRevocations({ client: connect(url), prefix })
+    const otherStore = createRedisRevocations({ client: connect(redis.url), prefix })
     const b = createUserTokens({ secret: TOKEN_SECRET, revocations: otherStore })
     await Promise.all([(store as RedisRevocations).ready(), otherStore.ready()])
     const userId = randomUserId()
@@ -178,25 +155,29 @@ describe('createRedisRevocations', () => {
 
   it('markTtlMs bounds how long a mark is kept; by default it is kept for ever', async () => {
     const prefix = uniquePrefix()
-    const kept = createRedisRevocations({ client: connect(url), prefix })
-    const bounded = createRedisRevocations({ client: connect(url), prefix: `${prefix}b:`, markTtlMs: 60_000 })
+    const kept = createRedisRevocations({ client: connect(redis.url), prefix })
+    const bounded = createRedisRevocations({
+      client: connect(redis.url),
+      prefix: `${prefix}b:`,
+      markTtlMs: 60_000,
+    })
     await kept.revokeUser('01-000000000000042')
     await bounded.revokeUser('01-000000000000042')
-    expect(await admin.pttl(`${prefix}revoked:01-000000000000042`)).toBe(-1)
-    const ttl = await admin.pttl(`${prefix}b:revoked:01-000000000000042`)
+    expect(await redis.admin.pttl(`${prefix}revoked:01-000000000000042`)).toBe(-1)
+    const ttl = await redis.admin.pttl(`${prefix}b:revoked:01-000000000000042`)
     expect(ttl).toBeGreaterThan(50_000)
     expect(ttl).toBeLessThanOrEqual(60_000)
   })
 
   it('opens no connection before attach(), and close() ends the subscriber it opened', async () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     const revocations = createRedisRevocations({ client, prefix: uniquePrefix() })
     await sleep(20)
     expect(client.status).toBe('wait')
     await expect(revocations.ready()).rejects.toThrow(/attach/)
     const prefix = uniquePrefix()
-    const listeners = async () => Number((await admin.pubsub('NUMSUB', `${prefix}revocations`))[1])
-    const withSubscriber = createRedisRevocations({ client: connect(url), prefix })
+    const listeners = async () => Number((await redis.admin.pubsub('NUMSUB', `${prefix}revocations`))[1])
+    const withSubscriber = createRedisRevocations({ client: connect(redis.url), prefix })
     expect(await listeners()).toBe(0)
     withSubscriber.attach(createUserTokens({ secret: TOKEN_SECRET }))
     await withSubscriber.ready()
@@ -207,12 +188,12 @@ describe('createRedisRevocations', () => {
   })
 
   it('rejects bad options and arguments with a TypeError naming them', async () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     expect(() => createRedisRevocations({ client, markTtlMs: 0 })).toThrow(/`markTtlMs`/)
     expect(() => createRedisRevocations({ client, now: 5 as never })).toThrow(/`now`/)
     expect(() => createRedisRevocations({ client, logger: {} as never })).toThrow(/`logger`/)
     expect(() => createRedisRevocations({ client, subscriber: {} as never })).toThrow(/`subscriber`/)
-    const revocations = createRedisRevocations({ client: connect(url), prefix: uniquePrefix() })
+    const revocations = createRedisRevocations({ client: connect(redis.url), prefix: uniquePrefix() })
     await expect(revocations.revokeUser('')).rejects.toThrow(/userId/)
     await expect(revocations.revokeUser('u', new Date(Number.NaN))).rejects.toThrow(/before/)
     expect(() => revocations.attach({} as never)).toThrow(/revokeUser/)

@@ -1,33 +1,10 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createRedisSequenceStore } from '../../src/stores/redis.js'
 import { buildSubscriptionEvent, randomUserId, randomUuid } from '../../src/testing/builders.js'
 import { APP_TOKEN, closeInstances, createInstance, request } from './helpers/instances.js'
-import {
-  closeAll,
-  connect,
-  disposeSharedRedis,
-  ready,
-  removeTestKeys,
-  sharedRedisUrl,
-  uniquePrefix,
-} from './helpers/redis-server.js'
+import { connect, uniquePrefix, useSharedRedis } from './helpers/redis-server.js'
 
-let url: string
-let admin: Redis
-
-beforeAll(async () => {
-  url = await sharedRedisUrl()
-  admin = connect(url)
-  await ready(admin)
-})
-
-afterAll(async () => {
-  await closeInstances()
-  await removeTestKeys(admin)
-  closeAll()
-  await disposeSharedRedis()
-})
+const redis = useSharedRedis({ beforeClose: closeInstances })
 
 const EVENT_PATH = '/api/v1/subscription/event'
 const app = `Bearer ${APP_TOKEN}`
@@ -35,8 +12,8 @@ const app = `Bearer ${APP_TOKEN}`
 describe('createRedisSequenceStore', () => {
   it('remembers the last handled number per subscription, shared between instances', async () => {
     const prefix = uniquePrefix()
-    const a = createRedisSequenceStore({ client: connect(url), prefix })
-    const b = createRedisSequenceStore({ client: connect(url), prefix })
+    const a = createRedisSequenceStore({ client: connect(redis.url), prefix })
+    const b = createRedisSequenceStore({ client: connect(redis.url), prefix })
     expect(await a.getLastHandled('sub-1')).toBeUndefined()
     await a.setLastHandled('sub-1', 3)
     expect(await b.getLastHandled('sub-1')).toBe(3)
@@ -49,8 +26,8 @@ describe('createRedisSequenceStore', () => {
 
   it('two instances recording n and n + 1 at the same moment always leave n + 1', async () => {
     const prefix = uniquePrefix()
-    const a = createRedisSequenceStore({ client: connect(url), prefix })
-    const b = createRedisSequenceStore({ client: connect(url), prefix })
+    const a = createRedisSequenceStore({ client: connect(redis.url), prefix })
+    const b = createRedisSequenceStore({ client: connect(redis.url), prefix })
     for (let n = 1; n <= 200; n += 2) {
       // Alternate which instance writes the higher number first.
       const writes =
@@ -64,20 +41,20 @@ describe('createRedisSequenceStore', () => {
 
   it('keeps a subscription for ttlMs after its last event', async () => {
     const prefix = uniquePrefix()
-    const store = createRedisSequenceStore({ client: connect(url), prefix, ttlMs: 60_000 })
+    const store = createRedisSequenceStore({ client: connect(redis.url), prefix, ttlMs: 60_000 })
     await store.setLastHandled('sub-ttl', 5)
-    await admin.pexpire(`${prefix}seq:sub-ttl`, 10)
+    await redis.admin.pexpire(`${prefix}seq:sub-ttl`, 10)
     await store.setLastHandled('sub-ttl', 4) // lower: ignored, but the TTL is refreshed
-    const ttl = await admin.pttl(`${prefix}seq:sub-ttl`)
+    const ttl = await redis.admin.pttl(`${prefix}seq:sub-ttl`)
     expect(ttl).toBeGreaterThan(50_000)
     expect(await store.getLastHandled('sub-ttl')).toBe(5)
   })
 
   it('rejects bad options and arguments with a TypeError naming them', async () => {
-    const client = connect(url, { lazyConnect: true })
+    const client = connect(redis.url, { lazyConnect: true })
     expect(() => createRedisSequenceStore({ client, ttlMs: 0 })).toThrow(/`ttlMs`/)
     expect(() => createRedisSequenceStore({ client, prefix: null as never })).toThrow(/`prefix`/)
-    const store = createRedisSequenceStore({ client: connect(url), prefix: uniquePrefix() })
+    const store = createRedisSequenceStore({ client: connect(redis.url), prefix: uniquePrefix() })
     await expect(store.setLastHandled('s', 0)).rejects.toThrow(/sequenceNumber/)
     await expect(store.setLastHandled('s', 1.5)).rejects.toThrow(/sequenceNumber/)
     await expect(store.getLastHandled('')).rejects.toThrow(/subscriptionId/)
@@ -88,8 +65,8 @@ describe('subscription events across two instances sharing the Redis stores', ()
   it('n and n + 1 arriving at two instances at the same moment are handled in order', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, handlerMs: 100, holdMs: 3_000 })
-    const b = createInstance({ url, prefix, log, handlerMs: 100, holdMs: 3_000 })
+    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 3_000 })
+    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100, holdMs: 3_000 })
     const userId = randomUserId()
     const subscriptionId = randomUuid()
     const event = (
@@ -111,8 +88,8 @@ describe('subscription events across two instances sharing the Redis stores', ()
   it('the same event at both instances at once is handled once', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, handlerMs: 100 })
-    const b = createInstance({ url, prefix, log, handlerMs: 100 })
+    const a = createInstance({ url: redis.url, prefix, log, handlerMs: 100 })
+    const b = createInstance({ url: redis.url, prefix, log, handlerMs: 100 })
     const body = buildSubscriptionEvent('SubscriptionCreated', {
       subscriptionId: randomUuid(),
       sequenceNumber: 1,
@@ -137,8 +114,8 @@ describe('subscription events across two instances sharing the Redis stores', ()
   it('n + 1 waits at one instance while n is missing, and is deferred (503) if n never comes', async () => {
     const prefix = uniquePrefix()
     const log: string[] = []
-    const a = createInstance({ url, prefix, log, holdMs: 200 })
-    const b = createInstance({ url, prefix, log, holdMs: 200 })
+    const a = createInstance({ url: redis.url, prefix, log, holdMs: 200 })
+    const b = createInstance({ url: redis.url, prefix, log, holdMs: 200 })
     const userId = randomUserId()
     const subscriptionId = randomUuid()
     const first = buildSubscriptionEvent('SubscriptionCreated', { subscriptionId, sequenceNumber: 1, userId })

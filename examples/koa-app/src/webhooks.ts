@@ -200,7 +200,6 @@ export function createWebhookHandlers(
         userId,
         type: event.type,
         applied: result.applied,
-        revokedTokens: result.revokedTokens,
       },
       'installation event applied',
     )

@@ -32,7 +32,7 @@ export interface VerifiedUserToken {
  * } catch (error) {
  *   // EvotorError 1002 (invalid, unknown or revoked) or 1003 (expired)
  * }
- * verifier.revokeUser('01-000000000015463') // e.g. on ApplicationUninstalled
+ * verifier.revokeUser('01-000000000015463') // drops cached verifications only (see `revocations`)
  * ```
  */
 export interface UserTokenVerifier {

@@ -23,7 +23,8 @@ const FACTORY = 'createUserTokens'
  *
  * @example
  * ```ts
- * const isRevoked = ({ userId, issuedAt }: IssuedUserToken) => issuedAt < lastUninstall(userId)
+ * // A rule of your own (uninstalls are revoked already, see `revocations`):
+ * const isRevoked = ({ userId, issuedAt }: IssuedUserToken) => issuedAt < passwordChangedAt(userId)
  * ```
  */
 export interface IssuedUserToken {
@@ -40,7 +41,8 @@ export interface IssuedUserToken {
  * ```ts
  * const options: UserTokensOptions = {
  *   secret: [process.env.TOKEN_SECRET_NEW!, process.env.TOKEN_SECRET_OLD!],
- *   isRevoked: async ({ userId, issuedAt }) => issuedAt < (await db.lastUninstall(userId)),
+ *   revocations: createRedisRevocations({ client: redis }), // default: in memory
+ *   isRevoked: async ({ userId }) => await db.isBlocked(userId), // optional rule of your own
  * }
  * ```
  */
@@ -58,8 +60,9 @@ export interface UserTokensOptions {
   expiresIn?: number
   /**
    * Consulted on every verification that is not answered from the cache; `true` rejects the
-   * token with 1002. Typical use: "issued before this user's last uninstall". A throw is passed
-   * through as-is (an infrastructure failure, not a bad token).
+   * token with 1002. For rules of your own (a blocked account, a password change): uninstalls
+   * need none, `revocations` handles them. A throw is passed through as-is (an infrastructure
+   * failure, not a bad token).
    */
   isRevoked?: (token: IssuedUserToken) => boolean | Promise<boolean>
   /**
@@ -138,20 +141,34 @@ interface SigningKey {
  * Stateless partner user tokens (protocol §4.1): HMAC-SHA-256 through jose's flattened JWS with
  * the algorithm pinned and a key id per secret, packed into at most 128 characters of
  * `[A-Za-z0-9_-]` (a compact JWT has dots and would not match Evotor's header grammar, §4.3,
- * §11 A7). Tokens do not expire unless `expiresIn` is set (§4.6); revoke them with the
- * `isRevoked` hook plus `revokeUser()`/`revokeToken()`, which drop cached verifications at once.
+ * §11 A7). Tokens do not expire unless `expiresIn` is set (§4.6); they are revoked instead, with
+ * no code of yours: the webhook dispatcher writes a revoked-before mark into the `revocations`
+ * store (default: in memory, this process only; `createRedisRevocations()` or your database's
+ * for several instances) on `ApplicationUninstalled`, and verification refuses a token issued at
+ * or before its user's mark. `revocations.revokeUser(userId, before)` does the same by hand.
+ * `revokeUser()` / `revokeToken()` on the tokens only drop cached verifications; the `isRevoked`
+ * hook is for rules of your own on top.
  *
  * Verification rejects with `EvotorError` 1002 (malformed, unknown key, bad signature, revoked)
  * or 1003 (expired). Successful verifications are cached in memory (LRU, `cache.ttl`).
  *
  * @example
  * ```ts
- * import { createUserTokens } from 'evotor-partner'
+ * import { createEvotorWebhooks, createUserTokens } from 'evotor-partner'
+ * import { createRedisRevocations } from 'evotor-partner/redis'
  *
- * const tokens = createUserTokens({ secret: process.env.TOKEN_SECRET! })
+ * const tokens = createUserTokens({
+ *   secret: process.env.TOKEN_SECRET!,
+ *   revocations: createRedisRevocations({ client: redis }), // several instances; omit for one
+ * })
  * const token = await tokens.issue('01-000000000015463') // answer of /user/create, /user/verify
  * const { userId } = await tokens.verify(token)            // on every webhook / proxied request
- * tokens.revokeUser(userId)                               // e.g. after ApplicationUninstalled
+ *
+ * // ApplicationUninstalled revokes the user's tokens by itself (revokeOnUninstall: true):
+ * const webhooks = createEvotorWebhooks({ appCredential, userTokens: tokens, handlers })
+ *
+ * // By hand, e.g. an operator blocking a user: refuse every token issued up to now.
+ * await tokens.revocations?.revokeUser(userId, new Date())
  * ```
  */
 export function createUserTokens(options: UserTokensOptions): UserTokens {

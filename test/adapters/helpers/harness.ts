@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  ServerResponse,
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { createAdaptorServer } from '@hono/node-server'
@@ -10,10 +16,12 @@ import * as expressAdapter from '../../../src/adapters/express.js'
 import * as fetchAdapter from '../../../src/adapters/fetch.js'
 import * as honoAdapter from '../../../src/adapters/hono.js'
 import * as koaAdapter from '../../../src/adapters/koa.js'
+import type { UserTokens } from '../../../src/core/auth/user-tokens.js'
 import { getEvotorContext } from '../../../src/core/evotor-context.js'
 import { EvotorError } from '../../../src/core/evotor-error.js'
 import type { WebhookDispatcher } from '../../../src/core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext } from '../../../src/core/proxy.js'
+import { buildProxyHeaders } from '../../../src/testing/builders.js'
 import { toNodeListener } from './fetch-bridge.js'
 
 /** A server listening on 127.0.0.1 on a free port. */
@@ -35,6 +43,23 @@ function serveConnect(server: Server): void {
     res.once('finish', () => socket.end())
     server.emit('request', req, res)
   })
+}
+
+/**
+ * The headers the cloud forwards with a proxied request of `userId`: a token just issued, the
+ * store `storeUuid` and the device `device-1`.
+ */
+export async function proxyHeaders(
+  tokens: Pick<UserTokens, 'issue'>,
+  userId: string,
+  storeUuid = 'store-1',
+): Promise<Record<string, string>> {
+  return buildProxyHeaders({ token: await tokens.issue(userId), userId, storeUuid, deviceUuid: 'device-1' })
+}
+
+/** An app (Express, or any Node request listener) on a free port of 127.0.0.1. */
+export function serve(app: RequestListener): Promise<Started> {
+  return listen(createServer(app))
 }
 
 export async function listen(server: Server): Promise<Started> {

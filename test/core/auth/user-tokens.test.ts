@@ -281,6 +281,22 @@ describe('revocation and caching', () => {
     expect(tokens.size).toBe(1)
   })
 
+  it('revokes through the built-in revocations store (the TSDoc example), no hook needed', async () => {
+    let now = 1_000_000
+    const tokens = createUserTokens({ secret: SECRET, now: () => now })
+    expect(tokens.revocations).toBeDefined() // in memory by default
+    const old = await tokens.issue('a')
+    const other = await tokens.issue('b')
+    await tokens.verify(old) // cached
+    tokens.revokeUser('a') // drops the cache only: the token is still good
+    await expect(tokens.verify(old)).resolves.toMatchObject({ userId: 'a' })
+    await tokens.revocations?.revokeUser('a', new Date(now))
+    await expectCode(tokens.verify(old), 1002) // the store drops the cached entry at once
+    await expect(tokens.verify(other)).resolves.toMatchObject({ userId: 'b' })
+    now += 1
+    await expect(tokens.verify(await tokens.issue('a'))).resolves.toMatchObject({ userId: 'a' })
+  })
+
   it('fails right after revokeUser once the hook says revoked', async () => {
     const { state, tokens } = setup()
     const a1 = await tokens.issue('a')

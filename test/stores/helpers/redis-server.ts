@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379'
 
@@ -190,5 +191,44 @@ export async function ready(client: Redis, timeoutMs = 10_000): Promise<void> {
   while (client.status !== 'ready') {
     if (Date.now() > until) throw new Error(`redis client not ready after ${timeoutMs} ms (${client.status})`)
     await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** The shared Redis of one test file, once its `beforeAll` has run: its URL and an admin client. */
+export interface SharedRedis {
+  readonly url: string
+  readonly admin: Redis
+}
+
+/**
+ * Registers the usual `beforeAll`/`afterAll` of a test file on the shared Redis: connects an admin
+ * client and waits for it; afterwards runs `beforeClose` (servers, instances), removes the file's
+ * keys, disconnects every client and stops a throwaway server. Read the fields inside tests/hooks.
+ */
+export function useSharedRedis(options: { beforeClose?: () => Promise<void> } = {}): SharedRedis {
+  let current: SharedRedis | undefined
+  const get = (): SharedRedis => {
+    if (current === undefined) throw new Error('useSharedRedis: read url/admin inside a test or hook')
+    return current
+  }
+  beforeAll(async () => {
+    const url = await sharedRedisUrl()
+    const admin = connect(url)
+    await ready(admin)
+    current = { url, admin }
+  })
+  afterAll(async () => {
+    await options.beforeClose?.()
+    if (current !== undefined) await removeTestKeys(current.admin)
+    closeAll()
+    await disposeSharedRedis()
+  })
+  return {
+    get url() {
+      return get().url
+    },
+    get admin() {
+      return get().admin
+    },
   }
 }

@@ -108,7 +108,7 @@ export function createRepositories(options: RepositoriesOptions): Repositories {
         ? {}
         : { historyLimit: options.subscriptionHistoryLimit },
     ),
-    installations: createInstallationsRepository(ctx, userTokens),
+    installations: createInstallationsRepository(ctx),
     inventory: createInventoryRepository(ctx),
     products: createProductsRepository(ctx),
     documents: createDocumentsRepository(ctx),

@@ -1,6 +1,5 @@
 import { toIsoUtc } from '../util/time.js'
 import { type RepositoryContext, requireId } from './context.js'
-import { revokeAllIn, type UserTokensRepository } from './user-tokens.js'
 
 /** An installation event as received (protocol §6.6). */
 export interface InstallationEventInput {
@@ -29,8 +28,6 @@ export interface ApplyInstallationEventResult {
   readonly duplicate: boolean
   /** `false` when the event is older than the last applied one or of an unknown type (stored only). */
   readonly applied: boolean
-  /** How many user tokens this uninstall revoked. */
-  readonly revokedTokens: number
   readonly installation: Installation | undefined
 }
 
@@ -39,9 +36,9 @@ export interface InstallationsRepository {
   /**
    * Stores the event once (by user and `id`) under `userId` (the verified user of the request;
    * `data.userId` is not trusted for ownership) and applies it unless a newer event for the same
-   * user and app was applied already. Only this user's installation and tokens are touched. `ApplicationUninstalled` also revokes, in the same transaction, the
-   * user's tokens handed out before the event's `timestamp` (now when it has none), so a late
-   * delivery leaves the token of a later reinstall active (protocol §4.6).
+   * user and app was applied already. Only this user's installation is touched. Tokens are not
+   * revoked here: on `ApplicationUninstalled` the library's dispatcher has already done it, before
+   * the handler runs, through the `RevocationStore` over this database (`src/revocations.ts`).
    */
   applyEvent(userId: string, event: InstallationEventInput): Promise<ApplyInstallationEventResult>
   get(userId: string, productId: string): Promise<Installation | undefined>
@@ -93,15 +90,11 @@ export function normalizeInstallationEventType(
  *
  * @example
  * ```ts
- * const installations = createInstallationsRepository({ data, db: data.db, now: () => new Date() }, userTokens)
- * await installations.applyEvent(userId, event) // ApplicationUninstalled -> tokens revoked
+ * const installations = createInstallationsRepository({ data, db: data.db, now: () => new Date() })
+ * await installations.applyEvent(userId, event) // ApplicationUninstalled -> installed: false
  * ```
  */
-export function createInstallationsRepository(
-  ctx: RepositoryContext,
-  // Kept for the signature: revocation runs inside this repository's transaction.
-  _userTokens: UserTokensRepository,
-): InstallationsRepository {
+export function createInstallationsRepository(ctx: RepositoryContext): InstallationsRepository {
   const { data, db, now } = ctx
   const columns = [
     'user_id',
@@ -147,12 +140,11 @@ export function createInstallationsRepository(
           .where('product_id', '=', productId)
           .executeTakeFirst()
         const current = existing && toInstallation(existing)
-        if (!inserted) return { duplicate: true, applied: false, revokedTokens: 0, installation: current }
+        if (!inserted) return { duplicate: true, applied: false, installation: current }
         // Deliveries are retried for days and may overtake each other: an older event never wins.
         const stale =
           existing?.last_event_time != null && eventTime !== null && eventTime < existing.last_event_time
-        if (type === undefined || stale)
-          return { duplicate: false, applied: false, revokedTokens: 0, installation: current }
+        if (type === undefined || stale) return { duplicate: false, applied: false, installation: current }
         const installed = type === 'ApplicationInstalled'
         const row: InstallationRow = {
           user_id: userId,
@@ -178,10 +170,7 @@ export function createInstallationsRepository(
             })),
           )
           .execute()
-        // Only tokens handed out before the uninstall happened: a delivery delayed past a reinstall
-        // must not revoke the token Evotor got then, as Evotor cannot ask for another (§4.6).
-        const revokedTokens = installed ? 0 : await revokeAllIn(trx, now, userId, eventTime ?? at)
-        return { duplicate: false, applied: true, revokedTokens, installation: toInstallation(row) }
+        return { duplicate: false, applied: true, installation: toInstallation(row) }
       })
     },
     async get(userId, productId) {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { InstallationEventInput } from '../../src/repositories/index.js'
+import { createDatabaseRevocations } from '../../src/revocations.js'
 import { createTestDb, fixture, type TestDb } from '../helpers.js'
 
 const USER = '01-000000000000001'
@@ -109,7 +110,7 @@ describe('installations', () => {
     timestamp: 1504168700000,
   }
 
-  it('marks installed, then uninstalled with the user tokens revoked in the same step', async () => {
+  it('marks installed, then uninstalled, and leaves the tokens to the revocation store', async () => {
     // Handed out before the uninstall happened (the fixture's events are of 2017-08-31).
     t.clock.set('2017-08-31T08:30:00.000Z')
     await t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
@@ -117,19 +118,21 @@ describe('installations', () => {
     expect(first).toMatchObject({
       duplicate: false,
       applied: true,
-      revokedTokens: 0,
       installation: { installed: true, userId: USER },
     })
     expect(await t.repos.installations.isInstalled(USER)).toBe(true)
     expect(await t.repos.userTokens.lookup('user-token')).toBeDefined()
     const second = await t.repos.installations.applyEvent(USER, uninstalled)
-    expect(second).toMatchObject({ applied: true, revokedTokens: 1, installation: { installed: false } })
+    expect(second).toMatchObject({ applied: true, installation: { installed: false } })
     expect(second.installation?.uninstalledAt).toBe('2017-08-31T08:38:20.000Z')
     expect(await t.repos.installations.isInstalled(USER)).toBe(false)
-    expect(await t.repos.userTokens.lookup('user-token')).toBeUndefined()
+    // The library's dispatcher revoked it before the handler ran (createDatabaseRevocations).
+    expect(await t.repos.userTokens.lookup('user-token')).toBeDefined()
   })
 
   it('a late uninstall revokes only tokens handed out before it happened (§4.6)', async () => {
+    // As the dispatcher does on ApplicationUninstalled: the store, marked at the event's timestamp.
+    const revocations = createDatabaseRevocations({ data: t.db, now: t.clock.now })
     t.clock.set('2017-08-31T08:30:00.000Z')
     await t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
     // The user uninstalls at 08:38:20 but the delivery is late; the reinstall's user/create
@@ -137,36 +140,15 @@ describe('installations', () => {
     t.clock.set('2017-08-31T08:40:00.000Z')
     expect((await t.repos.userTokens.deliverActive(USER))?.deliveredAt).toBe('2017-08-31T08:40:00.000Z')
     t.clock.set('2017-08-31T09:00:00.000Z')
-    expect(await t.repos.installations.applyEvent(USER, uninstalled)).toMatchObject({
-      applied: true,
-      revokedTokens: 0,
-    })
+    await revocations.revokeUser(USER, new Date(uninstalled.timestamp as number))
+    expect((await t.repos.installations.applyEvent(USER, uninstalled)).applied).toBe(true)
     expect((await t.repos.userTokens.lookup('user-token'))?.userId).toBe(USER)
     // Handed out again by a retried create is just as protected.
     expect((await t.repos.userTokens.saveIfNoneActive(USER, 'other')).token.deliveredAt).toBe(
       '2017-08-31T09:00:00.000Z',
     )
     // A later uninstall does revoke it.
-    const later = {
-      ...uninstalled,
-      id: 'c99fbf70-6307-4acc-b61c-741ee9eef6c0',
-      timestamp: Date.parse('2017-08-31T09:30:00Z'),
-    }
-    expect(await t.repos.installations.applyEvent(USER, later)).toMatchObject({
-      applied: true,
-      revokedTokens: 1,
-    })
-    expect(await t.repos.userTokens.lookup('user-token')).toBeUndefined()
-  })
-
-  it('an uninstall without a timestamp revokes every token handed out until now', async () => {
-    await t.repos.userTokens.saveIfNoneActive(USER, 'user-token')
-    t.clock.advance(1000)
-    const { timestamp: _omitted, ...undated } = { ...uninstalled, id: 'd99fbf70-6307-4acc-b61c-741ee9eef6c0' }
-    expect(await t.repos.installations.applyEvent(USER, undated)).toMatchObject({
-      applied: true,
-      revokedTokens: 1,
-    })
+    await revocations.revokeUser(USER, new Date('2017-08-31T09:30:00Z'))
     expect(await t.repos.userTokens.lookup('user-token')).toBeUndefined()
   })
 
