@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 import { loadLib, TOKEN_SECRET, USER_ID } from './fixtures.js'
-import { check, requestFor, startServer, stopServer } from './http.js'
-import { baselineOf, type Variant } from './variants.js'
+import { check, requestFor, startServer, stopServer, uniqueRequest } from './http.js'
+import { baselineOf, postBaselineOf, type Variant } from './variants.js'
 
 const run = promisify(execFile)
 
@@ -48,6 +48,8 @@ export interface CallgrindResult {
   spreadPct: number
   /** Baseline's instructions per request / this variant's (1 = as cheap as bare; < 1 costs more). */
   ratio: number
+  /** Webhooks: the bare POST route's instructions per request / this variant's, when it was measured. */
+  postRatio?: number
 }
 
 async function send(port: number, spec: ReturnType<typeof requestFor>, amount: number): Promise<void> {
@@ -58,6 +60,9 @@ async function send(port: number, spec: ReturnType<typeof requestFor>, amount: n
     connections: 1,
     amount,
     timeout: 60,
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+    // Webhook variants with new ids: a distinct body per request, as in the HTTP runs.
+    ...(spec.unique === undefined ? {} : { requests: [uniqueRequest(spec, spec.unique)] }),
   })
   // autocannon may count the last response of an `amount` run one short; the server served them all.
   if (result.non2xx + result.errors + result.timeouts > 0 || result.requests.total < amount - 1) {
@@ -176,6 +181,8 @@ export async function runCallgrind(options: CallgrindOptions): Promise<Callgrind
     const perRequest = measured.get(variant) ?? []
     const mean = meanOf(perRequest)
     const base = meanOf(measured.get(baselineOf(variant)) ?? [])
+    const postBaseline = postBaselineOf(variant)
+    const post = postBaseline === undefined ? undefined : measured.get(postBaseline)
     return {
       variant,
       baseline: baselineOf(variant),
@@ -184,6 +191,7 @@ export async function runCallgrind(options: CallgrindOptions): Promise<Callgrind
       mean,
       spreadPct: ((Math.max(...perRequest) - Math.min(...perRequest)) / mean) * 100,
       ratio: base / mean,
+      ...(post === undefined ? {} : { postRatio: meanOf(post) / mean }),
     }
   })
 }

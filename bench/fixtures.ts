@@ -70,6 +70,8 @@ export const STORE_UUID = '20170228-F4F1-401B-80FA-9ECCA8451FFB'
 export const DEVICE_UUID = '1022722e-9441-4beb-beae-c6bc5e7af30d'
 /** The terminal route every HTTP variant serves. */
 export const ROUTE_PATH = '/terminal/receipts'
+/** The receipts webhook (`EVOTOR_ROUTES.receipts`), also served by the bare POST route. */
+export const RECEIPTS_PATH = '/api/v2/receipts'
 
 /** What the terminal route answers (the same in every variant). */
 export function routeBody(userId: string | undefined, storeUuid: string | undefined): unknown {

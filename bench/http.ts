@@ -9,13 +9,14 @@ import {
   JWT_SECRET,
   loadLib,
   proxyHeaders,
+  RECEIPTS_PATH,
   ROUTE_PATH,
   receiptBody,
   storesBody,
   TOKEN_SECRET,
   USER_ID,
 } from './fixtures.js'
-import { baselineOf, type ServerMessage, VARIANTS, type Variant } from './variants.js'
+import { baselineOf, postBaselineOf, type ServerMessage, VARIANTS, type Variant } from './variants.js'
 
 /** Options of {@link runHttp}. */
 export interface HttpOptions {
@@ -85,6 +86,10 @@ export interface HttpVariantResult {
   paired: RatioSummary
   /** The same pairing by server CPU per request: baseline µs/req / this variant's µs/req. */
   cpuPaired: RatioSummary
+  /** Webhooks: the same two pairings against the bare POST route (`koa-bare-post`), when it ran. */
+  postBaseline?: Variant
+  postPaired?: RatioSummary
+  postCpuPaired?: RatioSummary
 }
 
 export interface RequestSpec {
@@ -129,15 +134,23 @@ export function requestFor(variant: Variant, token: string, jwtToken = ''): Requ
     case 'webhook-receipts-unique':
       return {
         method: 'POST',
-        path: '/api/v2/receipts',
+        path: RECEIPTS_PATH,
         headers: json,
         unique: template(receiptBody(ID)),
         describe: 'one receipt event, event id unique per request',
       }
+    case 'koa-bare-post':
+      return {
+        method: 'POST',
+        path: RECEIPTS_PATH,
+        headers: json,
+        unique: template(receiptBody(ID)),
+        describe: 'the receipts webhook body, new ids: read with a 10 MB limit and JSON.parse-d, no checks',
+      }
     case 'webhook-receipts-duplicate':
       return {
         method: 'POST',
-        path: '/api/v2/receipts',
+        path: RECEIPTS_PATH,
         headers: json,
         body: receiptBody('duplicate'),
         describe: 'one receipt event, the same id every time: all but the first take the duplicate fast path',
@@ -227,7 +240,8 @@ export async function check(variant: Variant, port: number, spec: RequestSpec): 
 }
 
 let sequence = 0
-function uniqueRequest(spec: RequestSpec, unique: (n: number) => string): AutocannonRequest {
+/** An autocannon request that gets a new body from `unique` every time it is sent. */
+export function uniqueRequest(spec: RequestSpec, unique: (n: number) => string): AutocannonRequest {
   return {
     method: spec.method,
     path: spec.path,
@@ -370,6 +384,16 @@ export async function runHttp(options: HttpOptions): Promise<HttpVariantResult[]
       const paired = base === undefined ? summarize([]) : summarize(pairedRatios(list, base, (x) => x.rps))
       const cpuPaired =
         base === undefined ? summarize([]) : summarize(pairedRatios(base, list, (x) => x.cpuPerRequest))
+      const postBaseline = postBaselineOf(variant)
+      const post = postBaseline === undefined ? undefined : rounds.get(postBaseline)
+      const vsPost =
+        post === undefined || postBaseline === undefined
+          ? {}
+          : {
+              postBaseline,
+              postPaired: summarize(pairedRatios(list, post, (x) => x.rps)),
+              postCpuPaired: summarize(pairedRatios(post, list, (x) => x.cpuPerRequest)),
+            }
       return {
         variant,
         baseline,
@@ -388,6 +412,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpVariantResult[]
         ratio: paired.median,
         paired,
         cpuPaired,
+        ...vsPost,
       }
     })
   } finally {

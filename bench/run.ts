@@ -29,7 +29,7 @@ import { type MemoryResult, runMemory } from './memory.js'
 import { type MicroResult, runMicro } from './micro.js'
 import { hotSpots } from './profile.js'
 import { type RedisBenchResult, redisBenchRows, runRedisBench } from './redis.js'
-import { baselineOf, VARIANTS, type Variant } from './variants.js'
+import { baselineOf, postBaselineOf, VARIANTS, type Variant } from './variants.js'
 
 interface Target {
   name: string
@@ -81,6 +81,7 @@ const CHECKPOINTS = quick ? [10_000, 20_000] : [10_000, 100_000]
 
 const LABELS: Record<Variant, string> = {
   'koa-bare': 'Koa: bare JSON route',
+  'koa-bare-post': 'Koa: bare POST, body read + JSON.parse',
   'koa-noop': 'Koa: + a no-op middleware',
   'koa-proxy': 'Koa: + evotorProxy (ver. 2)',
   'koa-proxy-v1': 'Koa: + evotorProxy ver. 1 envelope',
@@ -202,9 +203,19 @@ function targets(
     out.push({
       name: 'webhook receipts (new ids) vs bare',
       target: '>= 0.80x rps',
-      measured: `${spread(webhook.paired)} (CPU ${fixed(webhook.cpuPaired.median, 3)}x)`,
+      measured: `${spread(webhook.paired)} (CPU ${fixed(webhook.cpuPaired.median, 3)}x${cg(webhook.variant)})`,
       pass: webhook.paired.median >= 0.8,
     })
+    if (webhook.postPaired !== undefined && webhook.postCpuPaired !== undefined) {
+      // The fairer comparison: a bare route that also reads and parses the same POST body.
+      const c = callgrind.find((x) => x.variant === webhook.variant)?.postRatio
+      out.push({
+        name: 'webhook receipts (new ids) vs bare POST',
+        target: '>= 0.80x rps',
+        measured: `${spread(webhook.postPaired)} (CPU ${fixed(webhook.postCpuPaired.median, 3)}x${c === undefined ? '' : `, Ir ${fixed(c, 3)}x`})`,
+        pass: webhook.postPaired.median >= 0.8,
+      })
+    }
   }
   const m = (name: string) => micro.find((x) => x.name === name)
   for (const [name, min] of [
@@ -265,7 +276,7 @@ function render(
   )
   if (http.length > 0) {
     parts.push(
-      `\nHTTP: autocannon -> 127.0.0.1, ${HTTP.connections} connections, ${HTTP.rounds} paired rounds x ${HTTP.duration} s per variant; server child on CPU 0, autocannon on CPU 1 (taskset); in each round a framework's variants run back to back (order rotating), the ratio to the bare route is taken per round: median [min–max] (IQR) of those; req/s, p50, p99, server µs/req (CPU time per request) are means over rounds`,
+      `\nHTTP: autocannon -> 127.0.0.1, ${HTTP.connections} connections, ${HTTP.rounds} paired rounds x ${HTTP.duration} s per variant; server child on CPU 0, autocannon on CPU 1 (taskset); in each round a framework's variants run back to back (order rotating), the ratio to the bare route is taken per round: median [min–max] (IQR) of those (webhooks also against the bare POST route, which reads and JSON.parses the same body); req/s, p50, p99, server µs/req (CPU time per request) are means over rounds`,
     )
     parts.push(
       table(
@@ -279,10 +290,14 @@ function render(
           'IQR',
           'server µs/req',
           'CPU vs bare',
+          'vs bare POST: median [min–max]',
+          'CPU vs bare POST',
           'non-2xx',
         ],
         http.map((r) => {
           const bare = r.variant === baselineOf(r.variant)
+          const barePost = r.variant === 'koa-bare-post'
+          const post = r.postPaired
           return [
             LABELS[r.variant],
             int(r.rps),
@@ -295,6 +310,12 @@ function render(
             bare ? '' : `${fixed(r.paired.q1, 2)}–${fixed(r.paired.q3, 2)}`,
             fixed(r.cpuPerRequest, 1),
             bare ? '1.00' : fixed(r.cpuPaired.median, 3),
+            barePost
+              ? '1.00'
+              : post === undefined
+                ? ''
+                : `${fixed(post.median, 3)} [${fixed(post.min, 2)}–${fixed(post.max, 2)}]`,
+            barePost ? '1.00' : r.postCpuPaired === undefined ? '' : fixed(r.postCpuPaired.median, 3),
             String(r.non2xx + r.errors),
           ]
         }),
@@ -303,7 +324,7 @@ function render(
   }
   if (callgrind.length > 0) {
     parts.push(
-      `\nCallgrind: server main-thread instructions (Ir) per request outside the GC, under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests and a full GC, ${CALLGRIND.runs} runs (separate processes) per variant; GC Ir beside (it varies with where a major GC falls); ratio = bare Ir / variant Ir, beside the paired req/s ratio. User-space instructions only: the kernel's share of a request (sockets) is not in them, so Ir ratios read lower than req/s ratios`,
+      `\nCallgrind: server main-thread instructions (Ir) per request outside the GC, under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests and a full GC, ${CALLGRIND.runs} runs (separate processes) per variant; GC Ir beside (it varies with where a major GC falls); ratio = bare Ir / variant Ir, beside the paired req/s ratio; webhooks also against the bare POST route (reads and JSON.parses the same body). User-space instructions only: the kernel's share of a request (sockets) is not in them, so Ir ratios read lower than req/s ratios`,
     )
     parts.push(
       table(
@@ -314,6 +335,7 @@ function render(
           'GC Ir/request',
           'Ir ratio vs bare',
           'req/s ratio vs bare',
+          'Ir ratio vs bare POST',
         ],
         callgrind.map((c) => {
           const rps = http.find((x) => x.variant === c.variant)
@@ -325,6 +347,7 @@ function render(
             c.gcPerRequest.map((x) => int(x)).join(' / '),
             bare ? '1.000' : fixed(c.ratio, 3),
             rps === undefined ? '' : bare ? '1.000' : fixed(rps.paired.median, 3),
+            c.variant === 'koa-bare-post' ? '1.000' : c.postRatio === undefined ? '' : fixed(c.postRatio, 3),
           ]
         }),
       ),
@@ -418,7 +441,8 @@ function renderClient(r: ClientBenchResult): string {
 
 async function profile(variant: Variant): Promise<void> {
   const dir = fileURLToPath(new URL('./profiles/', import.meta.url))
-  const variants = [...new Set([baselineOf(variant), variant])]
+  const post = postBaselineOf(variant)
+  const variants = [...new Set([baselineOf(variant), ...(post === undefined ? [] : [post]), variant])]
   log(`profiling ${variants.join(', ')} (10 s each) into ${dir}`)
   await runHttp({ rounds: 1, duration: 10, connections: 50, warmup: 1, variants, cpuProfDir: dir, log })
   for (const v of variants) {

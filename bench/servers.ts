@@ -17,6 +17,7 @@ import {
   loadHonoAdapter,
   loadKoaAdapter,
   loadLib,
+  RECEIPTS_PATH,
   ROUTE_PATH,
   routeBody,
   TOKEN_SECRET,
@@ -54,6 +55,50 @@ function handWrittenJwt(ctx: Context, next: Next): Promise<void> {
   return next()
 }
 
+/** The body limit of the bare POST route: the webhook middleware's default (10 MB). */
+const BARE_POST_LIMIT = 10 * 1024 * 1024
+
+/**
+ * A hand-written body reader, as a bare route (or koa-bodyparser) would do it: refuses a declared
+ * or streamed size over `limit` with 413, else resolves the bytes once the stream ends.
+ */
+function readBody(ctx: Context, limit: number): Promise<Buffer | undefined> {
+  const req = ctx.req
+  if (Number(req.headers['content-length']) > limit) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.resume()
+        resolve(undefined)
+      } else chunks.push(chunk)
+    })
+    req.once('end', () => resolve(Buffer.concat(chunks, size)))
+    req.once('error', reject)
+  })
+}
+
+/** `koa-bare-post`: reads the POST body with a limit, `JSON.parse`s it, answers 200 with no body. */
+async function barePost(ctx: Context): Promise<void> {
+  const bytes = await readBody(ctx, BARE_POST_LIMIT)
+  if (bytes === undefined) {
+    ctx.status = 413
+    ctx.body = { errors: [{ code: 2001, reason: 'syntax', subject: 'body' }] }
+    return
+  }
+  try {
+    JSON.parse(bytes.toString('utf8'))
+  } catch {
+    ctx.status = 400
+    ctx.body = { errors: [{ code: 2001, reason: 'syntax', subject: 'body' }] }
+    return
+  }
+  ctx.body = ''
+}
+
 async function koaApp(variant: Variant): Promise<Koa> {
   const lib = await loadLib()
   const adapter = await loadKoaAdapter()
@@ -76,6 +121,7 @@ async function koaApp(variant: Variant): Promise<Koa> {
   if (variant === 'koa-jwt') app.use(handWrittenJwt)
   if (variant === 'koa-noop') app.use((_ctx, next) => next())
   const router = new Router()
+  if (variant === 'koa-bare-post') router.post(RECEIPTS_PATH, barePost)
   router.get(ROUTE_PATH, (ctx) => {
     const evotor = ctx.state.evotor as { userId: string; storeUuid: string | undefined } | undefined
     // The bare route answers the same bytes, with the ids read unverified from the headers.

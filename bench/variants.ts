@@ -1,6 +1,7 @@
 /** The HTTP variants, each served by its own child process (bench/servers.ts). */
 export const VARIANTS = [
   'koa-bare',
+  'koa-bare-post',
   'koa-noop',
   'koa-proxy',
   'koa-proxy-v1',
@@ -41,4 +42,13 @@ export function frameworkOf(variant: Variant): 'koa' | 'express' | 'hono' {
 /** The bare framework route each variant is compared with. */
 export function baselineOf(variant: Variant): Variant {
   return `${frameworkOf(variant)}-bare`
+}
+
+/**
+ * The second baseline of the webhook variants: a bare Koa route that reads the same POST body
+ * (with a size limit) and `JSON.parse`s it. A webhook reads, validates and de-duplicates a JSON
+ * body; a GET answers without reading anything, so both comparisons are reported.
+ */
+export function postBaselineOf(variant: Variant): Variant | undefined {
+  return variant.startsWith('webhook-') ? 'koa-bare-post' : undefined
 }

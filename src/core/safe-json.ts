@@ -1,8 +1,31 @@
+import { Buffer, isUtf8 } from 'node:buffer'
 import { EvotorError } from './evotor-error.js'
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+/**
+ * UTF-8 bytes as text, as a fatal `TextDecoder` reads them (a leading BOM dropped), or `undefined`
+ * when they are not valid UTF-8. `isUtf8` and `Buffer#toString` are native and about twice as fast
+ * as `TextDecoder#decode` on a request body.
+ */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  if (!isUtf8(bytes)) return undefined
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const text = buffer.toString('utf8')
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+}
 // A literal key, or any \u escape (which can spell `__proto__` past the literal test).
 const DANGEROUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:|\\u/
+
+/** Whether `text` holds a substring that {@link DANGEROUS_KEY} needs to match. */
+function mayBeDangerous(text: string): boolean {
+  return (
+    text.includes('\\u') ||
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype')
+  )
+}
 
 function stripDangerousKeys(value: unknown): void {
   const stack: unknown[] = [value]
@@ -35,12 +58,8 @@ function stripDangerousKeys(value: unknown): void {
  * ```
  */
 export function parseJsonBody(raw: string | Uint8Array): unknown {
-  let text: string
-  try {
-    text = typeof raw === 'string' ? raw : decoder.decode(raw)
-  } catch {
-    throw EvotorError.syntax('body is not valid UTF-8')
-  }
+  const text = typeof raw === 'string' ? raw : decodeUtf8(raw)
+  if (text === undefined) throw EvotorError.syntax('body is not valid UTF-8')
   if (text.trim() === '') throw EvotorError.syntax('body is empty')
   let value: unknown
   try {
@@ -48,8 +67,9 @@ export function parseJsonBody(raw: string | Uint8Array): unknown {
   } catch {
     throw EvotorError.syntax('body is not valid JSON')
   }
-  // Cheap test first: the walk only runs for the rare body that names such a key.
-  if (DANGEROUS_KEY.test(text)) stripDangerousKeys(value)
+  // Cheap tests first: the walk only runs for the rare body that names such a key. The substring
+  // searches are native and much faster than the regexp, which needs one of them to match anyway.
+  if (mayBeDangerous(text) && DANGEROUS_KEY.test(text)) stripDangerousKeys(value)
   return value
 }
 

@@ -19,6 +19,25 @@ describe('parseJsonBody', () => {
     }
   })
 
+  it('reads bytes as a fatal TextDecoder does: Buffer or a view, a leading BOM dropped, bad UTF-8 refused', () => {
+    const json = '{"name":"Магазин"}'
+    const bytes = new TextEncoder().encode(json)
+    expect(parseJsonBody(Buffer.from(json))).toEqual({ name: 'Магазин' })
+    // A view into a larger buffer: only its own bytes are read.
+    const framed = new Uint8Array(bytes.length + 4)
+    framed.set(bytes, 2)
+    expect(parseJsonBody(framed.subarray(2, 2 + bytes.length))).toEqual({ name: 'Магазин' })
+    expect(parseJsonBody(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes]))).toEqual({ name: 'Магазин' })
+    // Overlong '{', a lone surrogate (ED A0 80), a truncated sequence: all 2001.
+    for (const bad of [
+      [0xc0, 0xbb],
+      [0x22, 0xed, 0xa0, 0x80, 0x22],
+      [0x22, 0xd0],
+    ]) {
+      expect(() => parseJsonBody(new Uint8Array(bad))).toThrow(expect.objectContaining({ code: 2001 }))
+    }
+  })
+
   it('drops prototype-polluting keys, also when spelled with \\u escapes', () => {
     const body = parseJsonBody(
       '{"a":1,"__proto__":{"x":1},"\\u005f_proto__":{"isAdmin":true},"nested":[{"constructor":{"prototype":{}}}]}',

@@ -88,23 +88,34 @@ const BASIC_PROTO = redactingPrototype(() => ({
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 const URL_SAFE_BASE64 = /^[A-Za-z0-9_-]+={0,2}$/
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const CONTROL = /[\x00-\x1f\x7f]/
+const SCHEME_SPELLING = { bearer: 'Bearer', basic: 'Basic' } as const
+/** A word: no whitespace and no control characters (< 0x20, 0x7f). Sticky: matched at `lastIndex`. */
+const WORD = /[^\x00-\x20\x7f]+/y
 
 function malformed(): EvotorError {
   // The value is a secret: never echo it (design.md, Security defaults).
   return EvotorError.incorrect('Authorization', null)
 }
 
-function isControl(code: number): boolean {
-  return code < 32 || code === 127
-}
-
 function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true
-  return false
+  return CONTROL.test(text)
 }
 
 function isOws(code: number): boolean {
   return code === 32 || code === 9
+}
+
+/** Where the word starting at `from` ends, or -1 when no word starts there. */
+function wordFrom(value: string, from: number): number {
+  WORD.lastIndex = from
+  return WORD.test(value) ? WORD.lastIndex : -1
+}
+
+/** `word` equals the lower-case `scheme` in any case (no allocation for the usual spellings). */
+function isSchemeWord(word: string, scheme: 'bearer' | 'basic'): boolean {
+  if (word.length !== scheme.length) return false
+  return word === scheme || word === SCHEME_SPELLING[scheme] || word.toLowerCase() === scheme
 }
 
 function bearer(token: string, bare: boolean): ParsedBearerAuthorization {
@@ -174,28 +185,23 @@ export function parseAuthorization(value: string): ParsedAuthorization {
   while (start < end && isOws(value.charCodeAt(start))) start++
   while (end > start && isOws(value.charCodeAt(end - 1))) end--
   if (start === end) throw malformed()
-  let gap = -1
-  let tokenStart = -1
-  for (let i = start; i < end; i++) {
-    const code = value.charCodeAt(i)
-    if (isOws(code)) {
-      if (tokenStart >= 0) throw malformed()
-      if (gap < 0) gap = i
-    } else if (isControl(code)) {
-      throw malformed()
-    } else if (gap >= 0 && tokenStart < 0) {
-      tokenStart = i
-    }
-  }
-  if (gap < 0) {
-    const token = value.slice(start, end)
-    const lower = token.toLowerCase()
-    if (lower === 'bearer' || lower === 'basic') throw malformed()
+  // The words are matched by the regexp engine (sticky, no allocation): several times faster than
+  // a charCodeAt loop on a long token.
+  const wordEnd = wordFrom(value, start)
+  if (wordEnd === end) {
+    const token = start === 0 && end === value.length ? value : value.slice(start, end)
+    if (isSchemeWord(token, 'bearer') || isSchemeWord(token, 'basic')) throw malformed()
     return bearer(token, true)
   }
-  const scheme = value.slice(start, gap).toLowerCase()
+  // After the first word: one run of spaces or tabs, then one word up to the end. Anything else
+  // (a control character, a third word) is malformed.
+  if (wordEnd < 0 || !isOws(value.charCodeAt(wordEnd))) throw malformed()
+  let tokenStart = wordEnd + 1
+  while (isOws(value.charCodeAt(tokenStart))) tokenStart++
+  if (wordFrom(value, tokenStart) !== end) throw malformed()
+  const scheme = value.slice(start, wordEnd)
   const token = value.slice(tokenStart, end)
-  if (scheme === 'bearer') return bearer(token, false)
-  if (scheme === 'basic') return basic(token)
+  if (isSchemeWord(scheme, 'bearer')) return bearer(token, false)
+  if (isSchemeWord(scheme, 'basic')) return basic(token)
   throw malformed()
 }
