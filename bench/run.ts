@@ -75,6 +75,8 @@ const CALLGRIND_VARIANTS: readonly Variant[] = [
   'hono-noop',
   'hono-proxy',
   'hono-fetch-proxy',
+  'koa-bare-post',
+  'webhook-receipts-unique',
 ]
 const MICRO_TIME = quick ? 300 : 1000
 const CHECKPOINTS = quick ? [10_000, 20_000] : [10_000, 100_000]
