@@ -7,6 +7,7 @@
 //                           callgrind: server instructions per request under valgrind, not in the default run)
 //   --rounds <n>            paired HTTP rounds (default 10)
 //   --callgrind <w>,<n>,<p> callgrind: warm-up requests, counted requests, servers at once (default 4000,1000,3)
+//   --variants a,b          http: these variants only (each with its bare route)
 //   --callgrind-variants a,b  callgrind: these variants only (default bare and proxied Koa, Express, Hono)
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
 //                           print the hot spots and exit (variants: see bench/variants.ts)
@@ -484,7 +485,8 @@ async function main(): Promise<void> {
   }
   if (only.has('http')) {
     log('HTTP benchmarks…')
-    http = await runHttp({ ...HTTP, log })
+    const picked = flag('--variants')?.split(',') as Variant[] | undefined
+    http = await runHttp({ ...HTTP, log, ...(picked === undefined ? {} : { variants: picked }) })
   }
   let hostile: HostileResult[] = []
   if (only.has('hostile')) {
