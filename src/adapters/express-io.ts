@@ -22,3 +22,10 @@ export function toEvotorError(error: unknown): EvotorError | undefined {
   if (type === 'entity.too.large') return EvotorError.payloadTooLarge(typeof limit === 'number' ? limit : 0)
   return undefined
 }
+
+/** An http-errors style 4xx (`createError(404)`): the app's own answer, left to Express. */
+export function isClientError(error: unknown): boolean {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown }
+  const code = status ?? statusCode
+  return typeof code === 'number' && code >= 400 && code < 500
+}

@@ -6,7 +6,7 @@ import { type LoggerInput, toLogSink } from '../core/logger.js'
 import type { EvotorProxyContext } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { sendNode, toEvotorError } from './express-io.js'
+import { isClientError, sendNode, toEvotorError } from './express-io.js'
 import { nodeBody } from './node-body.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -57,13 +57,6 @@ export function evotorWebhooks(
     // Express 4 ignores returned promises: every failure must reach next(err).
     flow.serve(io).then(sendNode.bind(null, res)).catch(next)
   }
-}
-
-/** An http-errors style 4xx (`createError(404)`): the app's own answer, left to Express. */
-function isClientError(error: unknown): boolean {
-  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown }
-  const code = status ?? statusCode
-  return typeof code === 'number' && code >= 400 && code < 500
 }
 
 /**
