@@ -121,6 +121,7 @@ async function measure(
   // (`--expose-gc`), and the old generation starts large (`--initial-old-space-size`) so no major
   // GC falls inside it: what is left is the request path and its scavenges.
   const nodeArgs = ['--single-threaded-gc', '--expose-gc', '--initial-old-space-size=1024']
+  if (process.env.BENCH_PERF_MAP === '1') nodeArgs.push('--perf-basic-prof')
   const server = await startServer(variant, undefined, { pin: false, wrap, nodeArgs })
   try {
     const spec = requestFor(variant, token)

@@ -76,6 +76,8 @@ interface CacheEntry {
   readonly result: Readonly<VerifiedUserToken> | null
   /** Token expiry in ms (the `now` clock), `Infinity` when the token does not expire. */
   readonly expiresAtMs: number
+  /** Last ms (the `now` clock) the verdict is used: stored at + the cache's `ttl` (or `negativeTtl` for a miss). */
+  readonly staleAtMs: number
 }
 
 interface Flight {
@@ -116,6 +118,7 @@ export interface VerificationCacheSettings {
  */
 export class VerificationCache implements UserTokenVerifier {
   readonly #lru: LRUCache<string, CacheEntry> | undefined
+  readonly #ttl: number
   readonly #negativeTtl: number
   readonly #byUser = new Map<string, Set<string>>()
   readonly #inflight = new Map<string, Flight>()
@@ -125,14 +128,13 @@ export class VerificationCache implements UserTokenVerifier {
   constructor(settings: VerificationCacheSettings) {
     this.#now = settings.now ?? Date.now
     this.#load = settings.load
+    this.#ttl = settings.cache?.ttl ?? 0
     this.#negativeTtl = settings.cache?.negativeTtl ?? 0
     if (settings.cache !== undefined) {
-      const now = settings.now
+      // Staleness is kept in the entry and checked on the one clock read a hit needs anyway, not
+      // with lru-cache's `ttl`: that one arms a timer every millisecond to memoize its own clock.
       this.#lru = new LRUCache<string, CacheEntry>({
         max: settings.cache.max,
-        ttl: settings.cache.ttl,
-        // A custom clock is for tests: read it on every check instead of lru-cache's 1 ms memo.
-        ...(now === undefined ? {} : { perf: { now }, ttlResolution: 0 }),
         dispose: (entry, token) => {
           if (entry.result !== null) this.#unindex(entry.result.userId, token)
         },
@@ -146,7 +148,7 @@ export class VerificationCache implements UserTokenVerifier {
   }
 
   verify(token: string): Promise<VerifiedUserToken> {
-    const entry = this.#lru?.get(token)
+    const entry = this.#fresh(token)
     if (entry !== undefined) return this.#settle(entry)
     const pending = this.#inflight.get(token)
     if (pending !== undefined) return pending.promise
@@ -159,8 +161,18 @@ export class VerificationCache implements UserTokenVerifier {
   peek(token: string): Readonly<VerifiedUserToken> | undefined {
     const entry = this.#lru?.get(token)
     if (entry === undefined || entry.result === null) return undefined
-    if (entry.expiresAtMs !== Number.POSITIVE_INFINITY && entry.expiresAtMs <= this.#now()) return undefined
+    const now = this.#now()
+    if (entry.staleAtMs < now || entry.expiresAtMs <= now) return undefined
     return entry.result
+  }
+
+  /** The cached entry of `token` while it is fresh; a stale one is dropped. */
+  #fresh(token: string): CacheEntry | undefined {
+    const entry = this.#lru?.get(token)
+    if (entry === undefined) return undefined
+    if (entry.staleAtMs >= this.#now()) return entry
+    this.#lru?.delete(token)
+    return undefined
   }
 
   revokeToken(token: string): void {
@@ -193,18 +205,20 @@ export class VerificationCache implements UserTokenVerifier {
     } finally {
       if (flight.current) this.#inflight.delete(token)
     }
+    const storedAt = this.#now()
     const entry: CacheEntry =
       result === null
-        ? { result: null, expiresAtMs: Number.POSITIVE_INFINITY }
+        ? { result: null, expiresAtMs: Number.POSITIVE_INFINITY, staleAtMs: storedAt + this.#negativeTtl }
         : {
             result: Object.freeze(result),
             expiresAtMs: result.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY,
+            staleAtMs: storedAt + this.#ttl,
           }
     // A revoke that happened while this load was pending makes its verdict stale: answer the
     // callers that asked before the revoke, but never cache it.
     if (flight.current && this.#lru !== undefined) {
       if (entry.result === null) {
-        if (this.#negativeTtl > 0) this.#lru.set(token, entry, { ttl: this.#negativeTtl })
+        if (this.#negativeTtl > 0) this.#lru.set(token, entry)
       } else {
         this.#lru.set(token, entry)
         this.#index(entry.result.userId, token)
