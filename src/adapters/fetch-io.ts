@@ -5,35 +5,17 @@ import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
 import type { WebhookBodyOptions, WebhookFlow } from '../core/serve-webhook.js'
+import { incomingHeaders, lightweightResponse } from './hono-node-server.js'
 import { readWebBody } from './web-body.js'
 
-/** The symbol under which @hono/node-server keeps a lightweight Request's `IncomingMessage`, once seen. */
-let incomingKey: symbol | undefined
-/** Requests looked at without finding it; past a few, this runtime has none and nobody looks again. */
-let misses = 0
-
 /**
- * The headers to authenticate a Fetch `Request` with. On Node through `@hono/node-server`, a request
- * is a lightweight object over Node's `IncomingMessage`, and reading `request.headers` first builds
- * a Fetch `Headers` from all of them, which costs more than the proxy's own work: the message's own
- * header object is read instead, as the Koa, Express and Hono adapters read it. Anything else (a
- * real `Request`, another runtime, a later @hono/node-server without that key) gets `request.headers`.
+ * The headers to authenticate a Fetch `Request` with: on Node through `@hono/node-server`, the
+ * `IncomingMessage`'s own header object (read as the Koa, Express and Hono adapters read it) instead
+ * of the Fetch `Headers` that it would build from all of them; anything else, `request.headers`.
  */
 export function fetchRequestHeaders(request: Request): readonly [HeadersLike, 'node' | undefined] {
-  if (incomingKey === undefined && misses < 8) {
-    incomingKey = Object.getOwnPropertySymbols(request).find((s) => s.description === 'incomingKey')
-    if (incomingKey === undefined) misses++
-  }
-  if (incomingKey !== undefined) {
-    const incoming = (request as unknown as Record<symbol, { headers?: unknown; rawHeaders?: unknown }>)[
-      incomingKey
-    ]
-    const headers = incoming?.headers
-    if (typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)) {
-      return [headers as Readonly<Record<string, string | readonly string[] | undefined>>, 'node']
-    }
-  }
-  return [request.headers, undefined]
+  const incoming = incomingHeaders(request)
+  return incoming === undefined ? [request.headers, undefined] : [incoming, 'node']
 }
 
 /**
@@ -105,12 +87,16 @@ export function toResponse(request: Request, answer: WebhookResponse, extra?: He
 
 /** Reads a route's `Response` for the envelope; copies its headers except the inner-only ones into `kept`. */
 export async function fetchInnerResponse(response: Response, kept: Headers): Promise<ProxyInnerResponse> {
-  const body = new Uint8Array(await response.arrayBuffer())
-  response.headers.forEach((value, name) => {
+  // A string body that `@hono/node-server` still holds as it was given (`c.json`, `c.text`).
+  const light = lightweightResponse(response)
+  const headers = light?.headers ?? response.headers
+  const body = light?.body ?? new Uint8Array(await response.arrayBuffer())
+  headers.forEach((value, name) => {
     kept.append(name, value)
   })
   for (const name of INNER_ONLY_HEADERS) kept.delete(name)
-  return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
+  const status = light?.status ?? response.status
+  return { status, body, contentType: headers.get('content-type') ?? undefined }
 }
 
 /** Serves one webhook request (its path matched) through the flow, reading the body as a web stream. */

@@ -1,8 +1,10 @@
 import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
+import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withEvotorProxy } from '../../src/adapters/fetch.js'
 import { fetchRequestHeaders } from '../../src/adapters/fetch-io.js'
+import { type EvotorEnv, evotorProxy } from '../../src/adapters/hono.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { listen, type Started } from './helpers/harness.js'
 import { rawRequest } from './helpers/raw-http.js'
@@ -62,5 +64,48 @@ describe('the Fetch adapter on @hono/node-server reads Node’s own header objec
     expect(JSON.parse(repeated.body)).toEqual({
       errors: [{ code: 2003, reason: 'incorrect', subject: 'X-Evotor-User-Id', value: `${USER}, ${USER}` }],
     })
+  })
+})
+
+describe('ver. 1 on @hono/node-server reads a string body as it was given', () => {
+  let server: Started
+
+  beforeAll(async () => {
+    const app = new Hono<EvotorEnv>()
+    app.use('/api/*', evotorProxy({ userTokens: tokens, proxyVersion: 1 }))
+    app.get('/api/created', (c) =>
+      c.json({ id: 'r-1', by: c.get('evotor').userId }, 201, { 'x-trace': 't-1' }),
+    )
+    app.get('/api/lone', (c) => c.text('a\uD800b'))
+    app.get('/api/bytes', (c) => c.body(new TextEncoder().encode('bytes')))
+    server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+  })
+  afterAll(() => server.close())
+
+  const get = async (path: string) => {
+    const token = await tokens.issue(USER)
+    return fetch(`${server.url}${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-evotor-user-id': USER,
+        'x-evotor-store-uuid': 's',
+        'x-evotor-device-uuid': 'd',
+      },
+    })
+  }
+
+  it('keeps the status, the JSON text and the route’s own headers', async () => {
+    const response = await get('/api/created')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-trace')).toBe('t-1')
+    expect(await response.json()).toEqual({ status: 201, body: JSON.stringify({ id: 'r-1', by: USER }) })
+  })
+
+  it('turns a lone surrogate into U+FFFD, as the bytes of a full Response would', async () => {
+    expect(await (await get('/api/lone')).json()).toEqual({ status: 200, body: 'a\uFFFDb' })
+  })
+
+  it('still reads a body given as bytes', async () => {
+    expect(await (await get('/api/bytes')).json()).toEqual({ status: 200, body: 'bytes' })
   })
 })

@@ -1,0 +1,60 @@
+/**
+ * What `@hono/node-server` keeps inside its lightweight `Request` and `Response` objects, read
+ * without making it build the full Fetch objects. On Node it hands out a `Request` over the
+ * `IncomingMessage` and, for a string body, a `Response` that only holds `[status, body, headers]`;
+ * reading `request.headers`, or the body of such a response, first builds the Fetch `Headers` or a
+ * full undici `Response`, which costs more than the proxy's own work. Both are found by the
+ * description of the symbol they are kept under (`incomingKey`, `cache`), once, and checked by shape
+ * on every use: anything else (a real `Request` or `Response`, another runtime, a later
+ * `@hono/node-server` that keeps them otherwise) gets `undefined`, and the caller reads the Fetch
+ * object as usual.
+ */
+
+/** A symbol found on an object of one kind, looked for on a few objects, then no more. */
+function symbolFinder(description: string): (target: object) => symbol | undefined {
+  let found: symbol | undefined
+  let misses = 0
+  return (target) => {
+    if (found === undefined && misses < 8) {
+      found = Object.getOwnPropertySymbols(target).find((s) => s.description === description)
+      if (found === undefined) misses++
+    }
+    return found
+  }
+}
+
+const incomingKey = symbolFinder('incomingKey')
+const cacheKey = symbolFinder('cache')
+
+type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>
+
+/** Node's own header object of a lightweight `Request`, or `undefined`. */
+export function incomingHeaders(request: Request): NodeHeaders | undefined {
+  const key = incomingKey(request)
+  if (key === undefined) return undefined
+  const incoming = (
+    request as unknown as Record<symbol, { headers?: unknown; rawHeaders?: unknown } | undefined>
+  )[key]
+  const headers = incoming?.headers
+  return typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)
+    ? (headers as NodeHeaders)
+    : undefined
+}
+
+/** Status, text body and headers of a lightweight `Response` with a string body, or `undefined`. */
+export function lightweightResponse(
+  response: Response,
+): { status: number; body: string; headers: Headers } | undefined {
+  const key = cacheKey(response)
+  if (key === undefined) return undefined
+  const cache = (response as unknown as Record<symbol, unknown>)[key]
+  if (!Array.isArray(cache) || typeof cache[0] !== 'number' || typeof cache[1] !== 'string') return undefined
+  // The headers as `@hono/node-server` would build them (`response.headers` does the same).
+  const init = cache[2] as HeadersInit | undefined
+  const headers =
+    init instanceof Headers ? init : new Headers(init ?? { 'content-type': 'text/plain; charset=UTF-8' })
+  // As the bytes of a real `Response` would decode: a lone surrogate becomes U+FFFD.
+  const text = cache[1] as string & { isWellFormed(): boolean; toWellFormed(): string } // Node >= 20
+  const body = text.isWellFormed() ? text : text.toWellFormed()
+  return { status: cache[0], body, headers }
+}
