@@ -45,8 +45,11 @@ export type EvotorProxyHandler<R extends EvotorProxyHeader = never> = (
 
 const encoder = new TextEncoder()
 
+const NodeBuffer = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer
+
 /** UTF-8 length of `text` without encoding it (lone surrogates count as U+FFFD, as encoders write them). */
 function utf8Length(text: string): number {
+  if (NodeBuffer !== undefined) return NodeBuffer.byteLength(text, 'utf8')
   let length = text.length
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
@@ -63,12 +66,15 @@ function utf8Length(text: string): number {
   return length
 }
 
+/** A route's own headers kept under the envelope: lower-case name and value pairs, in order. */
+export type KeptHeaders = [name: string, value: string][]
+
 /**
- * The answer as a `Response` (no body for HEAD, 204, 304), with `extra` headers under it (which it
- * fills). A string body with a plain header object: `@hono/node-server` sends that without building
- * a Fetch `Headers` or encoding the text twice.
+ * The answer as a `Response` (no body for HEAD, 204, 304), with `extra` headers under it (the answer's
+ * own win over one of the same name). A string body with plain headers: `@hono/node-server` sends that
+ * without building a Fetch `Headers` first or encoding the text twice.
  */
-export function toResponse(request: Request, answer: WebhookResponse, extra?: Headers): Response {
+export function toResponse(request: Request, answer: WebhookResponse, extra?: KeptHeaders): Response {
   const bodiless = answer.status === 204 || answer.status === 304
   const empty = bodiless || request.method === 'HEAD' || answer.body === ''
   const typed = answer.headers['content-type'] !== undefined
@@ -80,21 +86,21 @@ export function toResponse(request: Request, answer: WebhookResponse, extra?: He
     if (length !== undefined) headers['content-length'] = length
     return new Response(body, { status: answer.status, headers })
   }
-  for (const [name, value] of Object.entries(answer.headers)) extra.set(name, value)
-  if (length !== undefined) extra.set('content-length', length)
-  return new Response(body, { status: answer.status, headers: extra })
+  const own = Object.entries(answer.headers)
+  if (length !== undefined) own.push(['content-length', length])
+  const headers = extra.filter(([name]) => !own.some(([ownName]) => ownName === name)).concat(own)
+  return new Response(body, { status: answer.status, headers })
 }
 
 /** Reads a route's `Response` for the envelope; copies its headers except the inner-only ones into `kept`. */
-export async function fetchInnerResponse(response: Response, kept: Headers): Promise<ProxyInnerResponse> {
+export async function fetchInnerResponse(response: Response, kept: KeptHeaders): Promise<ProxyInnerResponse> {
   // A string body that `@hono/node-server` still holds as it was given (`c.json`, `c.text`).
   const light = lightweightResponse(response)
   const headers = light?.headers ?? response.headers
   const body = light?.body ?? new Uint8Array(await response.arrayBuffer())
   headers.forEach((value, name) => {
-    kept.append(name, value)
+    if (!(INNER_ONLY_HEADERS as readonly string[]).includes(name)) kept.push([name, value])
   })
-  for (const name of INNER_ONLY_HEADERS) kept.delete(name)
   const status = light?.status ?? response.status
   return { status, body, contentType: headers.get('content-type') ?? undefined }
 }
@@ -129,7 +135,7 @@ export async function runProxiedHandler(
       return toResponse(request, proxy.errorResponse(error))
     }
   }
-  const kept = new Headers()
+  const kept: KeptHeaders = []
   const run = async () => fetchInnerResponse(await handler(request, guaranteed), kept)
   return toResponse(request, await envelopeOf(proxy, run), kept)
 }

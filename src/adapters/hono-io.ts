@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import type { HeadersLike } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext } from '../core/proxy.js'
 import { envelopeOf } from '../core/serve-proxied.js'
-import { fetchInnerResponse, toResponse } from './fetch-io.js'
+import { fetchInnerResponse, type KeptHeaders, toResponse } from './fetch-io.js'
 
 /**
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
@@ -38,7 +38,7 @@ export function replace(c: Context, response: Response): void {
  * `{status, body}` envelope of it; the route's own headers that still apply are kept.
  */
 export async function enveloped(proxy: EvotorProxy, c: Context, run: () => Promise<void>): Promise<void> {
-  const kept = new Headers()
+  const kept: KeptHeaders = []
   const inner = async () => {
     await run()
     if (await isFrameworkNotFound(c.res)) return { status: 404, body: {}, contentType: 'application/json' }
