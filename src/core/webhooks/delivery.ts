@@ -8,6 +8,7 @@ import type { UnknownSubscriptionEvent } from '../../protocol/billing.js'
 import { parseEvotorInstant } from '../../protocol/ids.js'
 import { EVOTOR_ROUTES, type EvotorRouteDefinition, type RouteName } from '../../protocol/routes.js'
 import { type ParsedAuthorization, parseAuthorization } from '../auth/authorization.js'
+import { deadlineQueue } from '../deadlines.js'
 import { EvotorError, type EvotorErrorItem, isEvotorError } from '../evotor-error.js'
 import { getHeader } from '../headers.js'
 import type { WebhookRequest, WebhookResponse } from '../http-types.js'
@@ -137,19 +138,19 @@ async function parseInput(
 
 async function withDeadline<T>(config: WebhooksConfig, route: RouteName, run: () => Promise<T>): Promise<T> {
   const { deadlineMs, logger } = config
-  const started = Date.now()
-  const timer = setTimeout(() => {
+  // One shared timer for every delivery's deadline (deadlines.ts), not a Node timer per request.
+  const queue = deadlineQueue(deadlineMs)
+  const deadline = queue.add(() => {
     logger.warn('evotor-partner: handler is past the deadline; the Evotor cloud gives up after 10 s', {
       route,
       deadlineMs,
     })
-  }, deadlineMs)
-  timer.unref?.()
+  })
   try {
     return await run()
   } finally {
-    clearTimeout(timer)
-    const took = Date.now() - started
+    queue.cancel(deadline)
+    const took = Date.now() - (deadline.due - deadlineMs)
     if (took > deadlineMs) logger.warn('evotor-partner: handler finished late', { route, ms: took })
   }
 }
