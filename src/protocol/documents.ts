@@ -4,7 +4,16 @@
  * `number | string` (§11 A29, A30), unknown document and transaction types are accepted.
  */
 import { z } from 'zod'
-import { arrayOf, FAIL, type FastCheck, kept, looseObject, nullish, plainRecordCopy } from './fast-parse.js'
+import {
+  arrayOf,
+  copyUnknownKeys,
+  FAIL,
+  type FastCheck,
+  isObjectValue,
+  nullish,
+  plainRecordCopy,
+  schemaKeys,
+} from './fast-parse.js'
 import {
   DecimalSchema,
   EvotorDateTimeSchema,
@@ -349,57 +358,199 @@ export type ReceiptEventV2 = z.output<typeof ReceiptEventV2Schema>
 
 const receiptArray = z.array(ReceiptEventV2Schema)
 
-// The receipts fast path (fast-parse.ts): one check per schema key, the same rules as the schemas above.
-const fastS = nullish(kept((value) => typeof value === 'string'))
-const fastD = nullish(kept(isDecimal))
-const fastNS = nullish(kept(isNumberOrString))
-const fastBoolean = nullish(kept((value) => typeof value === 'boolean'))
-const fastId = kept(isEvotorId)
-const fastInstant = nullish(
-  kept((value) =>
-    typeof value === 'number'
-      ? Number.isFinite(value)
-      : typeof value === 'string' && isEvotorInstantString(value),
-  ),
-)
-const fastItem = looseObject(ReceiptItemSchema, {
-  id: fastS,
-  name: fastS,
-  itemType: fastS,
-  measureName: fastS,
-  quantity: fastD,
-  price: fastD,
-  costPrice: fastD,
-  sumPrice: fastD,
-  tax: fastD,
-  taxPercent: fastD,
-  discount: fastD,
-})
-const fastData = looseObject(ReceiptDataSchema, {
-  id: fastId,
-  deviceId: fastS,
-  storeId: fastS,
-  dateTime: fastInstant,
-  type: fastS,
-  shiftId: fastNS,
-  employeeId: fastS,
-  paymentSource: fastS,
-  infoCheck: fastBoolean,
-  egais: fastBoolean,
-  items: nullish(arrayOf(fastItem)),
-  totalTax: fastD,
-  totalDiscount: fastD,
-  totalAmount: fastD,
-  extras: nullish(plainRecordCopy),
-})
-const fastEvent = looseObject(ReceiptEventV2Schema, {
-  id: fastId,
-  timestamp: fastInstant,
-  userId: fastS,
-  type: fastS,
-  version: fastNS,
-  data: fastData,
-})
+// The receipts fast path (fast-parse.ts): the rules of the schemas above, written out with literal
+// keys (a loop over key names makes every read and write megamorphic, slower than zod itself).
+type Obj = Record<string, unknown>
+const isS = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string'
+const isD = (v: unknown): boolean => v === undefined || v === null || isDecimal(v)
+const isNS = (v: unknown): boolean => v === undefined || v === null || isNumberOrString(v)
+const isB = (v: unknown): boolean => v === undefined || v === null || typeof v === 'boolean'
+const isInstant = (v: unknown): boolean =>
+  v === undefined ||
+  v === null ||
+  (typeof v === 'number' ? Number.isFinite(v) : typeof v === 'string' && isEvotorInstantString(v))
+
+const ITEM_KEYS = schemaKeys(ReceiptItemSchema, [
+  'id',
+  'name',
+  'itemType',
+  'measureName',
+  'quantity',
+  'price',
+  'costPrice',
+  'sumPrice',
+  'tax',
+  'taxPercent',
+  'discount',
+])
+const DATA_KEYS = schemaKeys(ReceiptDataSchema, [
+  'id',
+  'deviceId',
+  'storeId',
+  'dateTime',
+  'type',
+  'shiftId',
+  'employeeId',
+  'paymentSource',
+  'infoCheck',
+  'egais',
+  'items',
+  'totalTax',
+  'totalDiscount',
+  'totalAmount',
+  'extras',
+])
+const EVENT_KEYS = schemaKeys(ReceiptEventV2Schema, ['id', 'timestamp', 'userId', 'type', 'version', 'data'])
+
+function fastItem(value: unknown): unknown {
+  if (!isObjectValue(value)) return FAIL
+  const v = value as Obj
+  const out: Obj = {}
+  if ('id' in v) {
+    if (!isS(v.id)) return FAIL
+    out.id = v.id
+  }
+  if ('name' in v) {
+    if (!isS(v.name)) return FAIL
+    out.name = v.name
+  }
+  if ('itemType' in v) {
+    if (!isS(v.itemType)) return FAIL
+    out.itemType = v.itemType
+  }
+  if ('measureName' in v) {
+    if (!isS(v.measureName)) return FAIL
+    out.measureName = v.measureName
+  }
+  if ('quantity' in v) {
+    if (!isD(v.quantity)) return FAIL
+    out.quantity = v.quantity
+  }
+  if ('price' in v) {
+    if (!isD(v.price)) return FAIL
+    out.price = v.price
+  }
+  if ('costPrice' in v) {
+    if (!isD(v.costPrice)) return FAIL
+    out.costPrice = v.costPrice
+  }
+  if ('sumPrice' in v) {
+    if (!isD(v.sumPrice)) return FAIL
+    out.sumPrice = v.sumPrice
+  }
+  if ('tax' in v) {
+    if (!isD(v.tax)) return FAIL
+    out.tax = v.tax
+  }
+  if ('taxPercent' in v) {
+    if (!isD(v.taxPercent)) return FAIL
+    out.taxPercent = v.taxPercent
+  }
+  if ('discount' in v) {
+    if (!isD(v.discount)) return FAIL
+    out.discount = v.discount
+  }
+  return copyUnknownKeys(v, out, ITEM_KEYS)
+}
+
+const fastItems = nullish(arrayOf(fastItem))
+const fastExtras = nullish(plainRecordCopy)
+
+function fastData(value: unknown): unknown {
+  if (!isObjectValue(value)) return FAIL
+  const v = value as Obj
+  const out: Obj = {}
+  if (!('id' in v) || !isEvotorId(v.id)) return FAIL
+  out.id = v.id
+  if ('deviceId' in v) {
+    if (!isS(v.deviceId)) return FAIL
+    out.deviceId = v.deviceId
+  }
+  if ('storeId' in v) {
+    if (!isS(v.storeId)) return FAIL
+    out.storeId = v.storeId
+  }
+  if ('dateTime' in v) {
+    if (!isInstant(v.dateTime)) return FAIL
+    out.dateTime = v.dateTime
+  }
+  if ('type' in v) {
+    if (!isS(v.type)) return FAIL
+    out.type = v.type
+  }
+  if ('shiftId' in v) {
+    if (!isNS(v.shiftId)) return FAIL
+    out.shiftId = v.shiftId
+  }
+  if ('employeeId' in v) {
+    if (!isS(v.employeeId)) return FAIL
+    out.employeeId = v.employeeId
+  }
+  if ('paymentSource' in v) {
+    if (!isS(v.paymentSource)) return FAIL
+    out.paymentSource = v.paymentSource
+  }
+  if ('infoCheck' in v) {
+    if (!isB(v.infoCheck)) return FAIL
+    out.infoCheck = v.infoCheck
+  }
+  if ('egais' in v) {
+    if (!isB(v.egais)) return FAIL
+    out.egais = v.egais
+  }
+  if ('items' in v) {
+    const items = fastItems(v.items)
+    if (items === FAIL) return FAIL
+    out.items = items
+  }
+  if ('totalTax' in v) {
+    if (!isD(v.totalTax)) return FAIL
+    out.totalTax = v.totalTax
+  }
+  if ('totalDiscount' in v) {
+    if (!isD(v.totalDiscount)) return FAIL
+    out.totalDiscount = v.totalDiscount
+  }
+  if ('totalAmount' in v) {
+    if (!isD(v.totalAmount)) return FAIL
+    out.totalAmount = v.totalAmount
+  }
+  if ('extras' in v) {
+    const extras = fastExtras(v.extras)
+    if (extras === FAIL) return FAIL
+    out.extras = extras
+  }
+  return copyUnknownKeys(v, out, DATA_KEYS)
+}
+
+function fastEvent(value: unknown): unknown {
+  if (!isObjectValue(value)) return FAIL
+  const v = value as Obj
+  const out: Obj = {}
+  if (!('id' in v) || !isEvotorId(v.id)) return FAIL
+  out.id = v.id
+  if ('timestamp' in v) {
+    if (!isInstant(v.timestamp)) return FAIL
+    out.timestamp = v.timestamp
+  }
+  if ('userId' in v) {
+    if (!isS(v.userId)) return FAIL
+    out.userId = v.userId
+  }
+  if ('type' in v) {
+    if (!isS(v.type)) return FAIL
+    out.type = v.type
+  }
+  if ('version' in v) {
+    if (!isNS(v.version)) return FAIL
+    out.version = v.version
+  }
+  const data = 'data' in v ? fastData(v.data) : FAIL
+  if (data === FAIL) return FAIL
+  out.data = data
+  return copyUnknownKeys(v, out, EVENT_KEYS)
+}
+
 const fastEvents: FastCheck = arrayOf(fastEvent)
 
 /**

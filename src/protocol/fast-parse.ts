@@ -8,18 +8,11 @@
  *
  * @internal
  */
-import type { z } from 'zod'
-
 /** "Not sure this passes": run the zod schema instead. */
 export const FAIL: unique symbol = Symbol('evotor-partner.fast-parse.fail')
 
 /** A fast check: the output zod would produce for `value`, or {@link FAIL}. */
 export type FastCheck = (value: unknown) => unknown
-
-/** A check of a plain predicate: the value is kept as given (`z.string()`, `z.custom(pred)`). */
-export function kept(predicate: (value: unknown) => boolean): FastCheck {
-  return (value) => (predicate(value) ? value : FAIL)
-}
 
 /** `.nullish()` of a check: `undefined` and `null` pass as they are. */
 export function nullish(check: FastCheck): FastCheck {
@@ -58,46 +51,35 @@ export function plainRecordCopy(value: unknown): unknown {
   return out
 }
 
-interface Field {
-  readonly key: string
-  readonly check: FastCheck
-  /** Absent fails (the schema is not optional). */
-  readonly required: boolean
+/** What zod's object schemas accept as an object (not `null`, not an array). */
+export function isObjectValue(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /**
- * `z.looseObject(shape)` from one fast check per key of `schema.shape` (a missing or extra check
- * throws here, at module load: the fast path cannot drift from the schema). Unknown keys are kept
- * after the schema's keys, in input order, as zod's catchall does.
+ * `keys`, checked at module load to be exactly `schema.shape`'s keys in order (throws otherwise): a
+ * fast path written out by hand cannot drift from its schema unnoticed.
  */
-export function looseObject(
-  schema: { readonly shape: Readonly<Record<string, z.ZodType>> },
-  checks: Readonly<Record<string, FastCheck>>,
-): FastCheck {
-  const keys = Object.keys(schema.shape)
-  const extra = Object.keys(checks).filter((key) => !keys.includes(key))
-  if (extra.length > 0) throw new Error(`fast-parse: no such keys in the schema: ${extra.join(', ')}`)
-  const fields: Field[] = keys.map((key) => {
-    const check = checks[key]
-    const field = schema.shape[key]
-    if (check === undefined || field === undefined) throw new Error(`fast-parse: no check for key ${key}`)
-    return { key, check, required: !field.safeParse(undefined).success }
-  })
-  const known = new Set(keys)
-  return (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return FAIL
-    const input = value as Record<string, unknown>
-    const out: Record<string, unknown> = {}
-    for (const { key, check, required } of fields) {
-      if (!(key in input)) {
-        if (required) return FAIL
-        continue
-      }
-      const item = check(input[key])
-      if (item === FAIL) return FAIL
-      out[key] = item
-    }
-    for (const key in input) if (!known.has(key) && key !== '__proto__') out[key] = input[key]
-    return out
+export function schemaKeys(
+  schema: { readonly shape: Readonly<Record<string, unknown>> },
+  keys: readonly string[],
+): ReadonlySet<string> {
+  const expected = Object.keys(schema.shape)
+  if (expected.join() !== keys.join()) {
+    throw new Error(`fast-parse: keys ${keys.join()} are not the schema's ${expected.join()}`)
   }
+  return new Set(keys)
+}
+
+/**
+ * The catchall of `z.looseObject`: every key of `input` (`for…in`, as zod) that the schema does
+ * not name is copied to `out` after the schema's keys, in input order; `__proto__` is left out.
+ */
+export function copyUnknownKeys(
+  input: Record<string, unknown>,
+  out: Record<string, unknown>,
+  known: ReadonlySet<string>,
+): Record<string, unknown> {
+  for (const key in input) if (!known.has(key) && key !== '__proto__') out[key] = input[key]
+  return out
 }
