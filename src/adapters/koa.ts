@@ -51,9 +51,9 @@ declare module 'koa' {
 export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBodyOptions = {}): Middleware {
   const flow = createWebhookFlow('evotorWebhooks', webhooks, options)
   return async function evotorWebhooksMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!flow.matches(ctx.path)) return next()
-    const { method, path, query, headers } = ctx
-    const request = ctx.request as { body?: unknown; rawBody?: unknown }
+    const path = ctx.path
+    if (!flow.matches(path)) return next()
+    const { method, query, headers, request } = ctx
     const body = (limit: number, timeoutMs: number) => nodeBody(ctx.req, request, limit, timeoutMs)
     send(ctx, await flow.serve({ method, path, query, headers, body }))
   }
