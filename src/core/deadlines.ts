@@ -11,6 +11,7 @@
 
 /** A deadline in a {@link DeadlineQueue}: hand it back to `cancel` once its work is done. */
 export interface Deadline {
+  /** When it expires, on the monotonic clock (`performance.now()`): a wall-clock step changes nothing. */
   readonly due: number
   readonly onExpire: () => void
 }
@@ -27,7 +28,7 @@ export class DeadlineQueue {
 
   /** Calls `onExpire` once `ms` have passed, unless `cancel`ed before. */
   add(onExpire: () => void): Deadline {
-    const entry: Deadline = { due: Date.now() + this.ms, onExpire }
+    const entry: Deadline = { due: performance.now() + this.ms, onExpire }
     this.#entries.add(entry)
     if (!this.#armed) this.#arm(this.ms)
     return entry
@@ -52,7 +53,7 @@ export class DeadlineQueue {
   #expire(): void {
     this.#armed = false
     try {
-      const now = Date.now()
+      const now = performance.now()
       for (const entry of this.#entries) {
         if (entry.due > now) break
         this.#entries.delete(entry)
@@ -61,7 +62,7 @@ export class DeadlineQueue {
     } finally {
       // Also after a callback threw (it surfaces as an uncaught exception, as a timer's would).
       const next = this.#entries.values().next()
-      if (!next.done && !this.#armed) this.#arm(Math.max(0, next.value.due - Date.now()))
+      if (!next.done && !this.#armed) this.#arm(Math.max(0, Math.ceil(next.value.due - performance.now())))
     }
   }
 }

@@ -17,12 +17,14 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 // A literal key, or any \u escape (which can spell `__proto__` past the literal test).
 const DANGEROUS_KEY = /"(?:__proto__|constructor|prototype)"\s*:|\\u/
 
-/**
- * Whether `text` holds a substring that {@link DANGEROUS_KEY} needs to match: `proto` is in both
- * `__proto__` and `prototype` (three scans of the body, not four).
- */
+/** Whether `text` holds a substring that {@link DANGEROUS_KEY} needs to match. */
 function mayBeDangerous(text: string): boolean {
-  return text.includes('\\u') || text.includes('proto') || text.includes('constructor')
+  return (
+    text.includes('\\u') ||
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype')
+  )
 }
 
 function stripDangerousKeys(value: unknown): void {

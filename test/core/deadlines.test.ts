@@ -3,7 +3,7 @@ import { DeadlineQueue, deadlineQueue } from '../../src/core/deadlines.js'
 
 describe('DeadlineQueue', () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
   })
   afterEach(() => {
     vi.useRealTimers()

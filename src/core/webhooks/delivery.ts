@@ -207,6 +207,7 @@ async function runHandler(
   const { context } = delivery
   const { deadlineMs, logger } = config
   const route = context.route
+  const started = Date.now()
   // One shared timer for every delivery's deadline (deadlines.ts), not a Node timer per request.
   const queue = deadlineQueue(deadlineMs)
   const deadline = queue.add(() => {
@@ -224,7 +225,7 @@ async function runHandler(
     return handler === undefined ? undefined : { value: await handler(context as never) }
   } finally {
     queue.cancel(deadline)
-    const took = Date.now() - (deadline.due - deadlineMs)
+    const took = Date.now() - started
     if (took > deadlineMs) logger.warn('evotor-partner: handler finished late', { route, ms: took })
   }
 }
