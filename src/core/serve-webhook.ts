@@ -77,7 +77,8 @@ export function createWebhookFlow(
       const body = read.body
       const parsedBody = read.parsedBody === true
       // Two literals, not a spread: the same keys in the same order, without a copy per request.
-      return webhooks.handle(
+      // `return await`: V8 settles an awaited promise in fewer turns than a returned one.
+      return await webhooks.handle(
         query === undefined
           ? { method, path, headers, body, parsedBody }
           : { method, path, query, headers, body, parsedBody },
