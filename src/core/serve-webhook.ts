@@ -77,8 +77,7 @@ export function createWebhookFlow(
       const body = read.body
       const parsedBody = read.parsedBody === true
       // Two literals, not a spread: the same keys in the same order, without a copy per request.
-      // `return await`: V8 settles an awaited promise in fewer turns than a returned one.
-      return await webhooks.handle(
+      return webhooks.handle(
         query === undefined
           ? { method, path, headers, body, parsedBody }
           : { method, path, query, headers, body, parsedBody },
