@@ -179,7 +179,11 @@ async function honoListener(variant: Variant): Promise<RequestListener> {
   } else if (variant === 'hono-proxy' || variant === 'hono-proxy-v1') {
     const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
     app.use(ROUTE_PATH, hono.evotorProxy({ userTokens, proxyVersion: variant === 'hono-proxy-v1' ? 1 : 2 }))
-    app.get(ROUTE_PATH, (c) => c.json(routeBody(c.var.evotor.userId, c.var.evotor.storeUuid) as object))
+    // `c.get`: `c.var` copies every variable into a new object on each read.
+    app.get(ROUTE_PATH, (c) => {
+      const evotor = c.get('evotor')
+      return c.json(routeBody(evotor.userId, evotor.storeUuid) as object)
+    })
   } else {
     const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
     const proxyVersion = variant === 'hono-fetch-proxy-v1' ? 1 : 2

@@ -70,7 +70,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
     next()
   }
   return function evotorProxyMiddleware(req: Request, res: Response, next: NextFunction) {
-    const admission = admitProxied(resolved, req.method, req.headers)
+    const admission = admitProxied(resolved, req.method, req.headers, 'node')
     // A cached token answers synchronously: next() runs in this tick, no promise.
     if (!(admission instanceof Promise)) return proceed(req, res, next, admission)
     admission.then((a) => proceed(req, res, next, a)).catch(next)

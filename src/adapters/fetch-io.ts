@@ -1,11 +1,40 @@
 /** The Fetch side of the I/O: an answer as a `Response`, and what a route answered, for ver. 1. */
 import { isEvotorError } from '../core/evotor-error.js'
-import type { WebhookResponse } from '../core/http-types.js'
+import type { HeadersLike, WebhookResponse } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
 import type { WebhookBodyOptions, WebhookFlow } from '../core/serve-webhook.js'
 import { readWebBody } from './web-body.js'
+
+/** The symbol under which @hono/node-server keeps a lightweight Request's `IncomingMessage`, once seen. */
+let incomingKey: symbol | undefined
+/** Requests looked at without finding it; past a few, this runtime has none and nobody looks again. */
+let misses = 0
+
+/**
+ * The headers to authenticate a Fetch `Request` with. On Node through `@hono/node-server`, a request
+ * is a lightweight object over Node's `IncomingMessage`, and reading `request.headers` first builds
+ * a Fetch `Headers` from all of them, which costs more than the proxy's own work: the message's own
+ * header object is read instead, as the Koa, Express and Hono adapters read it. Anything else (a
+ * real `Request`, another runtime, a later @hono/node-server without that key) gets `request.headers`.
+ */
+export function fetchRequestHeaders(request: Request): readonly [HeadersLike, 'node' | undefined] {
+  if (incomingKey === undefined && misses < 8) {
+    incomingKey = Object.getOwnPropertySymbols(request).find((s) => s.description === 'incomingKey')
+    if (incomingKey === undefined) misses++
+  }
+  if (incomingKey !== undefined) {
+    const incoming = (request as unknown as Record<symbol, { headers?: unknown; rawHeaders?: unknown }>)[
+      incomingKey
+    ]
+    const headers = incoming?.headers
+    if (typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)) {
+      return [headers as Readonly<Record<string, string | readonly string[] | undefined>>, 'node']
+    }
+  }
+  return [request.headers, undefined]
+}
 
 /**
  * Options of `createEvotorWebhooksHandler`: `bodyLimit` (bytes, default 10 MB; more answers 413),

@@ -14,6 +14,7 @@ import { createWebhookFlow } from '../core/serve-webhook.js'
 import {
   type EvotorProxyHandler,
   type EvotorWebhooksHandlerOptions,
+  fetchRequestHeaders,
   runProxiedHandler,
   serveWebRequest,
   toResponse,
@@ -90,7 +91,7 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   return async function evotorProxyHandler(request: Request): Promise<Response> {
-    const admission = admitProxied(resolved, request.method, request.headers)
+    const admission = admitProxied(resolved, request.method, ...fetchRequestHeaders(request))
     const { context, answer } = admission instanceof Promise ? await admission : admission
     if (answer !== undefined) return toResponse(request, answer)
     setEvotorContext(request, context)

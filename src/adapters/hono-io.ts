@@ -1,7 +1,9 @@
 /** The Hono side of the I/O: the typed `c.var.evotor`, and reading or replacing what a route answered. */
 import type { Context } from 'hono'
 import type { HeadersLike } from '../core/http-types.js'
-import type { EvotorProxyContext } from '../core/proxy.js'
+import type { EvotorProxy, EvotorProxyContext } from '../core/proxy.js'
+import { envelopeOf } from '../core/serve-proxied.js'
+import { fetchInnerResponse, toResponse } from './fetch-io.js'
 
 /**
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
@@ -18,14 +20,35 @@ export interface EvotorVariables {
  */
 export type EvotorEnv = { Variables: EvotorVariables }
 
+/** Throws `error` when there is one (what Hono caught from the route). */
+export function rethrow(error: Error | undefined): void {
+  if (error !== undefined) throw error
+}
+
+export const noAnswer = (): undefined => undefined
+
 /** Replaces the response; Hono would otherwise copy the old one's headers (its length too) onto it. */
 export function replace(c: Context, response: Response): void {
   c.res = undefined
   c.res = response
 }
 
+/**
+ * Ver. 1: runs the route (`run` rethrows what Hono caught) and replaces its answer with the
+ * `{status, body}` envelope of it; the route's own headers that still apply are kept.
+ */
+export async function enveloped(proxy: EvotorProxy, c: Context, run: () => Promise<void>): Promise<void> {
+  const kept = new Headers()
+  const inner = async () => {
+    await run()
+    if (await isFrameworkNotFound(c.res)) return { status: 404, body: {}, contentType: 'application/json' }
+    return fetchInnerResponse(c.res, kept)
+  }
+  replace(c, toResponse(c.req.raw, await envelopeOf(proxy, inner), kept))
+}
+
 // Hono's default `notFound` page; in ver. 1 it becomes `{}`, as Koa's and Express's 404 pages do.
-export async function isFrameworkNotFound(response: Response): Promise<boolean> {
+async function isFrameworkNotFound(response: Response): Promise<boolean> {
   if (response.status !== 404 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
   return (await response.clone().text()) === '404 Not Found'
 }
@@ -34,13 +57,14 @@ export async function isFrameworkNotFound(response: Response): Promise<boolean> 
  * The request headers to authenticate: on Node through `@hono/node-server`, the `IncomingMessage`'s
  * own header object (`c.env.incoming`), read as Koa and Express read it; elsewhere the Fetch
  * `Headers`. `@hono/node-server` builds a Fetch `Headers` from the raw headers on first read, which
- * costs more than the proxy's own work, so the proxy does not trigger it.
+ * costs more than the proxy's own work, so the proxy does not trigger it. The second item says
+ * which of the two it is (see `admitProxied`).
  */
-export function requestHeaders(c: Context): HeadersLike {
+export function requestHeaders(c: Context): readonly [HeadersLike, 'node' | undefined] {
   const incoming = (c.env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming
   const headers = incoming?.headers
   if (typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)) {
-    return headers as Readonly<Record<string, string | readonly string[] | undefined>>
+    return [headers as Readonly<Record<string, string | readonly string[] | undefined>>, 'node']
   }
-  return c.req.raw.headers
+  return [c.req.raw.headers, undefined]
 }

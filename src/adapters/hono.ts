@@ -1,13 +1,13 @@
-import type { ErrorHandler, MiddlewareHandler } from 'hono'
+import type { Context, ErrorHandler, MiddlewareHandler, Next } from 'hono'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
-import { admitProxied, envelopeOf, passThrough } from '../core/serve-proxied.js'
+import { admitProxied, type ProxyAdmission, passThrough } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { fetchInnerResponse, serveWebRequest, toResponse } from './fetch-io.js'
-import { type EvotorEnv, isFrameworkNotFound, replace, requestHeaders } from './hono-io.js'
+import { serveWebRequest, toResponse } from './fetch-io.js'
+import { type EvotorEnv, enveloped, noAnswer, replace, requestHeaders, rethrow } from './hono-io.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -50,30 +50,22 @@ export function evotorWebhooks(
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): MiddlewareHandler<EvotorEnv> {
   const resolved = resolveEvotorProxy(proxy)
-  return async function evotorProxyMiddleware(c, next) {
-    const request = c.req.raw
-    const admission = admitProxied(resolved, request.method, requestHeaders(c))
-    const { context, answer } = admission instanceof Promise ? await admission : admission
-    if (answer !== undefined) return toResponse(request, answer)
-    c.set('evotor', context)
-    setEvotorContext(request, context)
+  function go(c: Context<EvotorEnv>, next: Next, a: ProxyAdmission): Promise<Response | undefined> {
+    if (a.answer !== undefined) return Promise.resolve(toResponse(c.req.raw, a.answer))
+    c.set('evotor', a.context)
+    setEvotorContext(c.req.raw, a.context)
     // Hono catches what a route throws (`c.error`, and `onError`'s answer in `c.res`).
-    const rethrow = async () => {
-      await next()
-      if (c.error !== undefined) throw c.error
-    }
-    if (resolved.proxyVersion === 2) {
-      const evotorAnswer = await passThrough(resolved, rethrow).catch(() => undefined)
-      if (evotorAnswer !== undefined) replace(c, toResponse(request, evotorAnswer))
-      return
-    }
-    const kept = new Headers()
-    const inner = async () => {
-      await rethrow()
-      if (await isFrameworkNotFound(c.res)) return { status: 404, body: {}, contentType: 'application/json' }
-      return fetchInnerResponse(c.res, kept)
-    }
-    replace(c, toResponse(request, await envelopeOf(resolved, inner), kept))
+    const run = () => next().then(() => rethrow(c.error))
+    if (resolved.proxyVersion === 1) return enveloped(resolved, c, run).then(noAnswer)
+    // Ver. 2: no async frame of its own (it runs on every request); Hono answered other errors.
+    return passThrough(resolved, run).then((answer) => {
+      if (answer !== undefined) replace(c, toResponse(c.req.raw, answer))
+      return undefined
+    }, noAnswer)
+  }
+  return function evotorProxyMiddleware(c, next) {
+    const admission = admitProxied(resolved, c.req.raw.method, ...requestHeaders(c))
+    return admission instanceof Promise ? admission.then((a) => go(c, next, a)) : go(c, next, admission)
   }
 }
 

@@ -94,7 +94,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   }
   return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
     // A cached token answers synchronously: no promise before the route runs.
-    const admission = flowA.admitProxied(resolved, ctx.method, ctx.headers)
+    const admission = flowA.admitProxied(resolved, ctx.method, ctx.req.headers, 'node')
     return admission instanceof Promise ? admission.then((a) => go(ctx, next, a)) : go(ctx, next, admission)
   }
 }

@@ -221,6 +221,10 @@ export function getHeader(headers: HeadersLike, name: string): string | undefine
   return value
 }
 
+function isStringOrAbsent(value: unknown): value is string | undefined {
+  return typeof value === 'string' || value === undefined
+}
+
 function isOws(code: number): boolean {
   return code === 32 || code === 9
 }
@@ -360,6 +364,12 @@ export type EvotorHeaderIds = Pick<EvotorHeaders, 'storeUuid' | 'deviceUuid' | '
  */
 export interface EvotorHeaderReader {
   read(headers: HeadersLike): RawEvotorHeaders
+  /**
+   * `read` for Node's `IncomingMessage.headers`: keys are lower-case and Node's parser has already
+   * joined repeated `X-Evotor-*` values with ", " (a comma, which `ids` refuses) and kept the first
+   * `Authorization`, so the four values are read by name. Anything else falls back to `read`.
+   */
+  readNode(headers: HeadersLike): RawEvotorHeaders
   /** The one raw `Authorization` value; `undefined` when absent or repeated. */
   authorization(raw: RawEvotorHeaders): string | undefined
   ids(raw: RawEvotorHeaders): EvotorHeaderIds
@@ -390,6 +400,19 @@ export function createEvotorHeaderReader(
   const order = required.filter((field) => field !== 'authorization')
   return {
     read: (headers) => readHeaders(headers, LOWER_NAMES),
+    readNode(headers) {
+      const record = headers as Readonly<Record<string, unknown>>
+      const store = record['x-evotor-store-uuid']
+      const device = record['x-evotor-device-uuid']
+      const user = record['x-evotor-user-id']
+      const authorization = record.authorization
+      return isStringOrAbsent(store) &&
+        isStringOrAbsent(device) &&
+        isStringOrAbsent(user) &&
+        isStringOrAbsent(authorization)
+        ? [store, device, user, authorization]
+        : readHeaders(headers, LOWER_NAMES)
+    },
     authorization(raw) {
       const value = raw[3]
       return value === REPEATED ? undefined : value

@@ -58,17 +58,19 @@ async function admitSlowly(proxy: EvotorProxy, headers: HeadersLike): Promise<Pr
 /**
  * A 405 for TRACE, CONNECT and unknown methods, then the user token first and the `X-Evotor-*`
  * headers after it. Synchronous when the token's verification is cached: no promise before the route.
+ * `origin: 'node'`: `headers` is Node's `IncomingMessage.headers` (see `authenticateCached`).
  */
 export function admitProxied(
   proxy: EvotorProxy,
   method: string | undefined,
   headers: HeadersLike,
+  origin?: 'node',
 ): ProxyAdmission | Promise<ProxyAdmission> {
   const refused = refuseProxiedMethod(method)
   if (refused !== undefined) return { answer: refused }
   let context: EvotorProxyContext | undefined
   try {
-    context = proxy.authenticateCached?.(headers)
+    context = proxy.authenticateCached?.(headers, origin)
   } catch (error) {
     return { answer: proxy.errorResponse(error) }
   }

@@ -106,6 +106,36 @@ describe('createEvotorProxy', () => {
     )
   })
 
+  it("authenticateCached with origin 'node' answers as the scan does for Node's lower-case header objects", async () => {
+    const fresh = createUserTokens({ secret: 'proxy-test-secret-0123456789-abcdefghij' })
+    const proxy = createEvotorProxy({ userTokens: fresh })
+    await proxy.authenticate(headers)
+    const outcome = (h: Record<string, unknown>, origin?: 'node') => {
+      try {
+        return { context: proxy.authenticateCached?.(h as Record<string, string>, origin) }
+      } catch (error) {
+        return { error: (error as EvotorError).toBody() }
+      }
+    }
+    const { 'x-evotor-store-uuid': _, ...noStore } = headers
+    const variants: Record<string, unknown>[] = [
+      headers,
+      noStore,
+      { ...headers, 'x-evotor-store-uuid': ['a', 'b'] },
+      { ...headers, 'x-evotor-store-uuid': ['a'] },
+      { ...headers, 'x-evotor-user-id': 'u1, u2' },
+      { ...headers, 'x-evotor-user-id': '01-000000000000002' },
+      { ...headers, 'x-evotor-device-uuid': ' d\t' },
+      { ...headers, authorization: `bearer   ${token}` },
+      { ...headers, authorization: `Bearer ${token} x` },
+      { ...headers, authorization: [`Bearer ${token}`, 'Bearer y'] },
+      { ...headers, authorization: 42 },
+    ]
+    for (const variant of variants) expect(outcome(variant, 'node')).toEqual(outcome(variant))
+    // A cached token is found under the plain `Bearer <token>` without its characters being scanned.
+    expect(outcome(headers, 'node').context).toMatchObject({ userId: USER })
+  })
+
   it('works with a verifier without peek (always the asynchronous path)', async () => {
     const verifier: UserTokenVerifier = {
       verify: async (t) => (t === 'good' ? { userId: USER } : Promise.reject(EvotorError.invalidUserToken())),

@@ -85,7 +85,7 @@ export interface WebhookAppOptions {
 
 /** One adapter under test: how to build a real app around it. */
 export interface Harness {
-  name: 'koa' | 'express' | 'fetch' | 'hono'
+  name: 'koa' | 'express' | 'fetch' | 'hono' | 'hono-fetch'
   /** Body parsers of the framework (names for `preParser`). */
   preParsers: readonly string[]
   /** Whether requests to other paths reach the app's own routes (`GET /app/own` -> `{own: true}`). */
@@ -181,6 +181,29 @@ const expressHarness: Harness = {
   },
 }
 
+/** The Fetch adapter's proxied routes, for the Fetch and the Hono-through-Fetch harnesses. */
+function fetchProxyRoutes(proxy: EvotorProxy): (request: Request) => Promise<Response> {
+  return fetchAdapter.withEvotorProxy(proxy, (request, evotor) => {
+    const path = new URL(request.url).pathname
+    if (path === '/api/json') return Response.json(jsonFor(evotor, getEvotorContext(request)))
+    if (path === '/api/text') return new Response('plain text', { headers: { 'content-type': 'text/plain' } })
+    if (path === '/api/stream') {
+      const bytes = new TextEncoder()
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(bytes.encode('str'))
+          controller.enqueue(bytes.encode('eam'))
+          controller.close()
+        },
+      })
+      return new Response(body, { headers: { 'content-type': 'text/plain' } })
+    }
+    if (path === '/api/throw') throw new Error(SECRET_DETAIL)
+    if (path === '/api/evotor-error') throw EvotorError.paymentRequired(evotor.userId)
+    return new Response('{}', { status: 404, headers: { 'content-type': 'application/json' } })
+  })
+}
+
 const fetchHarness: Harness = {
   name: 'fetch',
   preParsers: [],
@@ -190,26 +213,7 @@ const fetchHarness: Harness = {
     return listen(createServer(toNodeListener(handler)))
   },
   proxy(proxy) {
-    const handler = fetchAdapter.withEvotorProxy(proxy, (request, evotor) => {
-      const path = new URL(request.url).pathname
-      if (path === '/api/json') return Response.json(jsonFor(evotor, getEvotorContext(request)))
-      if (path === '/api/text')
-        return new Response('plain text', { headers: { 'content-type': 'text/plain' } })
-      if (path === '/api/stream') {
-        const bytes = new TextEncoder()
-        const body = new ReadableStream({
-          start(controller) {
-            controller.enqueue(bytes.encode('str'))
-            controller.enqueue(bytes.encode('eam'))
-            controller.close()
-          },
-        })
-        return new Response(body, { headers: { 'content-type': 'text/plain' } })
-      }
-      if (path === '/api/throw') throw new Error(SECRET_DETAIL)
-      if (path === '/api/evotor-error') throw EvotorError.paymentRequired(evotor.userId)
-      return new Response('{}', { status: 404, headers: { 'content-type': 'application/json' } })
-    })
+    const handler = fetchProxyRoutes(proxy)
     return listen(createServer(toNodeListener(handler)))
   },
 }
@@ -255,4 +259,32 @@ const honoHarness: Harness = {
   },
 }
 
-export const HARNESSES: readonly Harness[] = [koaHarness, expressHarness, fetchHarness, honoHarness]
+/**
+ * Hono with no adapter of its own: every request goes to the Fetch adapter's handlers
+ * (`createEvotorWebhooksHandler`, `withEvotorProxy`) from one catch-all route, on a real `@hono/node-server`.
+ */
+const honoFetchHarness: Harness = {
+  name: 'hono-fetch',
+  preParsers: [],
+  fallsThrough: false,
+  webhooks(dispatcher, options = {}) {
+    const handler = fetchAdapter.createEvotorWebhooksHandler(dispatcher, adapterOptions(options))
+    const app = new Hono()
+    app.all('*', (c) => handler(c.req.raw))
+    return listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+  },
+  proxy(proxy) {
+    const handler = fetchProxyRoutes(proxy)
+    const app = new Hono()
+    app.all('*', (c) => handler(c.req.raw))
+    return listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+  },
+}
+
+export const HARNESSES: readonly Harness[] = [
+  koaHarness,
+  expressHarness,
+  fetchHarness,
+  honoHarness,
+  honoFetchHarness,
+]
