@@ -51,11 +51,11 @@ declare module 'koa' {
 export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBodyOptions = {}): Middleware {
   const flow = createWebhookFlow('evotorWebhooks', webhooks, options)
   return async function evotorWebhooksMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!flow.matches(ctx.path)) return next()
-    const { method, path, query, headers } = ctx
+    const path = ctx.path // read once: a getter that parses the URL
+    if (!flow.matches(path)) return next()
     const request = ctx.request as { body?: unknown; rawBody?: unknown }
     const body = (limit: number, timeoutMs: number) => nodeBody(ctx.req, request, limit, timeoutMs)
-    send(ctx, await flow.serve({ method, path, query, headers, body }))
+    send(ctx, await flow.serve({ method: ctx.method, path, query: ctx.query, headers: ctx.headers, body }))
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
+import { deadlineQueue } from '../core/deadlines.js'
 import { EvotorError } from '../core/evotor-error.js'
 import { bodyTimedOut, DEFAULT_BODY_TIMEOUT_MS, LINGER } from '../core/request-guards.js'
 
@@ -82,7 +83,7 @@ export function readNodeBody(
     const chunks: Buffer[] = []
     let size = 0
     const cleanup = (): void => {
-      clearTimeout(timer)
+      deadlines.cancel(deadline)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)
@@ -112,7 +113,9 @@ export function readNodeBody(
       cleanup()
       reject(new Error('evotor-partner: the request was aborted before its body was read'))
     }
-    const timer = setTimeout(() => refuse(bodyTimedOut(timeoutMs)), timeoutMs)
+    // One shared timer for every body being read (deadlines.ts), not a Node timer per request.
+    const deadlines = deadlineQueue(timeoutMs)
+    const deadline = deadlines.add(() => refuse(bodyTimedOut(timeoutMs)))
     req.on('data', onData)
     req.once('end', onEnd)
     req.once('error', onError)

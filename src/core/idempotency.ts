@@ -259,6 +259,44 @@ export async function runIdempotent<T>(
   return { outcome: 'ran', value }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
+/**
+ * {@link runIdempotent} for the dispatcher, whose store and lease were checked once at construction:
+ * the same steps in the same order, without a promise turn where the store answers synchronously
+ * (the memory store does), and only the outcome.
+ *
+ * @internal
+ */
+export async function runIdempotentOutcome(
+  store: IdempotencyStore,
+  key: string,
+  fn: () => Promise<unknown>,
+  leaseMs: number,
+): Promise<IdempotentOutcome<unknown>['outcome']> {
+  assertKey('runIdempotent', key)
+  const claimed = store.claim(key, leaseMs)
+  const claim = isThenable(claimed) ? await claimed : claimed
+  if (claim === 'done' || claim === 'in-progress') return claim
+  if (claim !== 'claimed') throw new TypeError(`runIdempotent: store.claim returned ${String(claim)}`)
+  try {
+    await fn()
+  } catch (error) {
+    try {
+      await store.release(key)
+    } catch {
+      // The lease still expires after leaseMs; the handler's error is the one worth reporting.
+    }
+    throw error
+  }
+  // If complete() fails the error propagates (non-200) and the lease expires: at-least-once wins.
+  const completed = store.complete(key)
+  if (isThenable(completed)) await completed
+  return 'ran'
+}
+
 /**
  * Request-scoped values that take part in a key (the path's `storeUuid`, the authenticated user).
  *

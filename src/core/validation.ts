@@ -176,7 +176,30 @@ export async function parseIncomingAsync<S extends z.ZodType>(
   data: unknown,
   options: Pick<ToEvotorValidationErrorOptions, 'rootSubject'> = {},
 ): Promise<z.output<S>> {
+  return parseIncomingMaybeAsync(schema, data, options)
+}
+
+/**
+ * {@link parseIncomingAsync} without a promise for the bodies validated in one go (all but arrays
+ * longer than 2,000 elements): the output, or a promise of it; throws (or rejects with) the same
+ * `EvotorError`.
+ *
+ * @internal
+ */
+export function parseIncomingMaybeAsync<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  options: Pick<ToEvotorValidationErrorOptions, 'rootSubject'> = {},
+): z.output<S> | Promise<z.output<S>> {
   if (!Array.isArray(data) || data.length <= CHUNK) return parseIncoming(schema, data, options)
+  return parseInChunks(schema, data, options)
+}
+
+async function parseInChunks<S extends z.ZodType>(
+  schema: S,
+  data: unknown[],
+  options: Pick<ToEvotorValidationErrorOptions, 'rootSubject'>,
+): Promise<z.output<S>> {
   const out: unknown[] = []
   const issues: z.core.$ZodIssue[] = []
   let omitted = 0

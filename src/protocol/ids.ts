@@ -80,12 +80,20 @@ const MAX_EXACT_NUMBER = 2 ** 53 / 1000
  */
 export const DecimalSchema = z.custom<Decimal>(
   // One predicate instead of a union: this runs for every amount of every product (performance).
-  (value) =>
-    typeof value === 'number'
-      ? Number.isFinite(value) && Math.abs(value) <= MAX_EXACT_NUMBER
-      : typeof value === 'string' && NUMERIC_STRING.test(value),
+  isDecimal,
   'expected a number that is exact to 3 decimals, or a numeric string',
 )
+
+/**
+ * Whether `value` passes {@link DecimalSchema} (the schema's own predicate).
+ *
+ * @internal
+ */
+export function isDecimal(value: unknown): value is Decimal {
+  return typeof value === 'number'
+    ? Number.isFinite(value) && Math.abs(value) <= MAX_EXACT_NUMBER
+    : typeof value === 'string' && NUMERIC_STRING.test(value)
+}
 
 /**
  * Schema of an integer sent either as a JSON number or as a string of digits (counters, ordinal
@@ -115,9 +123,18 @@ export const IntegerLikeSchema: z.ZodType<number, number | string> = z.union([
  * ```
  */
 export const NumberOrStringSchema = z.custom<number | string>(
-  (value) => (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string',
+  isNumberOrString,
   'expected a number or a string',
 )
+
+/**
+ * Whether `value` passes {@link NumberOrStringSchema} (the schema's own predicate).
+ *
+ * @internal
+ */
+export function isNumberOrString(value: unknown): value is number | string {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string'
+}
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/
@@ -246,8 +263,26 @@ export function parseEvotorInstant(value: EvotorInstant): Date {
  */
 export const EvotorInstantSchema: z.ZodType<EvotorInstant, EvotorInstant> = z.union([
   z.number(),
-  z.string().refine((s) => EPOCH.test(s) || isEvotorDateTime(s), 'expected an epoch or a date-time'),
+  z.string().refine(isEvotorInstantString, 'expected an epoch or a date-time'),
 ])
+
+/**
+ * Whether a string passes {@link EvotorInstantSchema}: an epoch or a date-time.
+ *
+ * @internal
+ */
+export function isEvotorInstantString(value: string): boolean {
+  return EPOCH.test(value) || isEvotorDateTime(value)
+}
+
+/**
+ * Whether `value` passes {@link EvotorIdSchema}: a string of 1 to 128 characters.
+ *
+ * @internal
+ */
+export function isEvotorId(value: unknown): value is EvotorId {
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_LENGTH
+}
 
 /**
  * The `type` every unrecognised event or transaction is given in the parsed output; the value

@@ -8,10 +8,16 @@ import type { UnknownSubscriptionEvent } from '../../protocol/billing.js'
 import { parseEvotorInstant } from '../../protocol/ids.js'
 import { EVOTOR_ROUTES, type EvotorRouteDefinition, type RouteName } from '../../protocol/routes.js'
 import { type ParsedAuthorization, parseAuthorization } from '../auth/authorization.js'
+import { deadlineQueue } from '../deadlines.js'
 import { EvotorError, type EvotorErrorItem, isEvotorError } from '../evotor-error.js'
 import { getHeader } from '../headers.js'
 import type { WebhookRequest, WebhookResponse } from '../http-types.js'
-import { idempotencyKeyFor, parseSequenceNumber, runIdempotent, userScopedKey } from '../idempotency.js'
+import {
+  idempotencyKeyFor,
+  parseSequenceNumber,
+  runIdempotentOutcome,
+  userScopedKey,
+} from '../idempotency.js'
 import { evotorErrorResponse, jsonResponse } from '../responses.js'
 import {
   bodyShapeProblem,
@@ -21,7 +27,7 @@ import {
   sanitizeParsedBody,
 } from '../safe-json.js'
 import { requestUser } from '../tenancy.js'
-import { parseIncomingAsync, validateOutgoing } from '../validation.js'
+import { parseIncomingMaybeAsync, validateOutgoing } from '../validation.js'
 import type { RouteMatch, RouteMatcher } from './matching.js'
 import { hasHandler, unhandledAnswer, type WebhooksConfig } from './options.js'
 import type { WebhookBody, WebhookContext, WebhookHandler } from './types.js'
@@ -47,12 +53,17 @@ function isUnknown(body: unknown): boolean {
   return isPlainObject(body) && body.type === 'Unknown'
 }
 
-/** Which credential authorised the request and, for a user token, whose it is; or the 401. */
-async function authenticate(
+type Authenticated = { credential: 'app' | 'user'; userId: string | undefined }
+
+/**
+ * Which credential authorised the request and, for a user token, whose it is; or the 401. Without a
+ * promise when the app credential matches or the token's verification is cached (`peek`).
+ */
+function authenticate(
   config: WebhooksConfig,
   name: RouteName,
   request: WebhookRequest,
-): Promise<{ credential: 'app' | 'user'; userId: string | undefined }> {
+): Authenticated | Promise<Authenticated> {
   const accepts = config.credentials[name]
   const fail = accepts === 'user' ? EvotorError.invalidUserToken : EvotorError.invalidAppCredential
   let auth: ParsedAuthorization | undefined
@@ -65,8 +76,18 @@ async function authenticate(
   if (auth === undefined) throw fail()
   if (accepts !== 'user' && config.appVerifier.verify(auth)) return { credential: 'app', userId: undefined }
   if (accepts === 'app' || auth.scheme !== 'bearer' || config.userTokens === undefined) throw fail()
+  const cached = config.userTokens.peek?.(auth.token)
+  if (cached !== undefined) return { credential: 'user', userId: cached.userId }
+  return verifyUserToken(config.userTokens, accepts, auth.token)
+}
+
+async function verifyUserToken(
+  userTokens: NonNullable<WebhooksConfig['userTokens']>,
+  accepts: WebhooksConfig['credentials'][RouteName],
+  token: string,
+): Promise<Authenticated> {
   try {
-    const verified = await config.userTokens.verify(auth.token)
+    const verified = await userTokens.verify(token)
     return { credential: 'user', userId: verified.userId }
   } catch (error) {
     // On app-or-user routes a token that is neither credential is a bad app credential (protocol §11 A53).
@@ -105,7 +126,8 @@ function shallowFields(raw: Record<string, unknown>, primitivesOnly: boolean): R
   return out
 }
 
-async function validateInput(def: EvotorRouteDefinition, raw: unknown): Promise<unknown> {
+/** The validated input, or a promise of it for arrays validated in chunks (parseIncomingMaybeAsync). */
+function validateInput(def: EvotorRouteDefinition, raw: unknown): unknown {
   // Refused before any recursive or per-element code runs (design "Hostile bodies").
   const problem = def.source === 'body' ? bodyShapeProblem(raw) : undefined
   if (problem?.kind === 'depth') throw EvotorError.syntax(`body nests deeper than ${MAX_BODY_DEPTH} levels`)
@@ -117,41 +139,37 @@ async function validateInput(def: EvotorRouteDefinition, raw: unknown): Promise<
       message: `Evotor error 2003: ${problem.subject} has ${problem.length} elements (at most ${MAX_INNER_ARRAY})`,
     })
   }
-  return parseIncomingAsync(def.request, raw, def.source === 'query' ? { rootSubject: 'query' } : {})
+  return parseIncomingMaybeAsync(def.request, raw, def.source === 'query' ? { rootSubject: 'query' } : {})
 }
 
-/** The validated body; on an event route a body that fails its schema becomes an `Unknown` event. */
-async function parseInput(
-  def: EvotorRouteDefinition,
-  raw: unknown,
-): Promise<{ body: unknown; invalid: readonly EvotorErrorItem[] | undefined }> {
+type ParsedInput = { body: unknown; invalid: readonly EvotorErrorItem[] | undefined }
+
+/** An input that failed validation: on an event route it becomes an `Unknown` event, else the error stands. */
+function invalidInput(def: EvotorRouteDefinition, raw: unknown, error: unknown): ParsedInput {
+  // Event routes answer 200 only (protocol §5.3): a broken event goes to `unknownEvent`.
+  if (!def.event || !isEvotorError(error) || !isPlainObject(raw)) throw error
+  const event = { ...shallowFields(raw, error.code === 2001), type: 'Unknown', rawType: raw.type }
+  return { body: event, invalid: error.items }
+}
+
+/**
+ * The validated body; on an event route a body that fails its schema becomes an `Unknown` event.
+ * A promise only for a body validated in chunks.
+ */
+function parseInput(def: EvotorRouteDefinition, raw: unknown): ParsedInput | Promise<ParsedInput> {
+  let body: unknown
   try {
-    return { body: await validateInput(def, raw), invalid: undefined }
+    body = validateInput(def, raw)
   } catch (error) {
-    // Event routes answer 200 only (protocol §5.3): a broken event goes to `unknownEvent`.
-    if (!def.event || !isEvotorError(error) || !isPlainObject(raw)) throw error
-    const event = { ...shallowFields(raw, error.code === 2001), type: 'Unknown', rawType: raw.type }
-    return { body: event, invalid: error.items }
+    return invalidInput(def, raw, error)
   }
-}
-
-async function withDeadline<T>(config: WebhooksConfig, route: RouteName, run: () => Promise<T>): Promise<T> {
-  const { deadlineMs, logger } = config
-  const started = Date.now()
-  const timer = setTimeout(() => {
-    logger.warn('evotor-partner: handler is past the deadline; the Evotor cloud gives up after 10 s', {
-      route,
-      deadlineMs,
-    })
-  }, deadlineMs)
-  timer.unref?.()
-  try {
-    return await run()
-  } finally {
-    clearTimeout(timer)
-    const took = Date.now() - started
-    if (took > deadlineMs) logger.warn('evotor-partner: handler finished late', { route, ms: took })
+  if (body instanceof Promise) {
+    return body.then(
+      (value: unknown) => ({ body: value, invalid: undefined }),
+      (error: unknown) => invalidInput(def, raw, error),
+    )
   }
+  return { body, invalid: undefined }
 }
 
 /** Hands an `Unknown` event (unknown type or failing its schema) to `unknownEvent`, if there is one. */
@@ -178,17 +196,38 @@ async function runUnknownEvent(config: WebhooksConfig, delivery: Delivery): Prom
   )
 }
 
-/** Runs the route's handler (or `unknownEvent`) under the deadline; `undefined` when there is none. */
-function runHandler(config: WebhooksConfig, delivery: Delivery): Promise<{ value: unknown } | undefined> {
+/**
+ * Runs the route's handler (or `unknownEvent`) under the deadline; `undefined` when there is none. A
+ * late handler is reported once the deadline passes and again when it finishes.
+ */
+async function runHandler(
+  config: WebhooksConfig,
+  delivery: Delivery,
+): Promise<{ value: unknown } | undefined> {
   const { context } = delivery
-  return withDeadline(config, context.route, async () => {
-    if (EVOTOR_ROUTES[context.route].event && isUnknown(context.body)) {
+  const { deadlineMs, logger } = config
+  const route = context.route
+  const started = Date.now()
+  // One shared timer for every delivery's deadline (deadlines.ts), not a Node timer per request.
+  const queue = deadlineQueue(deadlineMs)
+  const deadline = queue.add(() => {
+    logger.warn('evotor-partner: handler is past the deadline; the Evotor cloud gives up after 10 s', {
+      route,
+      deadlineMs,
+    })
+  })
+  try {
+    if (EVOTOR_ROUTES[route].event && isUnknown(context.body)) {
       await runUnknownEvent(config, delivery)
       return { value: undefined }
     }
-    const handler = config.handlers[context.route] as WebhookHandler<RouteName> | undefined
+    const handler = config.handlers[route] as WebhookHandler<RouteName> | undefined
     return handler === undefined ? undefined : { value: await handler(context as never) }
-  })
+  } finally {
+    queue.cancel(deadline)
+    const took = Date.now() - started
+    if (took > deadlineMs) logger.warn('evotor-partner: handler finished late', { route, ms: took })
+  }
 }
 
 /** The delivery's idempotency key, as its route's rule says; `undefined` when it has none. */
@@ -201,19 +240,11 @@ function keyOf(config: WebhooksConfig, { context }: Delivery): string | undefine
 }
 
 /** Runs the handler once per idempotency key: `'done'`/`'in-progress'` when another delivery has it. */
-async function runOnce(
-  config: WebhooksConfig,
-  delivery: Delivery,
-  key: string | undefined,
-): Promise<RunOutcome> {
+function runOnce(config: WebhooksConfig, delivery: Delivery, key: string | undefined): Promise<RunOutcome> {
   if (config.idempotency === undefined || key === undefined) {
-    await runHandler(config, delivery)
-    return 'ran'
+    return runHandler(config, delivery).then(() => 'ran' as const)
   }
-  const outcome = await runIdempotent(config.idempotency, key, () => runHandler(config, delivery), {
-    leaseMs: config.leaseMs,
-  })
-  return outcome.outcome
+  return runIdempotentOutcome(config.idempotency, key, () => runHandler(config, delivery), config.leaseMs)
 }
 
 /** The stream and number that order this delivery, when its route is ordered and the body has both. */
@@ -230,13 +261,24 @@ function sequenceOf(delivery: Delivery): { stream: string; number: number; id: s
 }
 
 /** Runs an ordered delivery in sequence; at or below the last handled number, only if it never ran. */
-async function runInOrder(config: WebhooksConfig, delivery: Delivery): Promise<RunOutcome | 'deferred'> {
+function runInOrder(config: WebhooksConfig, delivery: Delivery): Promise<RunOutcome | 'deferred'> {
   const key = keyOf(config, delivery)
   delivery.context.idempotencyKey = key
   const sequence = config.sequencer === undefined ? undefined : sequenceOf(delivery)
   if (config.sequencer === undefined || sequence === undefined) return runOnce(config, delivery, key)
+  return runSequenced(config, config.sequencer, delivery, key, sequence)
+}
+
+/** {@link runInOrder} for a delivery its route orders. */
+async function runSequenced(
+  config: WebhooksConfig,
+  sequencer: NonNullable<WebhooksConfig['sequencer']>,
+  delivery: Delivery,
+  key: string | undefined,
+  sequence: { stream: string; number: number; id: string },
+): Promise<RunOutcome | 'deferred'> {
   let inner = 'ran' as RunOutcome
-  const sequenced = await config.sequencer.run(sequence.stream, sequence.number, async () => {
+  const sequenced = await sequencer.run(sequence.stream, sequence.number, async () => {
     inner = await runOnce(config, delivery, key)
     // Not acknowledged means not handled: the sequencer must not move past it.
     return inner !== 'in-progress'
@@ -277,18 +319,29 @@ function revocationTime(timestamp: unknown, now: number): Date {
   return new Date(Number.isFinite(at) ? at : now)
 }
 
-/** An `ApplicationUninstalled` (as the route table says) revokes its user's tokens, handler or not. */
-async function revokeIfUninstalled(
+/**
+ * An `ApplicationUninstalled` (as the route table says) revokes its user's tokens, handler or not;
+ * `undefined` (no promise) when the delivery revokes nothing.
+ */
+function revokeIfUninstalled(
   config: WebhooksConfig,
   context: WebhookContext<RouteName>,
-): Promise<void> {
+): Promise<void> | undefined {
   const rule = (EVOTOR_ROUTES[context.route] as EvotorRouteDefinition).revokesTokens
   const body: unknown = context.body
   const verifier = config.userTokens
-  if (rule === undefined || !config.revokeOnUninstall || verifier === undefined) return
-  if (!isPlainObject(body) || body.type !== rule.type || typeof context.userId !== 'string') return
-  await verifier.revocations?.revokeUser(context.userId, revocationTime(body[rule.timestamp], Date.now()))
-  verifier.revokeUser(context.userId)
+  if (rule === undefined || !config.revokeOnUninstall || verifier === undefined) return undefined
+  if (!isPlainObject(body) || body.type !== rule.type || typeof context.userId !== 'string') return undefined
+  return revoke(verifier, context.userId, body[rule.timestamp])
+}
+
+async function revoke(
+  verifier: NonNullable<WebhooksConfig['userTokens']>,
+  userId: string,
+  timestamp: unknown,
+): Promise<void> {
+  await verifier.revocations?.revokeUser(userId, revocationTime(timestamp, Date.now()))
+  verifier.revokeUser(userId)
 }
 
 const NOT_IMPLEMENTED = (): EvotorError =>
@@ -322,7 +375,8 @@ function answerUnhandled(config: WebhooksConfig, route: RouteName): WebhookRespo
 async function deliver(config: WebhooksConfig, delivery: Delivery): Promise<WebhookResponse> {
   const { context } = delivery
   const def: EvotorRouteDefinition = EVOTOR_ROUTES[context.route]
-  await revokeIfUninstalled(config, context)
+  const revoking = revokeIfUninstalled(config, context)
+  if (revoking !== undefined) await revoking
   if (!hasHandler(config, context.route) && !(def.event && isUnknown(context.body))) {
     return answerUnhandled(config, context.route)
   }
@@ -356,26 +410,45 @@ function match(matcher: RouteMatcher, request: WebhookRequest): RouteMatch | Web
   return evotorErrorResponse(EvotorError.methodNotAllowed(allow))
 }
 
-/** Credential, user and body of a request to a route; throws the `EvotorError` that answers it. */
-async function accept(config: WebhooksConfig, hit: RouteMatch, request: WebhookRequest): Promise<Delivery> {
+/**
+ * Credential, user and body of a request to a route; throws the `EvotorError` that answers it. A
+ * promise only when the token must be verified or the body is validated in chunks.
+ */
+function accept(
+  config: WebhooksConfig,
+  hit: RouteMatch,
+  request: WebhookRequest,
+): Delivery | Promise<Delivery> {
+  checkStoreUuid(hit.storeUuid)
+  const auth = authenticate(config, hit.name, request)
+  return auth instanceof Promise ? auth.then((a) => acceptAs(hit, request, a)) : acceptAs(hit, request, auth)
+}
+
+/** {@link accept} once the credential is known. */
+function acceptAs(
+  hit: RouteMatch,
+  request: WebhookRequest,
+  auth: Authenticated,
+): Delivery | Promise<Delivery> {
   const { name, storeUuid } = hit
   const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
-  checkStoreUuid(storeUuid)
-  const auth = await authenticate(config, name, request)
   const raw = rawInput(def, request)
   // One user per request, read from the raw body before anything else (design "Tenancy").
   const userId = requestUser(def.userIds, raw, auth.credential, auth.userId)
-  const { body, invalid } = await parseInput(def, raw)
-  const context: WebhookContext<RouteName> = {
-    route: name,
-    body: body as WebhookBody<RouteName>,
-    userId: userId as string,
-    storeUuid,
-    credential: auth.credential,
-    request,
-    idempotencyKey: undefined,
-  }
-  return { context, invalid }
+  const delivery = ({ body, invalid }: ParsedInput): Delivery => ({
+    context: {
+      route: name,
+      body: body as WebhookBody<RouteName>,
+      userId: userId as string,
+      storeUuid,
+      credential: auth.credential,
+      request,
+      idempotencyKey: undefined,
+    },
+    invalid,
+  })
+  const parsed = parseInput(def, raw)
+  return parsed instanceof Promise ? parsed.then(delivery) : delivery(parsed)
 }
 
 /** Answers one delivery; never rejects (design "Errors": everything becomes an Evotor answer). */
@@ -389,7 +462,8 @@ export async function answerDelivery(
     const hit = match(matcher, request)
     if (!('name' in hit)) return hit
     route = hit.name
-    return await deliver(config, await accept(config, hit, request))
+    const accepted = accept(config, hit, request)
+    return await deliver(config, accepted instanceof Promise ? await accepted : accepted)
   } catch (error) {
     if (isEvotorError(error)) return evotorErrorResponse(error)
     config.logger.error('evotor-partner: webhook handler failed', {

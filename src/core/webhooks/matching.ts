@@ -11,8 +11,8 @@ export interface RouteMatch {
 /** Every path served, and the lookup from a path to the routes behind it. */
 export interface RouteMatcher {
   readonly routes: ReadonlyArray<{ name: RouteName; method: string; paths: readonly string[] }>
-  /** The routes (any method) that serve `path`; empty when none does. */
-  find(path: string): RouteMatch[]
+  /** The routes (any method) that serve `path`; empty when none does. Shared: never modify it. */
+  find(path: string): readonly RouteMatch[]
 }
 
 interface PatternRoute {
@@ -71,9 +71,14 @@ export function createRouteMatcher(options: EvotorWebhooksOptions): RouteMatcher
     }
     routes.push({ name, method: EVOTOR_ROUTES[name].method, paths })
   }
+  // The adapter asks whether a path is a webhook's, then the dispatcher which route it is: the same
+  // path twice in a row, so the last answer is kept (`find` is a pure function of the path).
+  let lastPath: string | undefined
+  let lastFound: readonly RouteMatch[] = []
   return {
     routes,
     find(path) {
+      if (path === lastPath) return lastFound
       const clean = normalisePath(path)
       const found: RouteMatch[] = []
       for (const name of exact.get(clean) ?? []) found.push({ name, storeUuid: undefined })
@@ -81,6 +86,8 @@ export function createRouteMatcher(options: EvotorWebhooksOptions): RouteMatcher
         const match = pattern.exec(clean)
         if (match !== null) found.push({ name, storeUuid: decodeSegment(match.groups?.storeUuid) })
       }
+      lastPath = path
+      lastFound = found
       return found
     },
   }
