@@ -4,7 +4,7 @@ import { toLogSink } from '../core/logger.js'
 import type { RevocableVerifier, RevocationStore } from '../core/revocations.js'
 import type { WebhookLogger } from '../core/webhooks.js'
 import { type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
-import { duplicate, type Subscription, subscribe } from './redis-subscriber.js'
+import { duplicate, type Subscription, subscribe, subscriberOptions } from './redis-subscriber.js'
 
 const FACTORY = 'createRedisRevocations'
 
@@ -117,20 +117,7 @@ export function createRedisRevocations(options: RedisRevocationsOptions): RedisR
   const markTtlMs =
     options.markTtlMs === undefined ? 0 : positiveInteger(FACTORY, 'markTtlMs', options.markTtlMs, 0)
   const now = optionalFunction<() => number>(FACTORY, 'now', options.now) ?? Date.now
-  const logger = options.logger
-  if (
-    logger !== undefined &&
-    (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')
-  ) {
-    throw new TypeError(`${FACTORY}: \`logger\` must have a warn() method`)
-  }
-  const given = options.subscriber
-  if (
-    given !== undefined &&
-    (typeof given !== 'object' || given === null || typeof given.subscribe !== 'function')
-  ) {
-    throw new TypeError(`${FACTORY}: \`subscriber\` must be an ioredis Redis client`)
-  }
+  const { logger, subscriber: given } = subscriberOptions(FACTORY, options)
   const channel = `${redis.prefix}revocations`
   const markKey = (userId: string): string => {
     if (typeof userId !== 'string' || userId === '') {

@@ -4,7 +4,7 @@ import { toLogSink } from '../core/logger.js'
 import type { SequenceStore } from '../core/subscription-sequencer.js'
 import type { WebhookLogger } from '../core/webhooks.js'
 import { type RedisStoreOptions, redisContext, redisScript } from './redis-command.js'
-import { duplicate, type Subscription, subscribe } from './redis-subscriber.js'
+import { duplicate, type Subscription, subscribe, subscriberOptions } from './redis-subscriber.js'
 
 const FACTORY = 'createRedisSequenceStore'
 const DAY = 24 * 60 * 60_000
@@ -111,20 +111,7 @@ export interface RedisSequenceStore extends SequenceStore {
 export function createRedisSequenceStore(options: RedisSequenceStoreOptions): RedisSequenceStore {
   const redis = redisContext(FACTORY, options)
   const ttlMs = positiveInteger(FACTORY, 'ttlMs', options.ttlMs, 400 * DAY)
-  const logger = options.logger
-  if (
-    logger !== undefined &&
-    (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')
-  ) {
-    throw new TypeError(`${FACTORY}: \`logger\` must have a warn() method`)
-  }
-  const given = options.subscriber
-  if (
-    given !== undefined &&
-    (typeof given !== 'object' || given === null || typeof given.subscribe !== 'function')
-  ) {
-    throw new TypeError(`${FACTORY}: \`subscriber\` must be an ioredis Redis client`)
-  }
+  const { logger, subscriber: given } = subscriberOptions(FACTORY, options)
   const channel = `${redis.prefix}seq-advanced`
   const listeners = new Set<(subscriptionId: string | undefined) => void>()
   let subscription: Subscription | undefined

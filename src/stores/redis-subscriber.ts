@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { LogSink } from '../core/logger.js'
+import type { WebhookLogger } from '../core/webhooks.js'
 import type { RedisClient } from './redis-command.js'
 
 /**
@@ -90,4 +91,28 @@ export function subscribe(
  */
 export function duplicate(client: RedisClient): Redis {
   return (client as Redis).duplicate()
+}
+
+/**
+ * The `logger` and `subscriber` options of a store that listens on a channel, checked (a TypeError
+ * naming `factory` otherwise).
+ */
+export function subscriberOptions(
+  factory: string,
+  options: { logger?: Pick<WebhookLogger, 'warn'> | undefined; subscriber?: Redis | undefined },
+): { logger: Pick<WebhookLogger, 'warn'> | undefined; subscriber: Redis | undefined } {
+  const { logger, subscriber } = options
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')
+  ) {
+    throw new TypeError(`${factory}: \`logger\` must have a warn() method`)
+  }
+  if (
+    subscriber !== undefined &&
+    (typeof subscriber !== 'object' || subscriber === null || typeof subscriber.subscribe !== 'function')
+  ) {
+    throw new TypeError(`${factory}: \`subscriber\` must be an ioredis Redis client`)
+  }
+  return { logger, subscriber }
 }
