@@ -4,6 +4,7 @@ import type { HeadersLike } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext } from '../core/proxy.js'
 import { envelopeOf } from '../core/serve-proxied.js'
 import { fetchInnerResponse, type KeptHeaders, toResponse } from './fetch-io.js'
+import { nodeHeadersOf } from './hono-node-server.js'
 
 /**
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
@@ -61,10 +62,6 @@ async function isFrameworkNotFound(response: Response): Promise<boolean> {
  * which of the two it is (see `admitProxied`).
  */
 export function requestHeaders(c: Context): readonly [HeadersLike, 'node' | undefined] {
-  const incoming = (c.env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming
-  const headers = incoming?.headers
-  if (typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)) {
-    return [headers as Readonly<Record<string, string | readonly string[] | undefined>>, 'node']
-  }
-  return [c.req.raw.headers, undefined]
+  const headers = nodeHeadersOf((c.env as { incoming?: unknown } | undefined)?.incoming)
+  return headers === undefined ? [c.req.raw.headers, undefined] : [headers, 'node']
 }

@@ -32,11 +32,14 @@ type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefine
 export function incomingHeaders(request: Request): NodeHeaders | undefined {
   const key = incomingKey(request)
   if (key === undefined) return undefined
-  const incoming = (
-    request as unknown as Record<symbol, { headers?: unknown; rawHeaders?: unknown } | undefined>
-  )[key]
-  const headers = incoming?.headers
-  return typeof headers === 'object' && headers !== null && Array.isArray(incoming?.rawHeaders)
+  return nodeHeadersOf((request as unknown as Record<symbol, unknown>)[key])
+}
+
+/** The header object of what looks like Node's `IncomingMessage` (parsed `headers` beside `rawHeaders`). */
+export function nodeHeadersOf(incoming: unknown): NodeHeaders | undefined {
+  const message = incoming as { headers?: unknown; rawHeaders?: unknown } | undefined
+  const headers = message?.headers
+  return typeof headers === 'object' && headers !== null && Array.isArray(message?.rawHeaders)
     ? (headers as NodeHeaders)
     : undefined
 }
