@@ -72,9 +72,11 @@ const CALLGRIND_VARIANTS: readonly Variant[] = [
   'express-noop',
   'express-proxy',
   'express-proxy-v1',
+  'express-proxy-route',
   'hono-bare',
   'hono-noop',
   'hono-proxy',
+  'hono-proxy-route',
   'hono-fetch-proxy',
   'koa-bare-post',
   'webhook-receipts-unique',
@@ -93,10 +95,12 @@ const LABELS: Record<Variant, string> = {
   'express-noop': 'Express: + a no-op middleware',
   'express-proxy': 'Express: + evotorProxy (ver. 2)',
   'express-proxy-v1': 'Express: + evotorProxy ver. 1 envelope',
+  'express-proxy-route': 'Express: withEvotorProxy on the route',
   'hono-bare': 'Hono: bare JSON route',
   'hono-noop': 'Hono: + a no-op middleware',
   'hono-proxy': 'Hono: + evotorProxy (ver. 2)',
   'hono-proxy-v1': 'Hono: + evotorProxy ver. 1 envelope',
+  'hono-proxy-route': 'Hono: withEvotorProxy on the route',
   'hono-fetch-proxy': 'Hono: + Fetch withEvotorProxy (ver. 2)',
   'hono-fetch-proxy-v1': 'Hono: + Fetch withEvotorProxy ver. 1',
   'webhook-stores-unique': 'Koa webhook PUT stores (10), new bodies',
@@ -163,6 +167,15 @@ function targets(
         target: '>= 0.97x rps',
         measured: `${spread(proxy.paired)} (CPU ${fixed(proxy.cpuPaired.median, 3)}x${cg(proxy.variant)})`,
         pass: proxy.paired.median >= 0.97,
+      })
+    }
+    const route = fw === 'express' || fw === 'hono' ? h(`${fw}-proxy-route`) : undefined
+    if (route !== undefined) {
+      out.push({
+        name: `${name} proxy on the route (withEvotorProxy) vs bare`,
+        target: '>= 0.97x rps',
+        measured: `${spread(route.paired)} (CPU ${fixed(route.cpuPaired.median, 3)}x${cg(route.variant)})`,
+        pass: route.paired.median >= 0.97,
       })
     }
     const noop = fw === 'hono-fetch' ? undefined : h(`${fw}-noop`)

@@ -147,6 +147,13 @@ async function expressApp(variant: Variant): Promise<express.Express> {
   if (variant === 'express-noop') app.use((_req, _res, next) => next())
   if (variant === 'express-proxy') app.use(adapter.evotorProxy({ userTokens }))
   if (variant === 'express-proxy-v1') app.use(adapter.evotorProxy({ userTokens, proxyVersion: 1 }))
+  if (variant === 'express-proxy-route') {
+    // The proxy on the route itself (`withEvotorProxy`): no middleware layer of its own.
+    const route = adapter.withEvotorProxy({ userTokens }, (req, res) => {
+      res.json(routeBody(req.evotor.userId, req.evotor.storeUuid))
+    })
+    app.get(ROUTE_PATH, route)
+  }
   app.get(ROUTE_PATH, (req, res) => {
     // The bare route answers the same bytes, with the ids read unverified from the headers.
     if (req.evotor === undefined) {
@@ -184,6 +191,16 @@ async function honoListener(variant: Variant): Promise<RequestListener> {
       const evotor = c.get('evotor')
       return c.json(routeBody(evotor.userId, evotor.storeUuid) as object)
     })
+  } else if (variant === 'hono-proxy-route') {
+    // The proxy on the route itself: the path's only handler, which Hono runs without composing.
+    const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
+    app.get(
+      ROUTE_PATH,
+      hono.withEvotorProxy({ userTokens }, (c) => {
+        const evotor = c.get('evotor')
+        return c.json(routeBody(evotor.userId, evotor.storeUuid) as object)
+      }),
+    )
   } else {
     const userTokens = lib.createUserTokens({ secret: TOKEN_SECRET })
     const proxyVersion = variant === 'hono-fetch-proxy-v1' ? 1 : 2

@@ -60,11 +60,18 @@ function patch(layer: Patchable): void {
  * under Express 5 (whose router does it) or when the app's router cannot be found.
  */
 export function catchAsyncRoutes(req: IncomingMessage & { app?: unknown }): void {
+  // Done once per app: a property read on Express's `req` is a V8 runtime lookup (see express-context.ts).
+  const requestProto: unknown = Object.getPrototypeOf(req)
+  if (requestProto === checked) return
   const router = (req.app as { _router?: { stack?: unknown[] } } | undefined)?._router
   const first = router?.stack?.[0]
   if (typeof first !== 'object' || first === null) return
   const proto = Object.getPrototypeOf(first) as Patchable
+  checked = requestProto
   if (proto[PATCHED] === true || typeof proto.handle_request !== 'function') return
   if (proto.handle_request.length !== 3) return
   patch(proto)
 }
+
+/** The request prototype (`app.request`) of the app whose router was last looked at. */
+let checked: unknown

@@ -1,6 +1,5 @@
 /** The Express proxy middleware (flow A), and routes typed with the context it guarantees. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { setEvotorContext } from '../core/evotor-context.js'
 import type {
   DefaultRequiredHeaders,
   EvotorProxy,
@@ -11,8 +10,8 @@ import type {
 } from '../core/proxy.js'
 import { resolveEvotorProxy } from '../core/proxy.js'
 import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
-import { isVerifiedContext } from '../core/verified-context.js'
 import { catchAsyncRoutes } from './express-async.js'
+import { attachContext } from './express-context.js'
 import { envelopeResponses } from './express-envelope.js'
 import { sendNode } from './express-io.js'
 
@@ -62,9 +61,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): RequestHan
   const resolved = resolveEvotorProxy(proxy)
   const proceed = (req: Request, res: Response, next: NextFunction, admission: ProxyAdmission) => {
     if (admission.answer !== undefined) return sendNode(res, admission.answer)
-    req.evotor = admission.context
-    // A context the proxy verified is found through `req.evotor` itself (one property, not two).
-    if (!isVerifiedContext(admission.context)) setEvotorContext(req, admission.context)
+    attachContext(req, admission.context)
     if (resolved.proxyVersion === 1) envelopeResponses(req, res, resolved)
     catchAsyncRoutes(req)
     next()

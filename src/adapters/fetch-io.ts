@@ -96,13 +96,34 @@ export function toResponse(request: Request, answer: WebhookResponse, extra?: Ke
 export async function fetchInnerResponse(response: Response, kept: KeptHeaders): Promise<ProxyInnerResponse> {
   // A string body that `@hono/node-server` still holds as it was given (`c.json`, `c.text`).
   const light = lightweightResponse(response)
-  const headers = light?.headers ?? response.headers
-  const body = light?.body ?? new Uint8Array(await response.arrayBuffer())
-  headers.forEach((value, name) => {
+  if (light !== undefined) {
+    let contentType: string | undefined
+    for (const pair of light.headers) {
+      if (pair[0] === 'content-type') contentType = pair[1]
+      else if (!(INNER_ONLY_HEADERS as readonly string[]).includes(pair[0])) kept.push(pair)
+    }
+    return { status: light.status, body: light.body, contentType }
+  }
+  const body = new Uint8Array(await response.arrayBuffer())
+  response.headers.forEach((value, name) => {
     if (!(INNER_ONLY_HEADERS as readonly string[]).includes(name)) kept.push([name, value])
   })
-  const status = light?.status ?? response.status
-  return { status, body, contentType: headers.get('content-type') ?? undefined }
+  return { status: response.status, body, contentType: response.headers.get('content-type') ?? undefined }
+}
+
+/** Hono's default `notFound` page (`404 Not Found`, text/plain): ver. 1 makes it `{}`, as Koa's and Express's. */
+export async function isFrameworkNotFound(response: Response): Promise<boolean> {
+  if (response.status !== 404) return false
+  const light = lightweightResponse(response)
+  const type =
+    light === undefined ? response.headers.get('content-type') : pairValue(light.headers, 'content-type')
+  if (!type?.startsWith('text/plain')) return false
+  return (light?.body ?? (await response.clone().text())) === '404 Not Found'
+}
+
+function pairValue(pairs: readonly (readonly [string, string])[], name: string): string | undefined {
+  for (const pair of pairs) if (pair[0] === name) return pair[1]
+  return undefined
 }
 
 /** Serves one webhook request (its path matched) through the flow, reading the body as a web stream. */

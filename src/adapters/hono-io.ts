@@ -1,25 +1,25 @@
 /** The Hono side of the I/O: the typed `c.var.evotor`, and reading or replacing what a route answered. */
 import type { Context } from 'hono'
 import type { HeadersLike } from '../core/http-types.js'
-import type { EvotorProxy, EvotorProxyContext } from '../core/proxy.js'
+import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import { envelopeOf } from '../core/serve-proxied.js'
-import { fetchInnerResponse, type KeptHeaders, toResponse } from './fetch-io.js'
+import { fetchInnerResponse, isFrameworkNotFound, type KeptHeaders, toResponse } from './fetch-io.js'
 import { nodeHeadersOf } from './hono-node-server.js'
 
 /**
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
  * @example `const app = new Hono<{ Variables: EvotorVariables }>()`
  */
-export interface EvotorVariables {
-  /** The verified proxy context of the terminal request. */
-  evotor: EvotorProxyContext
+export interface EvotorVariables<R extends EvotorProxyHeader = never> {
+  /** The verified proxy context of the terminal request (the ids in `R` are `string`). */
+  evotor: EvotorProxyContext<R>
 }
 
 /**
  * A Hono `Env` with `c.var.evotor` typed: `new Hono<EvotorEnv>()` for the routes behind the proxy.
  * @example `const app = new Hono<EvotorEnv>(); app.get('/terminal/me', (c) => c.json({ userId: c.var.evotor.userId }))`
  */
-export type EvotorEnv = { Variables: EvotorVariables }
+export type EvotorEnv<R extends EvotorProxyHeader = never> = { Variables: EvotorVariables<R> }
 
 /** Throws `error` when there is one (what Hono caught from the route). */
 export function rethrow(error: Error | undefined): void {
@@ -46,12 +46,6 @@ export async function enveloped(proxy: EvotorProxy, c: Context, run: () => Promi
     return fetchInnerResponse(c.res, kept)
   }
   replace(c, toResponse(c.req.raw, await envelopeOf(proxy, inner), kept))
-}
-
-// Hono's default `notFound` page; in ver. 1 it becomes `{}`, as Koa's and Express's 404 pages do.
-async function isFrameworkNotFound(response: Response): Promise<boolean> {
-  if (response.status !== 404 || !response.headers.get('content-type')?.startsWith('text/plain')) return false
-  return (await response.clone().text()) === '404 Not Found'
 }
 
 /**

@@ -44,18 +44,46 @@ export function nodeHeadersOf(incoming: unknown): NodeHeaders | undefined {
     : undefined
 }
 
-/** Status, text body and headers of a lightweight `Response` with a string body, or `undefined`. */
+/** A response's headers as lower-case name and value pairs. */
+export type HeaderPairs = [name: string, value: string][]
+
+/**
+ * The headers a lightweight `Response` was given, as `Headers` would hold them, without building one
+ * (undici's `Headers` validates, copies and sorts: more than the whole envelope costs). Hono's `c.json`
+ * and `c.text` give a plain object (`{ 'Content-Type': … }`), or a `Headers` when the route set
+ * others. `undefined` for anything that would need `Headers`' own rules (repeated names, values with
+ * surrounding whitespace, other shapes): the caller reads the Fetch `Response` then.
+ */
+function headerPairs(init: unknown): HeaderPairs | undefined {
+  if (init === undefined) return [['content-type', 'text/plain; charset=UTF-8']]
+  const pairs: HeaderPairs = []
+  if (init instanceof Headers) {
+    init.forEach((value, name) => pairs.push([name, value]))
+    return pairs
+  }
+  if (typeof init !== 'object' || init === null || Object.getPrototypeOf(init) !== Object.prototype)
+    return undefined
+  const record = init as Record<string, unknown>
+  for (const name in record) {
+    const value = record[name]
+    if (typeof value !== 'string' || value !== value.trim()) return undefined
+    const lower = name.toLowerCase()
+    for (const [seen] of pairs) if (seen === lower) return undefined
+    pairs.push([lower, value])
+  }
+  return pairs
+}
+
+/** Status, text body and header pairs of a lightweight `Response` with a string body, or `undefined`. */
 export function lightweightResponse(
   response: Response,
-): { status: number; body: string; headers: Headers } | undefined {
+): { status: number; body: string; headers: HeaderPairs } | undefined {
   const key = cacheKey(response)
   if (key === undefined) return undefined
   const cache = (response as unknown as Record<symbol, unknown>)[key]
   if (!Array.isArray(cache) || typeof cache[0] !== 'number' || typeof cache[1] !== 'string') return undefined
-  // The headers as `@hono/node-server` would build them (`response.headers` does the same).
-  const init = cache[2] as HeadersInit | undefined
-  const headers =
-    init instanceof Headers ? init : new Headers(init ?? { 'content-type': 'text/plain; charset=UTF-8' })
+  const headers = headerPairs(cache[2])
+  if (headers === undefined) return undefined
   // As the bytes of a real `Response` would decode: a lone surrogate becomes U+FFFD.
   const text = cache[1] as string & { isWellFormed(): boolean; toWellFormed(): string } // Node >= 20
   const body = text.isWellFormed() ? text : text.toWellFormed()

@@ -1,6 +1,5 @@
 import { EvotorError } from './evotor-error.js'
 import type { EvotorProxyContext } from './proxy.js'
-import { isVerifiedContext } from './verified-context.js'
 
 const STORE_KEY = Symbol.for('evotor-partner.evotorContext')
 const FALLBACK_KEY = Symbol.for('evotor-partner.evotorContextFallback')
@@ -25,12 +24,27 @@ function lookup(key: object): EvotorProxyContext | undefined {
   if (typeof key !== 'object' && typeof key !== 'function') return undefined
   if (key === null) return undefined
   const own = Object.hasOwn(key, STORE_KEY) ? (key as Holder)[STORE_KEY] : undefined
-  // A key frozen after a context was stored keeps the newer one in the WeakMap.
-  const stored = Object.isExtensible(key) ? own : (fallback().get(key) ?? own)
-  if (stored !== undefined) return stored
-  // Express's `req.evotor`, set by the proxy with a context it verified (see verified-context.ts).
-  const evotor = Object.hasOwn(key, 'evotor') ? (key as { evotor?: unknown }).evotor : undefined
-  return isVerifiedContext(evotor) ? (evotor as unknown as EvotorProxyContext) : undefined
+  // A key frozen after a context was stored keeps the newer one in the WeakMap; the Express proxy
+  // keeps its contexts there too (see setEvotorContextAside).
+  return Object.isExtensible(key) ? (own ?? fallback().get(key)) : (fallback().get(key) ?? own)
+}
+
+/**
+ * Stores the context in the WeakMap only, adding no property to `key` (Express's request, where an
+ * added property costs a V8 map migration; see adapters/express-context.ts).
+ * @internal
+ */
+export function setEvotorContextAside(key: object, context: EvotorProxyContext): void {
+  // (Only the Express proxy stores this way, and nothing stores its requests' contexts the other way.)
+  fallback().set(key, context)
+}
+
+/**
+ * The context {@link setEvotorContextAside} stored for `key` (the WeakMap alone).
+ * @internal
+ */
+export function evotorContextAside(key: object): EvotorProxyContext | undefined {
+  return fallback().get(key)
 }
 
 /**

@@ -78,6 +78,21 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
     )
     app.get('/api/lone', (c) => c.text('a\uD800b'))
     app.get('/api/bytes', (c) => c.body(new TextEncoder().encode('bytes')))
+    app.get('/api/set-header', (c) => {
+      c.header('X-Route', 'r-1') // Hono then hands the Response a Headers object
+      return c.json({ ok: true }, 202)
+    })
+    app.get(
+      '/api/plain-headers',
+      () =>
+        new Response('plain', { headers: { 'Content-Type': 'text/plain', ETag: '"e-1"', 'X-Kept': 'k' } }),
+    )
+    // What only Headers' own rules answer: a value with spaces around it, a name given twice.
+    app.get(
+      '/api/spaced',
+      () => new Response('s', { headers: { 'X-Spaced': '  v  ', 'content-type': 'text/plain' } }),
+    )
+    app.get('/api/twice', () => new Response('t', { headers: { 'X-Twice': 'a', 'x-twice': 'b' } }))
     server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server)
   })
   afterAll(() => server.close())
@@ -107,5 +122,23 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
 
   it('still reads a body given as bytes', async () => {
     expect(await (await get('/api/bytes')).json()).toEqual({ status: 200, body: 'bytes' })
+  })
+  it('keeps the headers a route set with c.header, and drops the inner-only ones of a plain header object', async () => {
+    const set = await get('/api/set-header')
+    expect(set.headers.get('x-route')).toBe('r-1')
+    expect(await set.json()).toEqual({ status: 202, body: '{"ok":true}' })
+    const plain = await get('/api/plain-headers')
+    expect(plain.headers.get('x-kept')).toBe('k')
+    expect(plain.headers.get('etag')).toBeNull()
+    expect(plain.headers.get('content-type')).toBe('application/json;charset=UTF-8')
+    expect(await plain.json()).toEqual({ status: 200, body: 'plain' })
+  })
+
+  it('reads headers only Fetch Headers can settle (spaces around a value, a name twice) as Headers do', async () => {
+    const spaced = await get('/api/spaced')
+    expect(spaced.headers.get('x-spaced')).toBe('v')
+    const twice = await get('/api/twice')
+    expect(twice.headers.get('x-twice')).toBe('a, b')
+    expect(await twice.json()).toEqual({ status: 200, body: 't' })
   })
 })

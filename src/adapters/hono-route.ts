@@ -1,0 +1,88 @@
+/**
+ * One Hono route behind the proxy, with no middleware of its own: Hono calls a route that is the only
+ * handler of its path directly, while a middleware in front of it makes Hono compose the two (which
+ * alone costs more than the proxy's own work; see the README's Performance section).
+ */
+import type { Context, Handler } from 'hono'
+import { setEvotorContext } from '../core/evotor-context.js'
+import { isEvotorError } from '../core/evotor-error.js'
+import {
+  type DefaultRequiredHeaders,
+  type EvotorProxy,
+  type EvotorProxyContext,
+  type EvotorProxyHeader,
+  type EvotorProxyOptions,
+  type GuaranteedHeaders,
+  resolveEvotorProxy,
+} from '../core/proxy.js'
+import { admitProxied, envelopeOf, type ProxyAdmission } from '../core/serve-proxied.js'
+import { fetchInnerResponse, type KeptHeaders, toResponse } from './fetch-io.js'
+import { type EvotorEnv, requestHeaders } from './hono-io.js'
+
+type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Response>
+
+/** Ver. 2: an `EvotorError` the route throws answers its Evotor body; Hono's `onError` gets the rest. */
+function answerError(proxy: EvotorProxy, c: Context, error: unknown): Response {
+  if (!isEvotorError(error)) throw error
+  return toResponse(c.req.raw, proxy.errorResponse(error))
+}
+
+/** Ver. 1: the `{status, body}` envelope of what the route answered or threw (protocol §7.4). */
+async function enveloped(proxy: EvotorProxy, c: Context, answer: () => Response | Promise<Response>) {
+  const kept: KeptHeaders = []
+  const inner = async () => fetchInnerResponse(await answer(), kept)
+  return toResponse(c.req.raw, await envelopeOf(proxy, inner), kept)
+}
+
+/**
+ * One terminal-facing Hono route behind the proxy (flow A, protocol §2, §3.2): verifies the user token,
+ * then the `X-Evotor-*` headers (401/400 otherwise), and runs `handler` with `c.var.evotor` set, its
+ * required ids (all three by default) typed `string`. A thrown `EvotorError` answers its Evotor body;
+ * `proxyVersion: 1` wraps every outcome in the `{status, body}` envelope (§7.4). The cheaper form of
+ * the `evotorProxy` middleware for one route: Hono runs a path's only handler without composing middleware.
+ * @param proxy - `createEvotorProxy()`'s result, or its options.
+ * @param handler - the route; it returns a `Response` (`c.json(…)`).
+ * @returns the Hono handler.
+ * @throws TypeError when `handler` or the proxy options are not valid.
+ * @example
+ * ```ts
+ * const proxy = createEvotorProxy({ userTokens: tokens, requiredHeaders: ['userId', 'storeUuid'] })
+ * app.get('/terminal/stock', withEvotorProxy(proxy, (c) => c.json(stockOf(c.var.evotor.storeUuid))))
+ * ```
+ */
+export function withEvotorProxy<C extends EvotorProxyContext>(
+  proxy: EvotorProxy<C>,
+  handler: (c: Context<{ Variables: { evotor: C } }>) => Response | Promise<Response>,
+): Handler
+export function withEvotorProxy<const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
+  proxy: EvotorProxyOptions & { requiredHeaders?: H },
+  handler: (c: Context<EvotorEnv<GuaranteedHeaders<H>>>) => Response | Promise<Response>,
+): Handler
+export function withEvotorProxy(
+  proxy: EvotorProxy | EvotorProxyOptions,
+  handler: (c: never) => Response | Promise<Response>,
+): Handler {
+  if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
+  const resolved = resolveEvotorProxy(proxy)
+  const route = handler as Route
+  function run(c: Context<EvotorEnv<EvotorProxyHeader>>, a: ProxyAdmission): Response | Promise<Response> {
+    if (a.answer !== undefined) return toResponse(c.req.raw, a.answer)
+    // The proxy answered 400 already when a required header was missing.
+    c.set('evotor', a.context as EvotorProxyContext<EvotorProxyHeader>)
+    setEvotorContext(c.req.raw, a.context)
+    if (resolved.proxyVersion === 1) return enveloped(resolved, c, () => route(c))
+    let answer: Response | Promise<Response>
+    try {
+      answer = route(c)
+    } catch (error) {
+      return answerError(resolved, c, error)
+    }
+    // A synchronous route's answer goes back as it is: no promise, no async frame.
+    return answer instanceof Promise ? answer.catch((error) => answerError(resolved, c, error)) : answer
+  }
+  return function evotorProxiedRoute(c: Context) {
+    const admission = admitProxied(resolved, c.req.raw.method, ...requestHeaders(c))
+    const typed = c as Context<EvotorEnv<EvotorProxyHeader>>
+    return admission instanceof Promise ? admission.then((a) => run(typed, a)) : run(typed, admission)
+  }
+}
