@@ -58,7 +58,9 @@ function headerPairs(init: unknown): HeaderPairs | undefined {
   if (init === undefined) return [['content-type', 'text/plain; charset=UTF-8']]
   const pairs: HeaderPairs = []
   if (init instanceof Headers) {
-    init.forEach((value, name) => pairs.push([name, value]))
+    init.forEach((value, name) => {
+      pairs.push([name, value])
+    })
     return pairs
   }
   if (typeof init !== 'object' || init === null || Object.getPrototypeOf(init) !== Object.prototype)
