@@ -35,12 +35,15 @@ async function readStreamed(body: unknown): Promise<Uint8Array> {
 }
 
 /** The status, body and content type the downstream left on `ctx`; Koa's own 404 is `{}` (§11 A27). */
-export async function koaInnerResponse(ctx: Context): Promise<ProxyInnerResponse> {
+export function koaInnerResponse(ctx: Context): ProxyInnerResponse | Promise<ProxyInnerResponse> {
   // `ctx.response.get()` copies every header (`res.getHeaders()`); one header is enough here.
   const type = ctx.res.getHeader('content-type')
   const contentType = typeof type === 'string' && type !== '' ? type : undefined
-  let body: unknown = ctx.body
-  if (body === undefined || body === null) body = ctx.status === 404 ? {} : undefined
-  else if (isStreamed(body)) body = await readStreamed(body)
-  return { status: ctx.status, body, contentType }
+  const body: unknown = ctx.body
+  if (body === undefined || body === null) {
+    return { status: ctx.status, body: ctx.status === 404 ? {} : undefined, contentType }
+  }
+  // A promise only for a stream, which must be read before it can be enveloped.
+  if (!isStreamed(body)) return { status: ctx.status, body, contentType }
+  return readStreamed(body).then((bytes) => ({ status: ctx.status, body: bytes, contentType }))
 }

@@ -12,7 +12,6 @@ import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhoo
 import { koaInnerResponse, send } from './koa-io.js'
 import { nodeBody } from './node-body.js'
 
-// Re-exported so `evotor-partner/koa` alone is enough, and `EvotorError` is the same class everywhere.
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
@@ -76,11 +75,12 @@ export function evotorWebhooks(webhooks: WebhookDispatcher, options: WebhookBody
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware {
   const resolved = resolveEvotorProxy(proxy)
-  async function enveloped(ctx: Context, next: Next): Promise<void> {
+  function enveloped(ctx: Context, next: Next): Promise<void> {
     flowA.forEnvelope(ctx.req.headers)
-    const answer = await flowA.envelopeOf(resolved, () => next().then(() => koaInnerResponse(ctx)))
-    if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
-    send(ctx, answer)
+    return flowA.envelopeAfter(resolved, next, () => koaInnerResponse(ctx)).then((answer) => {
+      if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
+      send(ctx, answer)
+    })
   }
   function go(ctx: Context, next: Next, a: flowA.ProxyAdmission): Promise<void> {
     if (a.answer !== undefined) return Promise.resolve(send(ctx, a.answer))

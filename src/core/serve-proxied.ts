@@ -112,6 +112,42 @@ export async function envelopeOf(
   }
 }
 
+function envelopeNow(proxy: EvotorProxy, inner: ProxyInnerResponse): WebhookResponse {
+  try {
+    return proxy.envelope(inner)
+  } catch (error) {
+    return proxy.errorResponse(error)
+  }
+}
+
+/**
+ * Ver. 1 as {@link envelopeOf}, with no async frame of its own when the route's answer is at hand
+ * (Koa: a body that is not a stream): the envelope of what `inner()` reads once `running` (the rest
+ * of the middleware chain) settled, or of what either threw.
+ */
+export function envelopeAfter(
+  proxy: EvotorProxy,
+  run: () => Promise<unknown>,
+  inner: () => ProxyInnerResponse | Promise<ProxyInnerResponse>,
+): Promise<WebhookResponse> {
+  const fail = (error: unknown): WebhookResponse => proxy.errorResponse(error)
+  let running: Promise<unknown>
+  try {
+    running = run()
+  } catch (error) {
+    running = Promise.reject(error)
+  }
+  return running.then(() => {
+    let answer: ProxyInnerResponse | Promise<ProxyInnerResponse>
+    try {
+      answer = inner()
+    } catch (error) {
+      return fail(error)
+    }
+    return answer instanceof Promise ? answer.then((a) => envelopeNow(proxy, a), fail) : envelopeNow(proxy, answer)
+  }, fail)
+}
+
 /**
  * The request headers a ver. 1 route may see: without `accept-encoding`, since the envelope's body
  * must be readable text and a compressor downstream would put gzip bytes in it.
