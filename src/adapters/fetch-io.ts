@@ -86,6 +86,24 @@ export function toResponse(request: Request, answer: WebhookResponse, extra?: Ke
     if (length !== undefined) headers['content-length'] = length
     return new Response(body, { status: answer.status, headers })
   }
+  // One record (not pairs): `@hono/node-server` sends a record as it is, and builds a Fetch `Headers`
+  // from pairs first. Pairs only when a name repeats (`set-cookie`), which a record cannot hold.
+  const record: Record<string, string> = Object.create(null)
+  for (const [name, value] of extra) {
+    if (record[name] !== undefined) return withPairs(body, answer, length, extra)
+    record[name] = value
+  }
+  Object.assign(record, answer.headers)
+  if (length !== undefined) record['content-length'] = length
+  return new Response(body, { status: answer.status, headers: record })
+}
+
+function withPairs(
+  body: BodyInit | null,
+  answer: WebhookResponse,
+  length: string | undefined,
+  extra: KeptHeaders,
+): Response {
   const own = Object.entries(answer.headers)
   if (length !== undefined) own.push(['content-length', length])
   const headers = extra.filter(([name]) => !own.some(([ownName]) => ownName === name)).concat(own)

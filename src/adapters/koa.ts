@@ -77,10 +77,12 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   const resolved = resolveEvotorProxy(proxy)
   function enveloped(ctx: Context, next: Next): Promise<void> {
     flowA.forEnvelope(ctx.req.headers)
-    return flowA.envelopeAfter(resolved, next, () => koaInnerResponse(ctx)).then((answer) => {
-      if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
-      send(ctx, answer)
-    })
+    return flowA
+      .envelopeAfter(resolved, next, () => koaInnerResponse(ctx))
+      .then((answer) => {
+        if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
+        send(ctx, answer)
+      })
   }
   function go(ctx: Context, next: Next, a: flowA.ProxyAdmission): Promise<void> {
     if (a.answer !== undefined) return Promise.resolve(send(ctx, a.answer))

@@ -144,7 +144,9 @@ export function envelopeAfter(
     } catch (error) {
       return fail(error)
     }
-    return answer instanceof Promise ? answer.then((a) => envelopeNow(proxy, a), fail) : envelopeNow(proxy, answer)
+    return answer instanceof Promise
+      ? answer.then((a) => envelopeNow(proxy, a), fail)
+      : envelopeNow(proxy, answer)
   }, fail)
 }
 

@@ -93,6 +93,11 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
       () => new Response('s', { headers: { 'X-Spaced': '  v  ', 'content-type': 'text/plain' } }),
     )
     app.get('/api/twice', () => new Response('t', { headers: { 'X-Twice': 'a', 'x-twice': 'b' } }))
+    app.get('/api/cookies', (c) => {
+      c.header('Set-Cookie', 'a=1', { append: true })
+      c.header('Set-Cookie', 'b=2', { append: true })
+      return c.json({ cookies: 2 })
+    })
     server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server)
   })
   afterAll(() => server.close())
@@ -132,6 +137,12 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
     expect(plain.headers.get('etag')).toBeNull()
     expect(plain.headers.get('content-type')).toBe('application/json;charset=UTF-8')
     expect(await plain.json()).toEqual({ status: 200, body: 'plain' })
+  })
+
+  it('keeps each of several Set-Cookie headers under the envelope', async () => {
+    const response = await get('/api/cookies')
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+    expect(await response.json()).toEqual({ status: 200, body: '{"cookies":2}' })
   })
 
   it('reads headers only Fetch Headers can settle (spaces around a value, a name twice) as Headers do', async () => {
