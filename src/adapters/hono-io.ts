@@ -28,6 +28,20 @@ export function rethrow(error: Error | undefined): void {
 
 export const noAnswer = (): undefined => undefined
 
+/** Runs the rest of the chain, then `done`; a rejection (a non-`Error` thrown, which Hono rethrows) ends quietly, as Hono answered. */
+export function afterRoute(next: () => Promise<void>, done: () => void): Promise<undefined> {
+  let running: Promise<void>
+  try {
+    running = next()
+  } catch {
+    return Promise.resolve(undefined)
+  }
+  return running.then(() => {
+    done()
+    return undefined
+  }, noAnswer)
+}
+
 /** Replaces the response; Hono would otherwise copy the old one's headers (its length too) onto it. */
 export function replace(c: Context, response: Response): void {
   c.res = undefined

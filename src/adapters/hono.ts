@@ -4,10 +4,18 @@ import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
-import { admitProxied, type ProxyAdmission, passThrough } from '../core/serve-proxied.js'
+import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { serveWebRequest, toResponse } from './fetch-io.js'
-import { type EvotorEnv, enveloped, noAnswer, replace, requestHeaders, rethrow } from './hono-io.js'
+import {
+  afterRoute,
+  type EvotorEnv,
+  enveloped,
+  noAnswer,
+  replace,
+  requestHeaders,
+  rethrow,
+} from './hono-io.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -56,13 +64,13 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     c.set('evotor', a.context)
     setEvotorContext(c.req.raw, a.context)
     // Hono catches what a route throws (`c.error`, and `onError`'s answer in `c.res`).
-    const run = () => next().then(() => rethrow(c.error))
-    if (resolved.proxyVersion === 1) return enveloped(resolved, c, run).then(noAnswer)
-    // Ver. 2: no async frame of its own (it runs on every request); Hono answered other errors.
-    return passThrough(resolved, run).then((answer) => {
-      if (answer !== undefined) replace(c, toResponse(c.req.raw, answer))
-      return undefined
-    }, noAnswer)
+    if (resolved.proxyVersion === 1) {
+      return enveloped(resolved, c, () => next().then(() => rethrow(c.error))).then(noAnswer)
+    }
+    // Ver. 2: one `then`, no async frame of its own (it runs on every request); Hono answered other errors.
+    return afterRoute(next, () => {
+      if (isEvotorError(c.error)) replace(c, toResponse(c.req.raw, resolved.errorResponse(c.error)))
+    })
   }
   return function evotorProxyMiddleware(c, next) {
     const admission = admitProxied(resolved, c.req.raw.method, ...requestHeaders(c))

@@ -90,9 +90,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     setEvotorContext(ctx.req, a.context)
     if (resolved.proxyVersion === 1) return enveloped(ctx, next)
     // Ver. 2: no async frame between this middleware and the route (it runs on every request).
-    return flowA.passThrough(resolved, next).then((answer) => {
-      if (answer !== undefined) send(ctx, answer)
-    })
+    return flowA.passThrough(resolved, next, (answer) => send(ctx, answer)) as Promise<void>
   }
   return function evotorProxyMiddleware(ctx: Context, next: Next): Promise<void> {
     // A cached token answers synchronously: no promise before the route runs.

@@ -1,5 +1,6 @@
 import { EvotorError } from './evotor-error.js'
 import type { EvotorProxyContext } from './proxy.js'
+import { isVerifiedContext } from './verified-context.js'
 
 const STORE_KEY = Symbol.for('evotor-partner.evotorContext')
 const FALLBACK_KEY = Symbol.for('evotor-partner.evotorContextFallback')
@@ -26,7 +27,11 @@ function lookup(key: object): EvotorProxyContext | undefined {
   const own = Object.hasOwn(key, STORE_KEY) ? (key as Holder)[STORE_KEY] : undefined
   // A key frozen after a context was stored keeps the newer one in the WeakMap; the Express proxy
   // keeps its contexts there too (see setEvotorContextAside).
-  return Object.isExtensible(key) ? (own ?? fallback().get(key)) : (fallback().get(key) ?? own)
+  const stored = Object.isExtensible(key) ? (own ?? fallback().get(key)) : (fallback().get(key) ?? own)
+  if (stored !== undefined) return stored
+  // An own `evotor` holding a context the proxy verified (see verified-context.ts).
+  const evotor = Object.hasOwn(key, 'evotor') ? (key as { evotor?: unknown }).evotor : undefined
+  return isVerifiedContext(evotor) ? (evotor as unknown as EvotorProxyContext) : undefined
 }
 
 /**

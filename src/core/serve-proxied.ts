@@ -77,26 +77,25 @@ export function admitProxied(
   return context === undefined ? admitSlowly(proxy, headers) : { context }
 }
 
-const noAnswer = (): undefined => undefined
-
 /**
- * Ver. 2: runs the route; a thrown `EvotorError` becomes its answer (`undefined` when the route
- * answered itself), anything else is rethrown to the framework. One `then` on the route's promise,
- * no async frame of its own (this runs on every proxied request).
+ * Ver. 2: runs the route; a thrown `EvotorError` is answered through `answer`, anything else is
+ * rethrown to the framework. One `then` on the route's promise and no async frame of its own (this
+ * runs on every proxied request); what the route's promise resolved to passes through.
  */
 export function passThrough(
   proxy: EvotorProxy,
-  run: () => Promise<void>,
-): Promise<WebhookResponse | undefined> {
-  let running: Promise<void>
+  run: () => Promise<unknown>,
+  answer: (response: WebhookResponse) => void,
+): Promise<unknown> {
+  let running: Promise<unknown>
   try {
     running = run()
   } catch (error) {
     running = Promise.reject(error)
   }
-  return running.then(noAnswer, (error: unknown) => {
+  return running.then(undefined, (error: unknown) => {
     if (!isEvotorError(error)) throw error
-    return proxy.errorResponse(error)
+    answer(proxy.errorResponse(error))
   })
 }
 
