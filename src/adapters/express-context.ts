@@ -25,13 +25,32 @@ const accessor: PropertyDescriptor = {
 
 let patched: object | undefined
 
-/** Whether `proto` is an Express app's `app.request` carrying (or now given) the accessor. */
+/**
+ * Whether `proto` is an Express app's `app.request` and the accessor is in its chain. It goes on the
+ * top-most app's `request`: a mounted app's `request` inherits from its parent's, and Express puts
+ * the parent's back when a request leaves the mounted app, where `req.evotor` must still read. A
+ * prototype that cannot take it (frozen, or with an `evotor` of its own) gets a plain property.
+ */
 function accessorOn(proto: object | null): boolean {
   if (proto === patched) return true
   if (proto === null || !Object.hasOwn(proto, 'app')) return false
-  const own = Object.getOwnPropertyDescriptor(proto, 'evotor')
-  if (own === undefined) Object.defineProperty(proto, 'evotor', accessor)
-  else if (own.get !== accessor.get) return false
+  let top: object = proto
+  for (
+    let up = Object.getPrototypeOf(top);
+    up !== null && Object.hasOwn(up, 'app');
+    up = Object.getPrototypeOf(up)
+  ) {
+    top = up
+  }
+  for (let p: object | null = proto; p !== null; p = Object.getPrototypeOf(p)) {
+    const own = Object.getOwnPropertyDescriptor(p, 'evotor')
+    if (own !== undefined && own.get !== accessor.get) return false
+    if (p === top) break
+  }
+  if (Object.getOwnPropertyDescriptor(top, 'evotor') === undefined) {
+    if (!Object.isExtensible(top)) return false
+    Object.defineProperty(top, 'evotor', accessor)
+  }
   patched = proto
   return true
 }
@@ -41,7 +60,8 @@ export function attachContext(
   req: IncomingMessage & { evotor?: unknown },
   context: EvotorProxyContext,
 ): void {
-  // (A route that assigned `req.evotor` before the proxy ran keeps seeing its own value there.)
-  if (!accessorOn(Object.getPrototypeOf(req))) req.evotor = context
+  // An own `evotor` (set before the proxy ran, or on a request the accessor cannot reach) is written
+  // over, as it always was: `req.evotor` is the verified context behind the proxy.
+  if (!accessorOn(Object.getPrototypeOf(req)) || Object.hasOwn(req, 'evotor')) req.evotor = context
   setEvotorContextAside(req, context)
 }

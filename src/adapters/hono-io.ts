@@ -10,16 +10,21 @@ import { nodeHeadersOf } from './hono-node-server.js'
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
  * @example `const app = new Hono<{ Variables: EvotorVariables }>()`
  */
-export interface EvotorVariables<R extends EvotorProxyHeader = never> {
-  /** The verified proxy context of the terminal request (the ids in `R` are `string`). */
-  evotor: EvotorProxyContext<R>
+export interface EvotorVariables {
+  /** The verified proxy context of the terminal request. */
+  evotor: EvotorProxyContext
 }
 
 /**
  * A Hono `Env` with `c.var.evotor` typed: `new Hono<EvotorEnv>()` for the routes behind the proxy.
  * @example `const app = new Hono<EvotorEnv>(); app.get('/terminal/me', (c) => c.json({ userId: c.var.evotor.userId }))`
  */
-export type EvotorEnv<R extends EvotorProxyHeader = never> = { Variables: EvotorVariables<R> }
+export type EvotorEnv<R extends EvotorProxyHeader = never> = {
+  // With `R`, the ids it names are `string` (what `withEvotorProxy` with `requiredHeaders` guarantees).
+  Variables: [R] extends [never]
+    ? EvotorVariables
+    : Omit<EvotorVariables, 'evotor'> & { evotor: EvotorProxyContext<R> }
+}
 
 /** Throws `error` when there is one (what Hono caught from the route). */
 export function rethrow(error: Error | undefined): void {

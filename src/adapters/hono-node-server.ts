@@ -44,6 +44,10 @@ export function nodeHeadersOf(incoming: unknown): NodeHeaders | undefined {
     : undefined
 }
 
+// RFC 9110 §5.1 field names; §5.5 field values as Node sends them (no control characters but tab).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
 /** A response's headers as lower-case name and value pairs. */
 export type HeaderPairs = [name: string, value: string][]
 
@@ -52,7 +56,7 @@ export type HeaderPairs = [name: string, value: string][]
  * (undici's `Headers` validates, copies and sorts: more than the whole envelope costs). Hono's `c.json`
  * and `c.text` give a plain object (`{ 'Content-Type': … }`), or a `Headers` when the route set
  * others. `undefined` for anything that would need `Headers`' own rules (repeated names, values with
- * surrounding whitespace, other shapes): the caller reads the Fetch `Response` then.
+ * surrounding whitespace, names or values it would refuse, other shapes): the caller reads the Fetch `Response` then.
  */
 function headerPairs(init: unknown): HeaderPairs | undefined {
   if (init === undefined) return [['content-type', 'text/plain; charset=UTF-8']]
@@ -66,9 +70,18 @@ function headerPairs(init: unknown): HeaderPairs | undefined {
   if (typeof init !== 'object' || init === null || Object.getPrototypeOf(init) !== Object.prototype)
     return undefined
   const record = init as Record<string, unknown>
-  for (const name in record) {
+  // Own keys only, as `Headers` reads a record; a name that is not a token, or a value Node would
+  // refuse to send, goes through `Headers` (whose error the envelope then answers, as before).
+  for (const name of Object.keys(record)) {
     const value = record[name]
-    if (typeof value !== 'string' || value !== value.trim()) return undefined
+    if (
+      typeof value !== 'string' ||
+      value !== value.trim() ||
+      !TOKEN.test(name) ||
+      !FIELD_VALUE.test(value)
+    ) {
+      return undefined
+    }
     const lower = name.toLowerCase()
     for (const [seen] of pairs) if (seen === lower) return undefined
     pairs.push([lower, value])

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { evotorProxy, getEvotorContext } from '../../src/adapters/express.js'
+import { evotorProxy, getEvotorContext, withEvotorProxy } from '../../src/adapters/express.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { proxyHeaders, type Started, serve } from './helpers/harness.js'
 
@@ -103,5 +103,71 @@ describe('evotor-partner/express: where req.evotor lives', () => {
     } finally {
       await new Promise((resolve) => started.close(resolve))
     }
+  })
+
+  describe('edge cases (from a review against the own-property version)', () => {
+    const started: Started[] = []
+    afterAll(() => Promise.all(started.map((x) => x.close())))
+    const run = async (app: express.Express, path: string) => {
+      const s = await serve(app)
+      started.push(s)
+      const response = await fetch(`${s.url}${path}`, { headers: headersA })
+      return { status: response.status, body: await response.json() }
+    }
+
+    it('a req.evotor set before the proxy ran is written over with the verified context', async () => {
+      const forged = express()
+      forged.use((req, _res, next) => {
+        ;(req as { evotor?: unknown }).evotor = { userId: B }
+        next()
+      })
+      forged.get(
+        '/t',
+        withEvotorProxy({ userTokens: tokens, requiredHeaders: ['storeUuid'] }, (req, res) => {
+          res.json({
+            evotor: req.evotor.userId,
+            store: req.evotor.storeUuid,
+            context: getEvotorContext(req)?.userId,
+          })
+        }),
+      )
+      expect(await run(forged, '/t')).toEqual({
+        status: 200,
+        body: { evotor: A, store: 'Store-A', context: A },
+      })
+      const cleared = express()
+      cleared.use((req, _res, next) => {
+        ;(req as { evotor?: unknown }).evotor = undefined
+        next()
+      })
+      cleared.get(
+        '/t',
+        withEvotorProxy({ userTokens: tokens, requiredHeaders: ['storeUuid'] }, (req, res) => {
+          res.json({ store: req.evotor.storeUuid })
+        }),
+      )
+      expect(await run(cleared, '/t')).toEqual({ status: 200, body: { store: 'Store-A' } })
+    })
+
+    it('a proxy inside a mounted app: req.evotor still reads in the parent after the request left it', async () => {
+      const parent = express()
+      const sub = express()
+      sub.use(evotorProxy({ userTokens: tokens }))
+      sub.get('/t', (_req, _res, next) => next())
+      parent.use('/p', sub)
+      parent.get('/p/t', (req, res) => {
+        res.json({ evotor: req.evotor?.userId ?? null, context: getEvotorContext(req)?.userId ?? null })
+      })
+      expect(await run(parent, '/p/t')).toEqual({ status: 200, body: { evotor: A, context: A } })
+    })
+
+    it('a frozen app.request gets a plain property instead of the accessor', async () => {
+      const frozen = express()
+      Object.freeze(frozen.request)
+      frozen.get('/t', evotorProxy({ userTokens: tokens }), (req, res) => {
+        res.json({ evotor: req.evotor?.userId ?? null, context: getEvotorContext(req)?.userId ?? null })
+      })
+      expect(await run(frozen, '/t')).toEqual({ status: 200, body: { evotor: A, context: A } })
+    })
   })
 })

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { withEvotorProxy } from '../../src/adapters/fetch.js'
 import { fetchRequestHeaders } from '../../src/adapters/fetch-io.js'
 import { type EvotorEnv, evotorProxy } from '../../src/adapters/hono.js'
@@ -93,6 +93,10 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
       () => new Response('s', { headers: { 'X-Spaced': '  v  ', 'content-type': 'text/plain' } }),
     )
     app.get('/api/twice', () => new Response('t', { headers: { 'X-Twice': 'a', 'x-twice': 'b' } }))
+    // Headers a Fetch `Headers` refuses, or that Node would refuse to send: still an envelope.
+    app.get('/api/refused-value', () => new Response('x', { headers: { 'X-Name': 'Иван' } }))
+    app.get('/api/refused-name', () => new Response('x', { headers: { 'X Bad Name': 'v' } }))
+    app.get('/api/kelvin', () => new Response('x', { headers: { '\u212Aey': 'v' } }))
     app.get('/api/cookies', (c) => {
       c.header('Set-Cookie', 'a=1', { append: true })
       c.header('Set-Cookie', 'b=2', { append: true })
@@ -137,6 +141,32 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
     expect(plain.headers.get('etag')).toBeNull()
     expect(plain.headers.get('content-type')).toBe('application/json;charset=UTF-8')
     expect(await plain.json()).toEqual({ status: 200, body: 'plain' })
+  })
+
+  it('a header Fetch Headers refuses answers the 500 envelope, without the header or its error', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      for (const path of ['/api/refused-value', '/api/refused-name', '/api/kelvin']) {
+        const response = await get(path)
+        expect(response.status).toBe(200)
+        expect(response.headers.get('key')).toBeNull()
+        expect(await response.json()).toEqual({ status: 500, body: '{}' })
+      }
+    } finally {
+      logged.mockRestore()
+    }
+  })
+
+  it('reads only the own keys of a header object (not what Object.prototype was given)', async () => {
+    const proto = Object.prototype as Record<string, unknown>
+    proto['x-polluted'] = '1'
+    try {
+      const response = await get('/api/plain-headers')
+      expect(response.headers.get('x-polluted')).toBeNull()
+      expect(response.headers.get('x-kept')).toBe('k')
+    } finally {
+      delete proto['x-polluted']
+    }
   })
 
   it('keeps each of several Set-Cookie headers under the envelope', async () => {
