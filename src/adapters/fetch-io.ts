@@ -174,7 +174,16 @@ export async function runProxiedHandler(
       return toResponse(request, proxy.errorResponse(error))
     }
   }
+  return envelopedResponse(proxy, request, () => handler(request, guaranteed))
+}
+
+/** Ver. 1: the `{status, body}` envelope of the `Response` a route answered, or of what it threw (§7.4). */
+export async function envelopedResponse(
+  proxy: EvotorProxy,
+  request: Request,
+  answer: () => Response | Promise<Response>,
+): Promise<Response> {
   const kept: KeptHeaders = []
-  const run = async () => fetchInnerResponse(await handler(request, guaranteed), kept)
-  return toResponse(request, await envelopeOf(proxy, run), kept)
+  const inner = async () => fetchInnerResponse(await answer(), kept)
+  return toResponse(request, await envelopeOf(proxy, inner), kept)
 }

@@ -15,8 +15,8 @@ import {
   type GuaranteedHeaders,
   resolveEvotorProxy,
 } from '../core/proxy.js'
-import { admitProxied, envelopeOf, type ProxyAdmission } from '../core/serve-proxied.js'
-import { fetchInnerResponse, type KeptHeaders, toResponse } from './fetch-io.js'
+import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
+import { envelopedResponse, toResponse } from './fetch-io.js'
 import { type EvotorEnv, requestHeaders } from './hono-io.js'
 
 type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Response>
@@ -25,13 +25,6 @@ type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Re
 function answerError(proxy: EvotorProxy, c: Context, error: unknown): Response {
   if (!isEvotorError(error)) throw error
   return toResponse(c.req.raw, proxy.errorResponse(error))
-}
-
-/** Ver. 1: the `{status, body}` envelope of what the route answered or threw (protocol §7.4). */
-async function enveloped(proxy: EvotorProxy, c: Context, answer: () => Response | Promise<Response>) {
-  const kept: KeptHeaders = []
-  const inner = async () => fetchInnerResponse(await answer(), kept)
-  return toResponse(c.req.raw, await envelopeOf(proxy, inner), kept)
 }
 
 /**
@@ -70,7 +63,7 @@ export function withEvotorProxy(
     // The proxy answered 400 already when a required header was missing.
     c.set('evotor', a.context as EvotorProxyContext<EvotorProxyHeader>)
     setEvotorContext(c.req.raw, a.context)
-    if (resolved.proxyVersion === 1) return enveloped(resolved, c, () => route(c))
+    if (resolved.proxyVersion === 1) return envelopedResponse(resolved, c.req.raw, () => route(c))
     let answer: Response | Promise<Response>
     try {
       answer = route(c)
