@@ -92,6 +92,8 @@ const CONTROL = /[\x00-\x1f\x7f]/
 const SCHEME_SPELLING = { bearer: 'Bearer', basic: 'Basic' } as const
 /** A word: no whitespace and no control characters (< 0x20, 0x7f). Sticky: matched at `lastIndex`. */
 const WORD = /[^\x00-\x20\x7f]+/y
+/** The common exact form `Bearer <token>`: one regexp call decides it (the general parse takes several). */
+const PLAIN_BEARER = /^Bearer [^\x00-\x20\x7f]+$/
 
 function malformed(): EvotorError {
   // The value is a secret: never echo it (design.md, Security defaults).
@@ -180,6 +182,7 @@ function basic(credentials: string): ParsedBasicAuthorization {
  */
 export function parseAuthorization(value: string): ParsedAuthorization {
   if (typeof value !== 'string' || value.length > MAX_AUTHORIZATION_LENGTH) throw malformed()
+  if (PLAIN_BEARER.test(value)) return bearer(value.slice(7), false)
   let start = 0
   let end = value.length
   while (start < end && isOws(value.charCodeAt(start))) start++
