@@ -137,6 +137,14 @@ export interface EvotorProxy<C extends EvotorProxyContext = EvotorProxyContext> 
   errorResponse(error: unknown): WebhookResponse
 }
 
+/** A context and the raw `X-Evotor-*` values it was built from (see `contextOf`). */
+interface ContextMemo {
+  readonly store: RawEvotorHeaders[number]
+  readonly device: RawEvotorHeaders[number]
+  readonly user: RawEvotorHeaders[number]
+  readonly context: EvotorProxyContext<EvotorProxyHeader>
+}
+
 const ALL_HEADERS: readonly EvotorProxyHeader[] = ['storeUuid', 'deviceUuid', 'userId']
 
 /** An http-errors style 4xx (`ctx.throw(404)`, `createError(400, 'bad')`) whose message may be shown. */
@@ -237,7 +245,31 @@ export function createEvotorProxy(
     return parsed.token
   }
 
+  /**
+   * The last context built for each cached verification, with the raw ids it was built from. A
+   * terminal sends the same token and the same ids request after request: equal raw ids give the same
+   * context (the checks depend on nothing else), so they are not parsed again. Kept per verification
+   * object, so it goes when the verifier's cache drops the token, and a revoked token (no cache hit)
+   * never reaches it. Only contexts that passed every check are kept; they are frozen, being shared.
+   */
+  const lastContexts = new WeakMap<VerifiedUserToken, ContextMemo>()
+
   function contextOf(
+    raw: RawEvotorHeaders,
+    verified: VerifiedUserToken,
+  ): EvotorProxyContext<EvotorProxyHeader> {
+    const last = lastContexts.get(verified)
+    if (last !== undefined && last.store === raw[0] && last.device === raw[1] && last.user === raw[2]) {
+      return last.context
+    }
+    const context = checkedContext(raw, verified)
+    if (typeof verified === 'object' && verified !== null) {
+      lastContexts.set(verified, { store: raw[0], device: raw[1], user: raw[2], context })
+    }
+    return context
+  }
+
+  function checkedContext(
     raw: RawEvotorHeaders,
     verified: VerifiedUserToken,
   ): EvotorProxyContext<EvotorProxyHeader> {
@@ -247,11 +279,8 @@ export function createEvotorProxy(
       throw EvotorError.invalidUserToken()
     }
     // The reader answered 400/2002 already for a missing required header: what is asked for is there.
-    return new VerifiedContext(
-      verified.userId,
-      ids.storeUuid,
-      ids.deviceUuid,
-      verified,
+    return Object.freeze(
+      new VerifiedContext(verified.userId, ids.storeUuid, ids.deviceUuid, verified),
     ) as EvotorProxyContext<EvotorProxyHeader>
   }
 

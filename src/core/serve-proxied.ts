@@ -26,19 +26,24 @@ export const INNER_ONLY_HEADERS = [
 
 /** What {@link dropInnerHeaders} needs of a Node `ServerResponse`. */
 interface OutgoingHeaders {
-  hasHeader(name: string): boolean
+  getHeaderNames(): string[]
   removeHeader(name: string): void
 }
 
+/** The inner-only headers the envelope does not write over itself. */
+const DROPPED_BEFORE_ENVELOPE: ReadonlySet<string> = new Set(INNER_ONLY_HEADERS.slice(2))
+
 /**
  * Takes the inner-only headers off a Node response before the envelope is sent; the content type
- * and length are left for the envelope to write over. A header is removed only when it is there:
- * each removal turns Node's header map into a slower dictionary for the rest of the response.
+ * and length are left for the envelope to write over. One look at the names the response holds
+ * (already lower-case), and a header is removed only when it is there: each removal turns Node's
+ * header map into a slower dictionary for the rest of the response.
  */
 export function dropInnerHeaders(res: OutgoingHeaders): void {
-  for (let i = 2; i < INNER_ONLY_HEADERS.length; i++) {
-    const name = INNER_ONLY_HEADERS[i] as string
-    if (res.hasHeader(name)) res.removeHeader(name)
+  const names = res.getHeaderNames()
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    if (DROPPED_BEFORE_ENVELOPE.has(name)) res.removeHeader(name)
   }
 }
 

@@ -136,6 +136,43 @@ describe('createEvotorProxy', () => {
     expect(outcome(headers, 'node').context).toMatchObject({ userId: USER })
   })
 
+  it('a repeat of the same token and ids reuses the checked context; any other value is checked anew', async () => {
+    const proxy = createEvotorProxy({ userTokens: tokens, strict: true })
+    await tokens.verify(token)
+    const first = proxy.authenticateCached?.({ ...headers }, 'node')
+    const again = proxy.authenticateCached?.({ ...headers }, 'node')
+    expect(again).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(() => {
+      ;(first as { storeUuid?: string }).storeUuid = 'other'
+    }).toThrow(TypeError)
+    // Another store of the same user: its own context, with its own id.
+    const otherStore = { ...headers, 'x-evotor-store-uuid': '20170228-0000-401B-80FA-9ECCA8451FFB' }
+    expect(proxy.authenticateCached?.(otherStore, 'node')?.storeUuid).toBe(otherStore['x-evotor-store-uuid'])
+    // After a success, what would have failed still fails, whichever value changed.
+    for (const [name, value, code] of [
+      ['x-evotor-user-id', '01-000000000000002', 1002],
+      ['x-evotor-store-uuid', 'not-a-uuid', 2003],
+      ['x-evotor-device-uuid', 'bad\u0001', 2003],
+      ['x-evotor-store-uuid', `${headers['x-evotor-store-uuid']}, ${headers['x-evotor-store-uuid']}`, 2003],
+    ] as const) {
+      expect(() => proxy.authenticateCached?.({ ...headers, [name]: value }, 'node')).toThrow(
+        expect.objectContaining({ code }),
+      )
+      expect(proxy.authenticateCached?.({ ...headers }, 'node')).toMatchObject({
+        storeUuid: headers['x-evotor-store-uuid'],
+      })
+    }
+    const { 'x-evotor-device-uuid': _, ...noDevice } = headers
+    expect(() => proxy.authenticateCached?.(noDevice, 'node')).toThrow(
+      expect.objectContaining({ code: 2002 }),
+    )
+    // A revoked token never reaches the reused context.
+    tokens.revokeToken(token)
+    expect(proxy.authenticateCached?.({ ...headers }, 'node')).toBeUndefined()
+    await tokens.verify(token)
+  })
+
   it('works with a verifier without peek (always the asynchronous path)', async () => {
     const verifier: UserTokenVerifier = {
       verify: async (t) => (t === 'good' ? { userId: USER } : Promise.reject(EvotorError.invalidUserToken())),
