@@ -1,8 +1,7 @@
 /** The Hono side of the I/O: the typed `c.var.evotor`, and reading or replacing what a route answered. */
 import type { Context } from 'hono'
-import type { HeadersLike } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
-import { envelopeOf } from '../core/serve-proxied.js'
+import { admitProxied, envelopeOf, type ProxyAdmission } from '../core/serve-proxied.js'
 import { fetchInnerResponse, isFrameworkNotFound, type KeptHeaders, toResponse } from './fetch-io.js'
 import { nodeHeadersOf } from './hono-node-server.js'
 
@@ -68,13 +67,15 @@ export async function enveloped(proxy: EvotorProxy, c: Context, run: () => Promi
 }
 
 /**
- * The request headers to authenticate: on Node through `@hono/node-server`, the `IncomingMessage`'s
- * own header object (`c.env.incoming`), read as Koa and Express read it; elsewhere the Fetch
- * `Headers`. `@hono/node-server` builds a Fetch `Headers` from the raw headers on first read, which
- * costs more than the proxy's own work, so the proxy does not trigger it. The second item says
- * which of the two it is (see `admitProxied`).
+ * The proxy's admission of a Hono request. On Node through `@hono/node-server`, the headers are the
+ * `IncomingMessage`'s own header object (`c.env.incoming`), read as Koa and Express read it; elsewhere
+ * the Fetch `Headers`. `@hono/node-server` builds a Fetch `Headers` from the raw headers on first
+ * read, which costs more than the proxy's own work, so the proxy does not trigger it.
  */
-export function requestHeaders(c: Context): readonly [HeadersLike, 'node' | undefined] {
-  const headers = nodeHeadersOf((c.env as { incoming?: unknown } | undefined)?.incoming)
-  return headers === undefined ? [c.req.raw.headers, undefined] : [headers, 'node']
+export function admitHono(proxy: EvotorProxy, c: Context): ProxyAdmission | Promise<ProxyAdmission> {
+  const node = nodeHeadersOf((c.env as { incoming?: unknown } | undefined)?.incoming)
+  const request = c.req.raw
+  return node === undefined
+    ? admitProxied(proxy, request.method, request.headers)
+    : admitProxied(proxy, request.method, node, 'node')
 }

@@ -15,9 +15,9 @@ import {
   type GuaranteedHeaders,
   resolveEvotorProxy,
 } from '../core/proxy.js'
-import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
+import type { ProxyAdmission } from '../core/serve-proxied.js'
 import { envelopedResponse, toResponse } from './fetch-io.js'
-import { type EvotorEnv, requestHeaders } from './hono-io.js'
+import { admitHono, type EvotorEnv } from './hono-io.js'
 
 type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Response>
 
@@ -74,7 +74,7 @@ export function withEvotorProxy(
     return answer instanceof Promise ? answer.catch((error) => answerError(resolved, c, error)) : answer
   }
   return function evotorProxiedRoute(c: Context) {
-    const admission = admitProxied(resolved, c.req.raw.method, ...requestHeaders(c))
+    const admission = admitHono(resolved, c)
     const typed = c as Context<EvotorEnv<EvotorProxyHeader>>
     return admission instanceof Promise ? admission.then((a) => run(typed, a)) : run(typed, admission)
   }

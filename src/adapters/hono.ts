@@ -4,18 +4,10 @@ import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
-import { admitProxied, type ProxyAdmission } from '../core/serve-proxied.js'
+import type { ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { serveWebRequest, toResponse } from './fetch-io.js'
-import {
-  afterRoute,
-  type EvotorEnv,
-  enveloped,
-  noAnswer,
-  replace,
-  requestHeaders,
-  rethrow,
-} from './hono-io.js'
+import { admitHono, afterRoute, type EvotorEnv, enveloped, noAnswer, replace, rethrow } from './hono-io.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -73,7 +65,7 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     })
   }
   return function evotorProxyMiddleware(c, next) {
-    const admission = admitProxied(resolved, c.req.raw.method, ...requestHeaders(c))
+    const admission = admitHono(resolved, c)
     return admission instanceof Promise ? admission.then((a) => go(c, next, a)) : go(c, next, admission)
   }
 }

@@ -82,6 +82,15 @@ export function admitProxied(
   return context === undefined ? admitSlowly(proxy, headers) : { context }
 }
 
+/** The rest of the chain, started: what it throws synchronously becomes its rejection. */
+function started(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return run()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
 /**
  * Ver. 2: runs the route; a thrown `EvotorError` is answered through `answer`, anything else is
  * rethrown to the framework. One `then` on the route's promise and no async frame of its own (this
@@ -92,13 +101,7 @@ export function passThrough(
   run: () => Promise<unknown>,
   answer: (response: WebhookResponse) => void,
 ): Promise<unknown> {
-  let running: Promise<unknown>
-  try {
-    running = run()
-  } catch (error) {
-    running = Promise.reject(error)
-  }
-  return running.then(undefined, (error: unknown) => {
+  return started(run).then(undefined, (error: unknown) => {
     if (!isEvotorError(error)) throw error
     answer(proxy.errorResponse(error))
   })
@@ -135,13 +138,7 @@ export function envelopeAfter(
   inner: () => ProxyInnerResponse | Promise<ProxyInnerResponse>,
 ): Promise<WebhookResponse> {
   const fail = (error: unknown): WebhookResponse => proxy.errorResponse(error)
-  let running: Promise<unknown>
-  try {
-    running = run()
-  } catch (error) {
-    running = Promise.reject(error)
-  }
-  return running.then(() => {
+  return started(run).then(() => {
     let answer: ProxyInnerResponse | Promise<ProxyInnerResponse>
     try {
       answer = inner()
