@@ -2,15 +2,27 @@
 import type { Context } from 'koa'
 import type { WebhookResponse } from '../core/http-types.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
+import { dropInnerHeaders } from '../core/serve-proxied.js'
 
 /** Writes an answer on `ctx`: no compression, no content type unless the answer has one. */
 export function send(ctx: Context, response: WebhookResponse): void {
   ctx.status = response.status
-  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value)
+  const headers = response.headers
+  const names = Object.keys(headers)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    ctx.set(name, headers[name] as string)
+  }
   // Only when there: a removal makes Node's header map a slower dictionary.
   if (ctx.res.hasHeader('content-encoding')) ctx.remove('Content-Encoding')
   ctx.body = response.body
   if (response.headers['content-type'] === undefined) ctx.remove('Content-Type')
+}
+
+/** Writes a ver. 1 envelope over what the route left: its inner-only headers go first. */
+export function sendEnvelope(ctx: Context, envelope: WebhookResponse): void {
+  if (!ctx.headerSent) dropInnerHeaders(ctx.res)
+  send(ctx, envelope)
 }
 
 /** Bodies that must be read before they can be enveloped. */

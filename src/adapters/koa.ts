@@ -9,7 +9,7 @@ import {
 } from '../core/proxy.js'
 import * as flowA from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
-import { koaInnerResponse, send } from './koa-io.js'
+import { koaInnerResponse, send, sendEnvelope } from './koa-io.js'
 import { nodeBody } from './node-body.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
@@ -77,12 +77,8 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
   const resolved = resolveEvotorProxy(proxy)
   function enveloped(ctx: Context, next: Next): Promise<void> {
     flowA.forEnvelope(ctx.req.headers)
-    return flowA
-      .envelopeAfter(resolved, next, () => koaInnerResponse(ctx))
-      .then((answer) => {
-        if (!ctx.headerSent) flowA.dropInnerHeaders(ctx.res)
-        send(ctx, answer)
-      })
+    const inner = () => koaInnerResponse(ctx)
+    return flowA.envelopeAfter(resolved, next, inner, (answer) => sendEnvelope(ctx, answer))
   }
   function go(ctx: Context, next: Next, a: flowA.ProxyAdmission): Promise<void> {
     if (a.answer !== undefined) return Promise.resolve(send(ctx, a.answer))

@@ -160,7 +160,8 @@ export function proxyV1Text(inner: ProxyInnerResponse, bodyEncoding: ProxyV1Body
   if (typeof body === 'string') text = body
   else if (body === undefined || body === null) text = ''
   else text = asText(body) ?? JSON.stringify(body) ?? ''
-  return `{"status":${inner.status},"body":${JSON.stringify(text)}}`
+  // One flat string from one serialisation (a template would join pieces that are flattened later).
+  return JSON.stringify({ status: inner.status, body: text })
 }
 
 /**

@@ -129,15 +129,17 @@ function envelopeNow(proxy: EvotorProxy, inner: ProxyInnerResponse): WebhookResp
 
 /**
  * Ver. 1 as {@link envelopeOf}, with no async frame of its own when the route's answer is at hand
- * (Koa: a body that is not a stream): the envelope of what `inner()` reads once `running` (the rest
- * of the middleware chain) settled, or of what either threw.
+ * (Koa: a body that is not a stream): once `run` (the rest of the middleware chain) settled, the
+ * envelope of what `inner()` reads, or of what either threw, goes to `deliver` in the same callback.
  */
 export function envelopeAfter(
   proxy: EvotorProxy,
   run: () => Promise<unknown>,
   inner: () => ProxyInnerResponse | Promise<ProxyInnerResponse>,
-): Promise<WebhookResponse> {
-  const fail = (error: unknown): WebhookResponse => proxy.errorResponse(error)
+  deliver: (answer: WebhookResponse) => void,
+): Promise<void> {
+  const fail = (error: unknown): void => deliver(proxy.errorResponse(error))
+  const now = (answer: ProxyInnerResponse): void => deliver(envelopeNow(proxy, answer))
   return started(run).then(() => {
     let answer: ProxyInnerResponse | Promise<ProxyInnerResponse>
     try {
@@ -145,9 +147,7 @@ export function envelopeAfter(
     } catch (error) {
       return fail(error)
     }
-    return answer instanceof Promise
-      ? answer.then((a) => envelopeNow(proxy, a), fail)
-      : envelopeNow(proxy, answer)
+    return answer instanceof Promise ? answer.then(now, fail) : now(answer)
   }, fail)
 }
 
