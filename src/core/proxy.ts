@@ -259,7 +259,14 @@ export function createEvotorProxy(
     verified: VerifiedUserToken,
   ): EvotorProxyContext<EvotorProxyHeader> {
     const last = lastContexts.get(verified)
-    if (last !== undefined && last.store === raw[0] && last.device === raw[1] && last.user === raw[2]) {
+    // The user too: a custom verifier may hand back one object whose `userId` it changes per call.
+    if (
+      last !== undefined &&
+      last.store === raw[0] &&
+      last.device === raw[1] &&
+      last.user === raw[2] &&
+      last.context.userId === verified.userId
+    ) {
       return last.context
     }
     const context = checkedContext(raw, verified)

@@ -173,6 +173,28 @@ describe('createEvotorProxy', () => {
     await tokens.verify(token)
   })
 
+  it('a custom verifier that reuses one mutable result object never gets another user a reused context', async () => {
+    const shared = { userId: '' }
+    const owners: Record<string, string> = { 'token-a': USER, 'token-b': '01-000000000000002' }
+    const verifier: UserTokenVerifier = {
+      verify: async (t) => Object.assign(shared, { userId: owners[t] ?? '' }),
+      peek: (t) => Object.assign(shared, { userId: owners[t] ?? '' }),
+      revokeToken() {},
+      revokeUser() {},
+    }
+    const proxy = createEvotorProxy({ userTokens: verifier, requiredHeaders: ['storeUuid'] })
+    const { 'x-evotor-user-id': _, ...ids } = headers
+    expect(proxy.authenticateCached?.({ ...ids, authorization: 'Bearer token-a' }, 'node')?.userId).toBe(USER)
+    // B sends A's store and device and no user id: B's own context, not A's.
+    expect(proxy.authenticateCached?.({ ...ids, authorization: 'Bearer token-b' }, 'node')?.userId).toBe(
+      '01-000000000000002',
+    )
+    // B forges A's user id after A's request: refused, as without the reuse.
+    expect(() => proxy.authenticateCached?.({ ...headers, authorization: 'Bearer token-b' }, 'node')).toThrow(
+      expect.objectContaining({ code: 1002 }),
+    )
+  })
+
   it('works with a verifier without peek (always the asynchronous path)', async () => {
     const verifier: UserTokenVerifier = {
       verify: async (t) => (t === 'good' ? { userId: USER } : Promise.reject(EvotorError.invalidUserToken())),
