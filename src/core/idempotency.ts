@@ -326,9 +326,18 @@ function part(value: string | number): string {
   return SAFE_PART.test(text) ? text : `#${sha256(text)}`
 }
 
+// The last user's part: one user's deliveries tend to come in a row, and `part` is a regexp test.
+let lastUser: string | undefined
+let lastUserPart = '~'
+
 /** The user part of a key: `~` (never a plain part) when the request names no user. */
 function userPart(userId: string | undefined): string {
-  return userId === undefined ? '~' : part(userId)
+  if (userId === undefined) return '~'
+  if (userId !== lastUser) {
+    lastUserPart = part(userId)
+    lastUser = userId
+  }
+  return lastUserPart
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isEvotorError } from '../../src/core/evotor-error.js'
-import { parseJsonBody, sanitizeParsedBody } from '../../src/core/safe-json.js'
+import { inspectBody, parseJsonBody, parseRawJsonBody } from '../../src/core/safe-json.js'
 
 describe('parseJsonBody', () => {
   it('parses UTF-8 bytes and text', () => {
@@ -50,6 +50,56 @@ describe('parseJsonBody', () => {
 
   it('sanitises bodies parsed by a framework too', () => {
     const parsed = JSON.parse('{"ok":true,"__proto__":{"polluted":1}}')
-    expect(Object.keys(sanitizeParsedBody(parsed) as object)).toEqual(['ok'])
+    expect(inspectBody(parsed)).toBeUndefined()
+    expect(Object.keys(parsed)).toEqual(['ok'])
+  })
+})
+
+describe('inspectBody', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 1
+    for (let i = 0; i < depth; i++) value = { a: value }
+    return value
+  }
+
+  it('passes a body within the limits, unchanged but for the dangerous keys', () => {
+    const body = parseRawJsonBody(
+      '[{"id":"a","items":[{"x":1}],"constructor":1},{"prototype":{"y":2},"z":null}]',
+    )
+    expect(inspectBody(body)).toBeUndefined()
+    expect(body).toEqual([{ id: 'a', items: [{ x: 1 }] }, { z: null }])
+    expect(inspectBody(nested(4), 5)).toBeUndefined()
+    expect(inspectBody('text')).toBeUndefined()
+  })
+
+  it('finds nesting deeper than the limit', () => {
+    expect(inspectBody(nested(6), 5)).toEqual({ kind: 'depth' })
+    // Arrays count as levels too; the default limit is 64.
+    expect(inspectBody(JSON.parse(`${'['.repeat(65)}${']'.repeat(65)}`))).toEqual({ kind: 'depth' })
+    expect(inspectBody(JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`))).toBeUndefined()
+  })
+
+  it('finds an inner array longer than the limit, with its path; the body itself may be longer', () => {
+    expect(inspectBody({ data: { items: [1, 2, 3, 4] } }, 64, 3)).toEqual({
+      kind: 'array',
+      subject: 'data.items',
+      length: 4,
+    })
+    expect(inspectBody([{ a: [1] }, { b: [1, 2, 3, 4] }], 64, 3)).toEqual({
+      kind: 'array',
+      subject: '1.b',
+      length: 4,
+    })
+    expect(inspectBody([1, 2, 3, 4], 64, 3)).toBeUndefined()
+  })
+
+  it('still drops every dangerous key of a body with a problem (it may reach an unknownEvent handler)', () => {
+    const body = parseRawJsonBody(
+      '{"items":[1,2,3,4],"before":{"__proto__":{"p":1}},"after":[{"constructor":{"prototype":1}}]}',
+    ) as Record<string, unknown>
+    expect(inspectBody(body, 64, 3)).toEqual({ kind: 'array', subject: 'items', length: 4 })
+    expect(body.before).toEqual({})
+    expect(body.after).toEqual([{}])
+    expect(Object.hasOwn(body.before as object, '__proto__')).toBe(false)
   })
 })

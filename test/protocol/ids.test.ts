@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -73,6 +74,117 @@ describe('Evotor date-times', () => {
       expect(EvotorDateTimeSchema.safeParse(raw).success).toBe(false)
     },
   )
+
+  it('reads every field as Date.parse reads the same instant in ISO form (fractions of 1-9 digits, offsets)', () => {
+    const two = (n: number) => String(n).padStart(2, '0')
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('1970-01-01T00:00:00Z'),
+          max: new Date('2099-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+        fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined }),
+        fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+        fc.boolean(),
+        (date, fraction, offset, colon) => {
+          const d = date
+          const base = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+          const sign = offset < 0 ? '-' : '+'
+          const zone = `${sign}${two(Math.floor(Math.abs(offset) / 60))}${colon ? ':' : ''}${two(Math.abs(offset) % 60)}`
+          const frac = fraction === undefined ? '' : `.${fraction}`
+          const iso = `${base}${fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`
+          expect(parseEvotorDateTime(`${base}${frac}${zone}`).getTime()).toBe(Date.parse(iso))
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('answers exactly as the date-time regexp read with Number() does, for any string near the format', () => {
+    // The reading before the character scanner: the reference the fast path must match.
+    const reference = (raw: string): number | undefined => {
+      const m =
+        /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/.exec(
+          raw,
+        )
+      if (m === null) return undefined
+      const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])]
+      const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)]
+      const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'))
+      if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined
+      const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis)
+      if (new Date(utc).getUTCDate() !== day) return undefined
+      if (m[9] === undefined) return utc
+      const [oh, om] = [Number(m[10]), Number(m[11] ?? 0)]
+      if (oh > 23 || om > 59) return undefined
+      return utc - (m[9] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000
+    }
+    const digit = fc.constantFrom(...'0123456789'.split(''))
+    const num = (min: number, max: number) =>
+      fc.array(digit, { minLength: min, maxLength: max }).map((d) => d.join(''))
+    const piece = fc.oneof(
+      num(1, 4),
+      fc.constantFrom('-', ':', 'T', 't', ' ', '.', ',', 'Z', 'z', '+', '-', '', 'x', '٣'),
+    )
+    // Two characters: mostly digits in range, sometimes a digit next to a character just outside 0-9.
+    const junk = fc.constantFrom('1a', 'a1', ':0', '0:', '/1', '1/', '٣1')
+    const two = (min: number, max: number) =>
+      fc.oneof(
+        { weight: 9, arbitrary: fc.integer({ min, max }).map((n) => String(n).padStart(2, '0')) },
+        junk,
+      )
+    const often = <T>(usual: T, ...rare: T[]) =>
+      fc.oneof({ weight: 6, arbitrary: fc.constant(usual) }, fc.constantFrom(...rare))
+    // Mostly well-formed and in range (the scanner's path), with every part sometimes off.
+    const near = fc
+      .tuple(
+        fc.oneof(
+          fc.integer({ min: 1970, max: 2100 }).map(String),
+          num(3, 5),
+          junk.map((j) => `20${j}`),
+        ),
+        often('-', '/', ''),
+        fc.oneof({ weight: 5, arbitrary: two(1, 12) }, two(0, 99), num(1, 3)),
+        often('-', '.'),
+        fc.oneof({ weight: 5, arbitrary: two(1, 31) }, two(0, 99)),
+        often('T', 't', ' ', 'X', ''),
+        fc.oneof({ weight: 5, arbitrary: two(0, 23) }, two(0, 99), num(1, 3)),
+        often(':', '', '.'),
+        fc.oneof({ weight: 5, arbitrary: two(0, 59) }, two(0, 99)),
+        often(':', '', '.'),
+        fc.oneof({ weight: 5, arbitrary: two(0, 59) }, two(0, 99), num(0, 3)),
+        fc.oneof(
+          fc.constant(''),
+          fc.tuple(often('.', ','), num(0, 11), often('', ':', 'a', '/')).map((p) => p.join('')),
+        ),
+        fc.oneof(
+          fc.constantFrom('', 'Z', 'z', 'ZZ', 'Z+', '+', '-'),
+          fc
+            .tuple(
+              fc.constantFrom('+', '-', '+', '-', 'Z', ' ', '±'),
+              fc.oneof(two(0, 23), two(0, 99), num(1, 3)),
+              often('', ':', '::'),
+              fc.oneof(two(0, 59), two(0, 99), num(0, 3)),
+            )
+            .map((p) => p.join('')),
+        ),
+      )
+      .map((parts) => parts.join(''))
+    const raw = fc.oneof(
+      near,
+      fc.array(piece, { maxLength: 12 }).map((p) => p.join('')),
+      fc.string(),
+    )
+    fc.assert(
+      fc.property(raw, (text) => {
+        const expected = reference(text)
+        expect(isEvotorDateTime(text)).toBe(expected !== undefined)
+        if (expected !== undefined) expect(parseEvotorDateTime(text).getTime()).toBe(expected)
+      }),
+      { numRuns: 20_000 },
+    )
+  })
 
   it('the schema keeps the raw string', () => {
     expect(EvotorDateTimeSchema.parse('2017-04-20T18:26:37.753+0000')).toBe('2017-04-20T18:26:37.753+0000')

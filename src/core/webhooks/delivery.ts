@@ -20,11 +20,11 @@ import {
 } from '../idempotency.js'
 import { evotorErrorResponse, jsonResponse } from '../responses.js'
 import {
-  bodyShapeProblem,
+  type BodyShapeProblem,
+  inspectBody,
   MAX_BODY_DEPTH,
   MAX_INNER_ARRAY,
-  parseJsonBody,
-  sanitizeParsedBody,
+  parseRawJsonBody,
 } from '../safe-json.js'
 import { requestUser } from '../tenancy.js'
 import { parseIncomingMaybeAsync, validateOutgoing } from '../validation.js'
@@ -98,7 +98,10 @@ async function verifyUserToken(
   }
 }
 
-/** The route's raw input: the query (commodities) or the JSON body, parsed safely. */
+/**
+ * The route's raw input: the query (commodities) or the JSON body, parsed; a body is sanitised by
+ * {@link inspectBody} before anything reads it.
+ */
 function rawInput(def: EvotorRouteDefinition, request: WebhookRequest): unknown {
   if (def.source === 'query') {
     const query = request.query
@@ -111,10 +114,10 @@ function rawInput(def: EvotorRouteDefinition, request: WebhookRequest): unknown 
     return out
   }
   const body = request.body
-  if (request.parsedBody === true) return sanitizeParsedBody(body)
-  if (typeof body === 'string' || body instanceof Uint8Array) return parseJsonBody(body)
+  if (request.parsedBody === true) return body
+  if (typeof body === 'string' || body instanceof Uint8Array) return parseRawJsonBody(body)
   if (body === undefined || body === null) throw EvotorError.syntax('body is empty')
-  return sanitizeParsedBody(body)
+  return body
 }
 
 /** The top-level fields of an event; with `primitivesOnly`, its objects are left out (too deep). */
@@ -127,9 +130,12 @@ function shallowFields(raw: Record<string, unknown>, primitivesOnly: boolean): R
 }
 
 /** The validated input, or a promise of it for arrays validated in chunks (parseIncomingMaybeAsync). */
-function validateInput(def: EvotorRouteDefinition, raw: unknown): unknown {
+function validateInput(
+  def: EvotorRouteDefinition,
+  raw: unknown,
+  problem: BodyShapeProblem | undefined,
+): unknown {
   // Refused before any recursive or per-element code runs (design "Hostile bodies").
-  const problem = def.source === 'body' ? bodyShapeProblem(raw) : undefined
   if (problem?.kind === 'depth') throw EvotorError.syntax(`body nests deeper than ${MAX_BODY_DEPTH} levels`)
   if (problem?.kind === 'array') {
     throw new EvotorError(2003, {
@@ -156,10 +162,14 @@ function invalidInput(def: EvotorRouteDefinition, raw: unknown, error: unknown):
  * The validated body; on an event route a body that fails its schema becomes an `Unknown` event.
  * A promise only for a body validated in chunks.
  */
-function parseInput(def: EvotorRouteDefinition, raw: unknown): ParsedInput | Promise<ParsedInput> {
+function parseInput(
+  def: EvotorRouteDefinition,
+  raw: unknown,
+  problem: BodyShapeProblem | undefined,
+): ParsedInput | Promise<ParsedInput> {
   let body: unknown
   try {
-    body = validateInput(def, raw)
+    body = validateInput(def, raw, problem)
   } catch (error) {
     return invalidInput(def, raw, error)
   }
@@ -433,6 +443,8 @@ function acceptAs(
   const { name, storeUuid } = hit
   const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
   const raw = rawInput(def, request)
+  // Dangerous keys dropped and the shape checked in one walk, before anything reads the body.
+  const problem = def.source === 'body' ? inspectBody(raw) : undefined
   // One user per request, read from the raw body before anything else (design "Tenancy").
   const userId = requestUser(def.userIds, raw, auth.credential, auth.userId)
   const delivery = ({ body, invalid }: ParsedInput): Delivery => ({
@@ -447,7 +459,7 @@ function acceptAs(
     },
     invalid,
   })
-  const parsed = parseInput(def, raw)
+  const parsed = parseInput(def, raw, problem)
   return parsed instanceof Promise ? parsed.then(delivery) : delivery(parsed)
 }
 

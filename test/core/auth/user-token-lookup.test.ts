@@ -341,6 +341,38 @@ describe('peek', () => {
     expect(state.calls).toHaveLength(1)
   })
 
+  it('serves a repeated token (a fresh string each time) as the LRU would: revoked, evicted, replaced or cleared is gone', async () => {
+    const copy = (t: string) => [...t].join('') // an equal string that is not the same object
+    const { state, tokens } = setup({ max: 2 })
+    for (const [t, u] of [
+      ['t-a', 'ua'],
+      ['t-b', 'ub'],
+      ['t-c', 'uc'],
+    ] as const)
+      state.table.set(t, u)
+    const a = await tokens.verify('t-a')
+    expect(tokens.peek(copy('t-a'))).toBe(a)
+    expect(tokens.peek(copy('t-a'))).toBe(a)
+    tokens.revokeToken(copy('t-a'))
+    expect(tokens.peek('t-a')).toBeUndefined()
+    // Evicted: t-a and t-b cached, t-a read last, then t-c evicts the least recent (t-b).
+    await tokens.verify('t-a')
+    await tokens.verify('t-b')
+    expect(tokens.peek('t-a')?.userId).toBe('ua')
+    await tokens.verify('t-c')
+    expect(tokens.peek(copy('t-b'))).toBeUndefined()
+    expect(tokens.peek(copy('t-a'))?.userId).toBe('ua')
+    // The same token stored again after a revocation answers with the new verdict.
+    state.table.set('t-a', 'ua2')
+    tokens.revokeUser('ua')
+    expect(tokens.peek('t-a')).toBeUndefined()
+    await expect(tokens.verify('t-a')).resolves.toEqual({ userId: 'ua2' })
+    expect(tokens.peek(copy('t-a'))?.userId).toBe('ua2')
+    tokens.clear()
+    expect(tokens.peek(copy('t-a'))).toBeUndefined()
+    expect(tokens.size).toBe(0)
+  })
+
   it('is undefined for a cached miss and for tokens verify() refuses', async () => {
     const { tokens } = setup()
     await expectCode(tokens.verify(TOKEN), 1002)
