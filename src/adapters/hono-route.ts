@@ -3,7 +3,7 @@
  * handler of its path directly, while a middleware in front of it makes Hono compose the two (which
  * alone costs more than the proxy's own work; see the README's Performance section).
  */
-import type { Context, Handler } from 'hono'
+import type { Context, Env, Handler } from 'hono'
 import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import {
@@ -20,6 +20,29 @@ import { envelopedResponse, toResponse } from './fetch-io.js'
 import { admitHono, type EvotorEnv } from './hono-io.js'
 
 type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Response>
+
+/**
+ * {@link withEvotorProxy} for an app whose `Env` has `Bindings` or other `Variables`: its routes see
+ * `c.env` and `c.var` as the app declares them, and `c.var.evotor` typed as the proxy guarantees.
+ *
+ * @example
+ * ```ts
+ * type AppEnv = { Bindings: { DB: D1Database }; Variables: { requestId: string } }
+ * const route: WithEvotorProxy<AppEnv> = withEvotorProxyFor<AppEnv>()
+ * ```
+ */
+export interface WithEvotorProxy<E extends Env> {
+  <C extends EvotorProxyContext>(
+    proxy: EvotorProxy<C>,
+    handler: (c: Context<E & { Variables: { evotor: C } }>) => Response | Promise<Response>,
+  ): Handler<E>
+  <const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
+    proxy: EvotorProxyOptions & { requiredHeaders?: H },
+    handler: (
+      c: Context<E & { Variables: { evotor: EvotorProxyContext<GuaranteedHeaders<H>> } }>,
+    ) => Response | Promise<Response>,
+  ): Handler<E>
+}
 
 /** Ver. 2: an `EvotorError` the route throws answers its Evotor body; Hono's `onError` gets the rest. */
 function answerError(proxy: EvotorProxy, c: Context, error: unknown): Response {
@@ -78,4 +101,20 @@ export function withEvotorProxy(
     const typed = c as Context<EvotorEnv<EvotorProxyHeader>>
     return admission instanceof Promise ? admission.then((a) => run(typed, a)) : run(typed, admission)
   }
+}
+
+/**
+ * {@link withEvotorProxy} typed for the app's `Env` (as Hono's `createFactory<Env>()`): TypeScript
+ * cannot take the app's `Env` from `app.get(…)`, so it is named once here.
+ * @returns `withEvotorProxy`, whose routes see the app's `c.env` and `c.var` beside `c.var.evotor`.
+ * @example
+ * ```ts
+ * type AppEnv = { Bindings: { DB: D1Database }; Variables: { requestId: string } }
+ * const app = new Hono<AppEnv>()
+ * const evotorRoute = withEvotorProxyFor<AppEnv>()
+ * app.get('/terminal/stock', evotorRoute({ userTokens }, (c) => c.json(stockOf(c.env.DB, c.var.evotor.storeUuid))))
+ * ```
+ */
+export function withEvotorProxyFor<E extends Env>(): WithEvotorProxy<E> {
+  return withEvotorProxy as unknown as WithEvotorProxy<E>
 }

@@ -2,7 +2,12 @@ import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest'
-import { EvotorError, getEvotorContext, withEvotorProxy } from '../../src/adapters/hono.js'
+import {
+  EvotorError,
+  getEvotorContext,
+  withEvotorProxy,
+  withEvotorProxyFor,
+} from '../../src/adapters/hono.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
 import { createEvotorProxy } from '../../src/core/proxy.js'
 import { fromProxyV1 } from '../../src/core/proxy-envelope.js'
@@ -148,5 +153,40 @@ describe('evotor-partner/hono withEvotorProxy (one route behind the proxy, no mi
 
   it('refuses a handler that is not a function', () => {
     expect(() => withEvotorProxy({ userTokens: tokens }, 'nope' as never)).toThrow(TypeError)
+  })
+})
+
+describe('evotor-partner/hono withEvotorProxyFor (the app Env: bindings and variables beside the context)', () => {
+  type AppEnv = {
+    Bindings: { incoming: { httpVersion: string } }
+    Variables: { requestId: string }
+  }
+  let server: Started
+
+  beforeAll(async () => {
+    const app = new Hono<AppEnv>()
+    app.use(async (c, next) => {
+      c.set('requestId', `r-${c.req.header('x-request-number') ?? '?'}`)
+      await next()
+    })
+    const evotorRoute = withEvotorProxyFor<AppEnv>()
+    app.get(
+      '/me',
+      evotorRoute({ userTokens: tokens, requiredHeaders: ['userId'] }, (c) =>
+        // @hono/node-server passes Node's request as the `incoming` binding.
+        c.json({ user: c.var.evotor.userId, requestId: c.var.requestId, http: c.env.incoming.httpVersion }),
+      ),
+    )
+    server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+  })
+  afterAll(() => server.close())
+
+  it('the route reads the verified user, the variable a middleware set and the binding', async () => {
+    const headers = { authorization: `Bearer ${await tokens.issue(B)}`, 'x-evotor-user-id': B }
+    const response = await fetch(`${server.url}/me`, { headers: { ...headers, 'x-request-number': '7' } })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ user: B, requestId: 'r-7', http: '1.1' })
+    const forged = await fetch(`${server.url}/me`, { headers: { ...headers, 'x-evotor-user-id': A } })
+    expect(forged.status).toBe(401)
   })
 })
