@@ -16,7 +16,7 @@ export function send(ctx: Context, response: WebhookResponse): void {
   // Only when there: a removal makes Node's header map a slower dictionary.
   if (ctx.res.hasHeader('content-encoding')) ctx.remove('Content-Encoding')
   ctx.body = response.body
-  if (response.headers['content-type'] === undefined) ctx.remove('Content-Type')
+  if (headers['content-type'] === undefined) ctx.remove('Content-Type')
 }
 
 /** Writes a ver. 1 envelope over what the route left: its inner-only headers go first. */

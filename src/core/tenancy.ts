@@ -5,52 +5,23 @@
  */
 import { EvotorError } from './evotor-error.js'
 
-/** A user id found in a body: where (`0.data.userId`) and what. */
-interface NamedUser {
-  subject: string
-  value: unknown
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function collect(
-  paths: readonly (readonly string[])[],
-  node: unknown,
-  prefix: string,
-  out: NamedUser[],
-): void {
-  for (const path of paths) {
-    let current: unknown = node
-    for (const key of path) {
-      current = isRecord(current) && Object.hasOwn(current, key) ? current[key] : undefined
-      if (current === undefined) break
-    }
-    // Absent and null are the same for Evotor (protocol §5.2): neither names a user.
-    if (current !== undefined && current !== null)
-      out.push({ subject: prefix + path.join('.'), value: current })
+/** The value at `path` in `node`; absent and `null` are both `undefined` (protocol §5.2: neither names a user). */
+function valueAt(node: unknown, path: readonly string[]): unknown {
+  let current: unknown = node
+  for (const key of path) {
+    current = isRecord(current) && Object.hasOwn(current, key) ? current[key] : undefined
+    if (current === undefined) return undefined
   }
+  return current === null ? undefined : current
 }
 
 /**
- * Every user id the raw body names at `paths` (applied to each element when the body is an array).
- *
- * @internal
- */
-export function namedUsers(paths: readonly (readonly string[])[], body: unknown): NamedUser[] {
-  const out: NamedUser[] = []
-  if (paths.length === 0) return out
-  if (Array.isArray(body)) {
-    for (let i = 0; i < body.length; i++) collect(paths, body[i], `${i}.`, out)
-  } else {
-    collect(paths, body, '', out)
-  }
-  return out
-}
-
-/**
- * The one user a request acts for, or an `EvotorError` before any handler runs:
+ * The one user a request acts for, or an `EvotorError` before any handler runs. The user ids are
+ * where the route table says (`paths`, applied to each element when the body is an array):
  * - user token: every id the body names must equal the token's user, else 401/1002 (a token
  *   speaks for exactly one user; protocol §4.2);
  * - app credential: the ids must agree with each other, else 400/2003 at the first that differs;
@@ -64,17 +35,26 @@ export function requestUser(
   credential: 'app' | 'user',
   tokenUser: string | undefined,
 ): string | undefined {
-  const named = namedUsers(paths, body)
-  if (credential === 'user') {
-    for (const { value } of named) if (value !== tokenUser) throw EvotorError.invalidUserToken()
-    return tokenUser
+  let first: string | undefined
+  const many = Array.isArray(body)
+  const count = many ? body.length : 1
+  for (let i = 0; i < count; i++) {
+    const node: unknown = many ? body[i] : body
+    for (const path of paths) {
+      const value = valueAt(node, path)
+      if (value === undefined) continue
+      if (credential === 'user') {
+        if (value !== tokenUser) throw EvotorError.invalidUserToken()
+        continue
+      }
+      // Values of the wrong type are left to the schema (a 2003, or `unknownEvent` on the event routes).
+      if (typeof value !== 'string') continue
+      if (first === undefined) first = value
+      else if (value !== first) {
+        const subject = (many ? `${i}.` : '') + path.join('.')
+        throw EvotorError.incorrect(subject, value.slice(0, 256))
+      }
+    }
   }
-  // Values of the wrong type are left to the schema (a 2003, or `unknownEvent` on the event routes).
-  let first: NamedUser | undefined
-  for (const user of named) {
-    if (typeof user.value !== 'string') continue
-    if (first === undefined) first = user
-    else if (user.value !== first.value) throw EvotorError.incorrect(user.subject, user.value.slice(0, 256))
-  }
-  return first?.value as string | undefined
+  return credential === 'user' ? tokenUser : first
 }

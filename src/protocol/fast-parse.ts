@@ -63,23 +63,40 @@ export function isObjectValue(value: unknown): value is object {
 export function schemaKeys(
   schema: { readonly shape: Readonly<Record<string, unknown>> },
   keys: readonly string[],
-): ReadonlySet<string> {
+): SchemaKeys {
   const expected = Object.keys(schema.shape)
   if (expected.join() !== keys.join()) {
     throw new Error(`fast-parse: keys ${keys.join()} are not the schema's ${expected.join()}`)
   }
-  return new Set(keys)
+  return { order: [...keys], set: new Set(keys) }
+}
+
+/** A schema's keys, in schema order and as a set. */
+export interface SchemaKeys {
+  readonly order: readonly string[]
+  readonly set: ReadonlySet<string>
 }
 
 /**
  * The catchall of `z.looseObject`: every key of `input` (`for…in`, as zod) that the schema does
  * not name is copied to `out` after the schema's keys, in input order; `__proto__` is left out.
+ * Evotor sends the keys in the schema's order, so each key is first compared with the next one the
+ * schema names (two property names compare as pointers); only a key out of that order is looked up
+ * in the set.
  */
 export function copyUnknownKeys(
   input: Record<string, unknown>,
   out: Record<string, unknown>,
-  known: ReadonlySet<string>,
+  known: SchemaKeys,
 ): Record<string, unknown> {
-  for (const key in input) if (!known.has(key) && key !== '__proto__') out[key] = input[key]
+  const order = known.order
+  let next = 0
+  for (const key in input) {
+    if (next < order.length && key === order[next]) {
+      next++
+    } else if (!known.set.has(key) && key !== '__proto__') {
+      out[key] = input[key]
+    }
+  }
   return out
 }

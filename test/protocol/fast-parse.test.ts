@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -109,6 +110,35 @@ describe('receipts fast path', () => {
     }
     expect(agrees(reordered)).toBe(true)
     expect(Object.keys(fastReceipts(reordered)?.[0] ?? {})).toEqual(['id', 'data', 'zeta', 'alpha'])
+  })
+
+  it('any key order, keys left out and unknown keys anywhere: the same output and key order as zod', () => {
+    const data = fixture.data as Json
+    const item = (data.items as Json[])[0] as Json
+    // An object with some of `base`'s keys (in a shuffled order) and unknown keys mixed in.
+    const variant = (base: Json) =>
+      fc
+        .tuple(
+          fc.shuffledSubarray(Object.keys(base)),
+          fc.array(fc.constantFrom('extra', 'zeta', 'Id', 'items2', 'constructorX', 'price_'), {
+            maxLength: 3,
+          }),
+          fc.array(fc.nat(), { minLength: 3, maxLength: 3 }),
+        )
+        .map(([keys, extras, at]) => {
+          const all: string[] = [...keys]
+          extras.forEach((extra, i) => {
+            if (!all.includes(extra)) all.splice((at[i] ?? 0) % (all.length + 1), 0, extra)
+          })
+          return Object.fromEntries(all.map((k) => [k, k in base ? base[k] : `unknown-${k}`]))
+        })
+    fc.assert(
+      fc.property(variant(fixture), variant(data), variant(item), (event, d, i) => {
+        const input = { ...event, data: { ...d, id: 'r', items: [i, item] }, id: 'e' }
+        agrees(input)
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('every value at every field: declines or agrees with zod, and declines whatever zod refuses', () => {
