@@ -71,6 +71,8 @@ export const MAX_INNER_ARRAY = 10_000
 /** What is wrong with a body's shape, if anything. */
 export type BodyShapeProblem = { kind: 'depth' } | { kind: 'array'; subject: string; length: number }
 
+const hasOwnProperty = Object.prototype.hasOwnProperty
+
 /**
  * One walk over a parsed body (design "Hostile bodies"): drops the keys that could pollute
  * prototypes (`__proto__`, `constructor`, `prototype`: never Evotor fields) from every object, and
@@ -79,7 +81,7 @@ export type BodyShapeProblem = { kind: 'depth' } | { kind: 'array'; subject: str
  * chunks), with the path to it. Without recursion, so it cannot overflow the stack whatever the
  * body. The whole body is walked even after a problem is found, so that nothing unsanitised is left.
  * One walk instead of two, and no substring searches over the body's text: `for…in` over
- * `JSON.parse`'s objects reads their values by the enumeration cache.
+ * `JSON.parse`'s objects reads their own keys and values by the enumeration cache.
  *
  * @internal
  */
@@ -113,8 +115,12 @@ export function inspectBody(
     }
     const record = node as Record<string, unknown>
     for (const key in record) {
+      // Own keys only, as `Object.keys`: an enumerable property some code put on a prototype is not
+      // the body's (following it could even loop: `Object.prototype.x = {}` reaches itself). V8
+      // answers this check from the enumeration cache inside `for…in`.
+      if (!hasOwnProperty.call(record, key)) continue
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-        if (Object.hasOwn(record, key)) delete record[key]
+        delete record[key]
         continue
       }
       const child = record[key]

@@ -219,7 +219,7 @@ function commonDateTimeMillis(raw: string): number | undefined | null {
     // `.` and 1 to 9 digits: the first three are the milliseconds (`.7` is 700 ms).
     let count = 0
     at++
-    while (at < n) {
+    while (at < n && count < 10) {
       const d = raw.charCodeAt(at) - 48
       if (!(d >= 0 && d <= 9)) break
       if (count < 3) millis = millis * 10 + d

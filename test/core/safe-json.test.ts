@@ -93,6 +93,21 @@ describe('inspectBody', () => {
     expect(inspectBody([1, 2, 3, 4], 64, 3)).toBeUndefined()
   })
 
+  it('walks own keys only: an enumerable object on Object.prototype is neither followed nor changed', () => {
+    const shared = { constructor: 'kept', deep: {} }
+    // What a legacy library or a polluted app does: a plain, enumerable, writable property.
+    ;(Object.prototype as Record<string, unknown>).injected = shared
+    try {
+      const body = parseRawJsonBody('{"a":{"b":[{"c":1}]},"__proto__":{"x":1}}') as Record<string, unknown>
+      // Before: `injected` reached itself through its own prototype, and the walk never ended.
+      expect(inspectBody(body, 4)).toBeUndefined()
+      expect(Object.keys(body)).toEqual(['a'])
+      expect(Object.hasOwn(shared, 'constructor')).toBe(true)
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).injected
+    }
+  })
+
   it('still drops every dangerous key of a body with a problem (it may reach an unknownEvent handler)', () => {
     const body = parseRawJsonBody(
       '{"items":[1,2,3,4],"before":{"__proto__":{"p":1}},"after":[{"constructor":{"prototype":1}}]}',
