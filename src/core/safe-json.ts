@@ -71,7 +71,7 @@ export const MAX_INNER_ARRAY = 10_000
 /** What is wrong with a body's shape, if anything. */
 export type BodyShapeProblem = { kind: 'depth' } | { kind: 'array'; subject: string; length: number }
 
-const hasOwnProperty = Object.prototype.hasOwnProperty
+const isOwn = Object.prototype.hasOwnProperty
 
 /**
  * One walk over a parsed body (design "Hostile bodies"): drops the keys that could pollute
@@ -118,7 +118,7 @@ export function inspectBody(
       // Own keys only, as `Object.keys`: an enumerable property some code put on a prototype is not
       // the body's (following it could even loop: `Object.prototype.x = {}` reaches itself). V8
       // answers this check from the enumeration cache inside `for…in`.
-      if (!hasOwnProperty.call(record, key)) continue
+      if (!isOwn.call(record, key)) continue
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
         delete record[key]
         continue
