@@ -139,18 +139,6 @@ export function isNumberOrString(value: unknown): value is number | string {
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/
 
-/**
- * The number an ASCII digit string spells (`0` for none): `Number()` of a regexp capture is a call
- * into the runtime each time.
- */
-function digits(text: string | undefined, max = Number.POSITIVE_INFINITY): number {
-  if (text === undefined) return 0
-  let n = 0
-  const end = Math.min(text.length, max)
-  for (let i = 0; i < end; i++) n = n * 10 + (text.charCodeAt(i) - 48)
-  return n
-}
-
 /** The number of the `count` ASCII digits at `at`, or -1 when one of them is not a digit. */
 function digitsAt(raw: string, at: number, count: number): number {
   let n = 0
@@ -160,6 +148,17 @@ function digitsAt(raw: string, at: number, count: number): number {
     n = n * 10 + d
   }
   return n
+}
+
+/** A regexp capture of digits as a number (`0` when absent): `Number()` would call the runtime. */
+function capture(text: string | undefined): number {
+  return text === undefined ? 0 : digitsAt(text, 0, text.length)
+}
+
+/** The milliseconds of a fraction's `count` digits at `at`: the first three, right-padded (`.7` is 700). */
+function fractionMillis(text: string, at: number, count: number): number {
+  const used = Math.min(count, 3)
+  return digitsAt(text, at, used) * 10 ** (3 - used)
 }
 
 /**
@@ -216,18 +215,16 @@ function commonDateTimeMillis(raw: string): number | undefined | null {
   let at = 19
   let millis = 0
   if (at < n && raw.charCodeAt(at) === 46) {
-    // `.` and 1 to 9 digits: the first three are the milliseconds (`.7` is 700 ms).
-    let count = 0
-    at++
-    while (at < n && count < 10) {
+    // `.` and 1 to 9 digits.
+    const start = ++at
+    while (at < n && at - start < 10) {
       const d = raw.charCodeAt(at) - 48
       if (!(d >= 0 && d <= 9)) break
-      if (count < 3) millis = millis * 10 + d
-      count++
       at++
     }
+    const count = at - start
     if (count === 0 || count > 9) return null
-    if (count < 3) millis *= 10 ** (3 - count)
+    millis = fractionMillis(raw, start, count)
   }
   if (at === n || (at === n - 1 && raw.charCodeAt(at) === 90)) {
     return instantOf(year, month, day, hour, minute, second, millis, 0, 0, 0)
@@ -258,21 +255,20 @@ function dateTimeMillis(raw: string): number | undefined {
   if (common !== null) return common
   const m = DATE_TIME.exec(raw)
   if (m === null) return undefined
-  // Milliseconds: the first three digits of the fraction, right-padded (`.7` is 700 ms).
   const fraction = m[7]
-  const millis = fraction === undefined ? 0 : digits(fraction, 3) * 10 ** (3 - Math.min(fraction.length, 3))
+  const millis = fraction === undefined ? 0 : fractionMillis(fraction, 0, fraction.length)
   const sign = m[9] === undefined ? 0 : m[9] === '-' ? -1 : 1
   return instantOf(
-    digits(m[1]),
-    digits(m[2]),
-    digits(m[3]),
-    digits(m[4]),
-    digits(m[5]),
-    digits(m[6]),
+    capture(m[1]),
+    capture(m[2]),
+    capture(m[3]),
+    capture(m[4]),
+    capture(m[5]),
+    capture(m[6]),
     millis,
     sign,
-    digits(m[10]),
-    digits(m[11]),
+    capture(m[10]),
+    capture(m[11]),
   )
 }
 
