@@ -4,19 +4,27 @@ import type { WebhookResponse } from '../core/http-types.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { dropInnerHeaders } from '../core/serve-proxied.js'
 
-/** Writes an answer on `ctx`: no compression, no content type unless the answer has one. */
+/**
+ * Writes an answer on `ctx`: no compression, no content type unless the answer has one. The headers go
+ * straight to Node's response (what Koa's `ctx.set` ends in, without its per-call arrays and delegate).
+ */
 export function send(ctx: Context, response: WebhookResponse): void {
-  ctx.status = response.status
+  const res = ctx.res
   const headers = response.headers
-  const names = Object.keys(headers)
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string
-    ctx.set(name, headers[name] as string)
+  if (!res.headersSent) {
+    // A 200 over a response that says 200 already (what a route's body left) needs no setter: a body
+    // set on a status nobody chose makes it 200 anyway.
+    if (response.status !== 200 || res.statusCode !== 200) ctx.status = response.status
+    const names = Object.keys(headers)
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string
+      res.setHeader(name, headers[name] as string)
+    }
+    // Only when there: a removal makes Node's header map a slower dictionary.
+    if (res.hasHeader('content-encoding')) res.removeHeader('content-encoding')
   }
-  // Only when there: a removal makes Node's header map a slower dictionary.
-  if (ctx.res.hasHeader('content-encoding')) ctx.remove('Content-Encoding')
   ctx.body = response.body
-  if (headers['content-type'] === undefined) ctx.remove('Content-Type')
+  if (headers['content-type'] === undefined && !res.headersSent) res.removeHeader('content-type')
 }
 
 /** Writes a ver. 1 envelope over what the route left: its inner-only headers go first. */
@@ -27,7 +35,11 @@ export function sendEnvelope(ctx: Context, envelope: WebhookResponse): void {
 
 /** Bodies that must be read before they can be enveloped. */
 function isStreamed(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null || body instanceof Uint8Array) return false
+  if (typeof body !== 'object' || body === null) return false
+  // A route's JSON answer first: a plain object or an array is never a stream.
+  const proto: unknown = Object.getPrototypeOf(body)
+  if (proto === Object.prototype || proto === null || Array.isArray(body) || body instanceof Uint8Array)
+    return false
   return (
     typeof (body as NodeJS.ReadableStream).pipe === 'function' ||
     body instanceof Blob ||
