@@ -161,6 +161,9 @@ function fractionMillis(text: string, at: number, count: number): number {
   return digitsAt(text, at, used) * 10 ** (3 - used)
 }
 
+/** 400 Gregorian years (146,097 days) in milliseconds. */
+const MS_PER_400_YEARS = 146_097 * 86_400_000
+
 /**
  * The instant of a date-time's fields, or `undefined` when one is out of range or the day does not
  * exist; `sign` 0 means no offset (UTC).
@@ -178,7 +181,11 @@ function instantOf(
   offsetMinutes: number,
 ): number | undefined {
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  // Date.UTC reads years 0-99 as 1900-1999; 400 Gregorian years on, the calendar repeats day for day.
+  const utc =
+    year < 100
+      ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - MS_PER_400_YEARS
+      : Date.UTC(year, month - 1, day, hour, minute, second, millis)
   // Date.UTC rolls 31 April over to 1 May: a mismatch means the day does not exist.
   if (new Date(utc).getUTCDate() !== day) return undefined
   // No offset: Evotor normalises date-times to UTC (protocol §5.2, §9.5 closeDate).

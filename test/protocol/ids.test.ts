@@ -101,6 +101,17 @@ describe('Evotor date-times', () => {
     )
   })
 
+  it('reads the years 0000-0099 as themselves, not as 1900-1999 (and their leap days)', () => {
+    expect(parseEvotorDateTime('0050-03-01T10:00:00Z').toISOString()).toBe('0050-03-01T10:00:00.000Z')
+    expect(parseEvotorDateTime('0099-12-31T23:59:59.999+0000').getUTCFullYear()).toBe(99)
+    expect(parseEvotorDateTime('0000-02-29T00:00:00+03:00').toISOString()).toBe('0000-02-28T21:00:00.000Z')
+    expect(parseEvotorDateTime('0100-01-01T00:00:00Z').toISOString()).toBe('0100-01-01T00:00:00.000Z')
+    // 1900 and 100 are not leap years; 0 and 2000 are, 4 and 96 are.
+    expect(isEvotorDateTime('0096-02-29T00:00:00Z')).toBe(true)
+    expect(isEvotorDateTime('0097-02-29T00:00:00Z')).toBe(false)
+    expect(isEvotorDateTime('0100-02-29T00:00:00Z')).toBe(false)
+  })
+
   it('answers exactly as the date-time regexp read with Number() does, for any string near the format', () => {
     // The reading before the character scanner: the reference the fast path must match.
     const reference = (raw: string): number | undefined => {
@@ -113,8 +124,12 @@ describe('Evotor date-times', () => {
       const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)]
       const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'))
       if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined
-      const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis)
-      if (new Date(utc).getUTCDate() !== day) return undefined
+      // setUTCFullYear reads years 0-99 as they are (Date.UTC would read them as 1900-1999).
+      const date = new Date(0)
+      date.setUTCFullYear(year, month - 1, day)
+      date.setUTCHours(hour, minute, second, millis)
+      const utc = date.getTime()
+      if (date.getUTCDate() !== day) return undefined
       if (m[9] === undefined) return utc
       const [oh, om] = [Number(m[10]), Number(m[11] ?? 0)]
       if (oh > 23 || om > 59) return undefined
@@ -141,6 +156,7 @@ describe('Evotor date-times', () => {
       .tuple(
         fc.oneof(
           fc.integer({ min: 1970, max: 2100 }).map(String),
+          fc.integer({ min: 0, max: 199 }).map((year) => String(year).padStart(4, '0')),
           num(3, 5),
           junk.map((j) => `20${j}`),
         ),
