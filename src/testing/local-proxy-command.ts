@@ -39,6 +39,8 @@ Options:
   --device-uuid <uuid>       the terminal (default random)
   --port <n>                 default 8080 (0: any free port)
   --host <host>              default 127.0.0.1
+  --allowed-host <name>      a Host name to answer besides localhost, IP addresses and the
+                             hosts of --target and --public-url (repeatable; '*': any)
   --timeout <ms>             deadline of the service's answer (default 30000)
   --json                     log exchanges as JSON lines
   -h, --help                 show this help
@@ -68,6 +70,7 @@ function parseProxyArgs(argv: readonly string[]) {
       'device-uuid': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -108,6 +111,8 @@ async function toOptions(
   if (values.target === undefined) throw new UsageError('--target is required')
   const options: LocalProxyOptions = { target: values.target, patterns: await readPatterns(values) }
   if (values['public-url'] !== undefined) options.publicUrl = values['public-url']
+  const hosts = values['allowed-host']
+  if (hosts !== undefined) options.allowedHosts = hosts.includes('*') ? true : hosts
   if (values['proxy-version'] !== undefined) {
     if (values['proxy-version'] !== '1' && values['proxy-version'] !== '2') {
       throw new UsageError('--proxy-version must be 1 or 2')

@@ -4,7 +4,7 @@
  * portal would, rewritten as the cloud would, and forwarded.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, isIP } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { readNodeBody } from '../adapters/node-body.js'
 import { isEvotorError } from '../core/evotor-error.js'
@@ -80,6 +80,13 @@ export interface LocalProxyOptions {
   timeoutMs?: number
   /** `fetch` for the forwarded requests; default the global one. */
   fetch?: typeof fetch
+  /**
+   * Host names the proxy answers besides `localhost`, `*.localhost`, IP addresses and the hosts of
+   * `target` and `publicUrl` (e.g. a LAN name a real terminal uses); `true` answers any. A request
+   * whose `Host` is none of these is refused with 403: a web page could otherwise point a domain of
+   * its own at this machine (DNS rebinding) and call your service with the test user's token.
+   */
+  allowedHosts?: readonly string[] | true
 }
 
 /**
@@ -160,6 +167,8 @@ interface Resolved {
   timeoutMs: number
   fetch: typeof fetch
   onExchange: (exchange: LocalProxyExchange) => void
+  /** Lower-case host names answered besides localhost and IP addresses; `true`: any. */
+  allowedHosts: ReadonlySet<string> | true
 }
 
 const trimSlash = (url: string): string => (url.endsWith('/') ? url.slice(0, -1) : url)
@@ -211,6 +220,7 @@ function resolveOptions(options: LocalProxyOptions): Resolved {
     throw new TypeError('createLocalProxy: userCreate needs appToken or appBasic')
   }
   return {
+    allowedHosts: resolveAllowedHosts(options.allowedHosts, [target, new URL(publicBase)]),
     target,
     publicBase,
     patterns: [...options.patterns],
@@ -220,6 +230,36 @@ function resolveOptions(options: LocalProxyOptions): Resolved {
     fetch: options.fetch ?? globalThis.fetch,
     onExchange: options.onExchange ?? (() => {}),
   }
+}
+
+function resolveAllowedHosts(allowed: unknown, urls: readonly URL[]): ReadonlySet<string> | true {
+  if (allowed === true) return true
+  if (
+    allowed !== undefined &&
+    (!Array.isArray(allowed) || !allowed.every((h) => typeof h === 'string' && h !== ''))
+  ) {
+    throw new TypeError('createLocalProxy: allowedHosts must be an array of host names, or true')
+  }
+  const names = new Set(urls.map((url) => url.hostname.toLowerCase()))
+  for (const host of (allowed as readonly string[] | undefined) ?? []) names.add(host.toLowerCase())
+  return names
+}
+
+/**
+ * The `Host` of a request the proxy answers: none (HTTP/1.0), localhost, an IP address, or an allowed
+ * name. `undefined` when allowed, else the host name to report.
+ */
+function refusedHost(r: Resolved, host: string | undefined): string | undefined {
+  if (host === undefined || r.allowedHosts === true) return undefined
+  let name: string
+  try {
+    name = new URL(`http://${host}`).hostname.toLowerCase()
+  } catch {
+    return host.slice(0, 200)
+  }
+  if (name === 'localhost' || name.endsWith('.localhost') || r.allowedHosts.has(name)) return undefined
+  if (isIP(name.startsWith('[') ? name.slice(1, -1) : name) !== 0) return undefined
+  return name
 }
 
 /** `user/create` on the partner service (protocol §6.1): the answer carries the user token. */
@@ -423,6 +463,17 @@ async function handleRequest(
     ms: 0,
   }
   try {
+    const host = refusedHost(r, req.headers.host)
+    if (host !== undefined) {
+      exchange.outcome = 'refused'
+      exchange.status = 403
+      exchange.problems.push(
+        `Host ${JSON.stringify(host)} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); add it to allowedHosts (--allowed-host)`,
+      )
+      refuse(res, 403, 'host', exchange.problems[0] as string)
+      req.resume()
+      return
+    }
     const contentType = req.headers['content-type']
     const [check] = checkAllowedUrls({
       patterns: r.patterns,

@@ -165,6 +165,78 @@ describe('createLocalProxy', () => {
     ])
   })
 
+  it('answers only localhost, IP addresses and allowed hosts: a rebound domain gets 403, the service nothing', async () => {
+    let reached = 0
+    const target = await echoService()
+    servers.at(-1)!.on('request', () => reached++)
+    const { url, exchanges } = await start({ target, allowedHosts: ['Dev.Lan'] })
+    const { port } = new URL(url)
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/items', headers: { host } }, (res) => {
+          let body = ''
+          res.on('data', (chunk: Buffer) => (body += chunk))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    for (const host of [
+      'evil.example:80',
+      `attacker.test:${port}`,
+      'localhost.evil.example',
+      '127.0.0.1.nip.io',
+    ]) {
+      const answer = await get(host)
+      expect(answer.status).toBe(403)
+      expect(JSON.parse(answer.body)).toMatchObject({ errors: [{ reason: 'host' }] })
+      expect(answer.body).not.toContain(TOKEN)
+    }
+    expect(reached).toBe(0)
+    expect(exchanges.map((e) => e.outcome)).toEqual(['refused', 'refused', 'refused', 'refused'])
+    expect(exchanges[0]?.problems[0]).toContain('"evil.example" is not allowed')
+    expect(exchanges[0]?.problems[0]).toContain('allowedHosts')
+    for (const host of [
+      `localhost:${port}`,
+      `app.localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      '192.168.1.20:8080',
+      'partner.example.com',
+      `dev.lan:${port}`,
+    ]) {
+      expect((await get(host)).status, host).toBe(200)
+    }
+    expect(reached).toBe(7)
+  })
+
+  it('answers any host with allowedHosts: true, and refuses an allowedHosts that is not a list of names', async () => {
+    const { url } = await start({ target: await echoService(), allowedHosts: true })
+    const { port } = new URL(url)
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/x', headers: { host: 'evil.example' } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(200)
+    for (const allowedHosts of ['dev.lan', [''], [1], false]) {
+      expect(() =>
+        createLocalProxy({
+          target: 'http://127.0.0.1:1',
+          patterns: ['.*'],
+          user: USER,
+          allowedHosts: allowedHosts as never,
+        }),
+      ).toThrow(/allowedHosts must be an array of host names, or true/)
+    }
+  })
+
   it('refuses a port the terminal does not use', async () => {
     const target = await echoService()
     const { url, exchanges } = await start({
@@ -391,6 +463,8 @@ describe('evotor-partner proxy (in-process)', () => {
         'https://partner\\.example\\.com/.*',
         '--port',
         '0',
+        '--allowed-host',
+        'dev.lan',
         '--json',
       ],
       { ...streams, env: { EVOTOR_USER_TOKEN: TOKEN }, signal: stop.signal },
@@ -401,9 +475,21 @@ describe('evotor-partner proxy (in-process)', () => {
     const url = /listening on (http:\/\/\S+),/.exec(out.stderr)?.[1]
     expect(url).toBeDefined()
     expect((await fetch(`${url}/x`)).status).toBe(200)
+    const hostStatus = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { port } = new URL(url as string)
+        const req = request({ host: '127.0.0.1', port, path: '/x', headers: { host } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    expect(await hostStatus('dev.lan')).toBe(200)
+    expect(await hostStatus('evil.example')).toBe(403)
     stop.abort()
     expect(await done).toBe(0)
-    const logged = JSON.parse(out.stdout.trim()) as LocalProxyExchange
+    const logged = JSON.parse(out.stdout.trim().split('\n')[0] as string) as LocalProxyExchange
     expect(logged).toMatchObject({ method: 'GET', url: `${PUBLIC}/x`, outcome: 'forwarded', status: 200 })
     expect(out.stdout + out.stderr).not.toContain(TOKEN)
   })
