@@ -499,7 +499,10 @@ async function main(): Promise<void> {
   if (only.has('http')) {
     log('HTTP benchmarks…')
     const picked = flag('--variants')?.split(',') as Variant[] | undefined
-    http = await runHttp({ ...HTTP, log, ...(picked === undefined ? {} : { variants: picked }) })
+    // Each picked variant with the routes it is compared with (its bare route, and the bare POST route for webhooks).
+    const withBaselines = picked?.flatMap((v) => [baselineOf(v), postBaselineOf(v) ?? v, v])
+    const variants = withBaselines === undefined ? undefined : VARIANTS.filter((v) => withBaselines.includes(v))
+    http = await runHttp({ ...HTTP, log, ...(variants === undefined ? {} : { variants }) })
   }
   let hostile: HostileResult[] = []
   if (only.has('hostile')) {
