@@ -13,8 +13,9 @@ export function send(ctx: Context, response: WebhookResponse): void {
   const headers = response.headers
   if (!res.headersSent) {
     // A 200 over a response that says 200 already (what a route's body left) needs no setter: a body
-    // set on a status nobody chose makes it 200 anyway.
+    // set on a status nobody chose makes it 200 anyway. A reason phrase the route set is reset.
     if (response.status !== 200 || res.statusCode !== 200) ctx.status = response.status
+    else if (res.statusMessage && res.statusMessage !== 'OK') res.statusMessage = 'OK'
     const names = Object.keys(headers)
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string

@@ -19,6 +19,7 @@ import type {
   CloudStore,
   PublisherEvent,
 } from '../protocol/cloud.js'
+import { isEvotorDateTime, parseEvotorDateTime } from '../protocol/ids.js'
 import { randomToken, randomUserId } from './builders.js'
 
 /**
@@ -320,8 +321,8 @@ const epoch = (value: string | undefined): number | undefined | Answer => {
 function documentTime(doc: CloudDocument): number {
   const raw = doc.close_date ?? doc.created_at
   if (typeof raw !== 'string') return 0
-  const time = Date.parse(raw.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-  return Number.isFinite(time) ? time : 0
+  // As the library reads Evotor's date-times: no offset is UTC, years 0000-0099 are themselves.
+  return isEvotorDateTime(raw) ? parseEvotorDateTime(raw).getTime() : 0
 }
 
 function listDocuments(state: State, data: UserData, storeId: string, req: Req): Answer {

@@ -39,8 +39,9 @@ Options:
   --device-uuid <uuid>       the terminal (default random)
   --port <n>                 default 8080 (0: any free port)
   --host <host>              default 127.0.0.1
-  --allowed-host <name>      a Host name to answer besides localhost, IP addresses and the
-                             hosts of --target and --public-url (repeatable; '*': any)
+  --allowed-host <name>      a Host (and browser Origin) name to answer besides localhost, IP
+                             addresses and the hosts of --target and --public-url (repeatable;
+                             '*': any host and origin, e.g. an app page on file://)
   --timeout <ms>             deadline of the service's answer (default 30000)
   --json                     log exchanges as JSON lines
   -h, --help                 show this help

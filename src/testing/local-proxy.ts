@@ -82,9 +82,10 @@ export interface LocalProxyOptions {
   fetch?: typeof fetch
   /**
    * Host names the proxy answers besides `localhost`, `*.localhost`, IP addresses and the hosts of
-   * `target` and `publicUrl` (e.g. a LAN name a real terminal uses); `true` answers any. A request
-   * whose `Host` is none of these is refused with 403: a web page could otherwise point a domain of
-   * its own at this machine (DNS rebinding) and call your service with the test user's token.
+   * `target` and `publicUrl` (e.g. a LAN name a real terminal uses); `true` answers any host and
+   * origin. A request whose `Host`, or whose `Origin` (sent by browsers), names none of these is
+   * refused with 403: a web page could otherwise call your service with the test user's token,
+   * from its own site or through a domain of its own pointed at this machine (DNS rebinding).
    */
   allowedHosts?: readonly string[] | true
 }
@@ -234,32 +235,71 @@ function resolveOptions(options: LocalProxyOptions): Resolved {
 
 function resolveAllowedHosts(allowed: unknown, urls: readonly URL[]): ReadonlySet<string> | true {
   if (allowed === true) return true
-  if (
-    allowed !== undefined &&
-    (!Array.isArray(allowed) || !allowed.every((h) => typeof h === 'string' && h !== ''))
-  ) {
+  const list = allowed === undefined ? [] : allowed
+  const names = Array.isArray(list)
+    ? list.map((h) => (typeof h === 'string' ? hostnameOf(h) : undefined))
+    : [undefined]
+  if (names.includes(undefined)) {
     throw new TypeError('createLocalProxy: allowedHosts must be an array of host names, or true')
   }
-  const names = new Set(urls.map((url) => url.hostname.toLowerCase()))
-  for (const host of (allowed as readonly string[] | undefined) ?? []) names.add(host.toLowerCase())
-  return names
+  return new Set([...urls.map((url) => hostnameOf(url.host) as string), ...(names as string[])])
 }
 
 /**
- * The `Host` of a request the proxy answers: none (HTTP/1.0), localhost, an IP address, or an allowed
- * name. `undefined` when allowed, else the host name to report.
+ * The host name of a `Host` value (or an allowed-hosts entry) as the URL parser reads it: lower-case,
+ * punycode, no port, no trailing dot; an IPv6 address keeps its brackets (a zone id too).
  */
-function refusedHost(r: Resolved, host: string | undefined): string | undefined {
-  if (host === undefined || r.allowedHosts === true) return undefined
+function hostnameOf(host: string): string | undefined {
+  const bracketed = /^(\[[^\]]*\])(?::\d*)?$/.exec(host)
   let name: string
-  try {
-    name = new URL(`http://${host}`).hostname.toLowerCase()
-  } catch {
-    return host.slice(0, 200)
+  if (bracketed !== null) name = (bracketed[1] as string).replaceAll('%25', '%').toLowerCase()
+  else {
+    try {
+      name = new URL(`http://${host}`).hostname
+    } catch {
+      return undefined
+    }
   }
-  if (name === 'localhost' || name.endsWith('.localhost') || r.allowedHosts.has(name)) return undefined
-  if (isIP(name.startsWith('[') ? name.slice(1, -1) : name) !== 0) return undefined
-  return name
+  name = name.endsWith('.') ? name.slice(0, -1) : name
+  return name === '' ? undefined : name
+}
+
+/** Whether a host name is one the proxy answers: localhost, an IP address, or an allowed name. */
+function isAnswered(r: Resolved, name: string): boolean {
+  if (r.allowedHosts === true || name === 'localhost' || name.endsWith('.localhost')) return true
+  if (r.allowedHosts.has(name)) return true
+  return isIP(name.startsWith('[') ? name.slice(1, -1) : name) !== 0
+}
+
+/**
+ * Why a request is refused for where it comes from, or `undefined`: its `Host` must be one the proxy
+ * answers (a domain rebound to this machine is not), and so must the host of its `Origin` when a
+ * browser sent one (a page elsewhere, or an opaque `null` origin, must not call the service with the
+ * test user's token).
+ */
+function refusedSource(r: Resolved, headers: IncomingMessage['headers']): string | undefined {
+  if (r.allowedHosts === true) return undefined
+  const hint = 'add it to allowedHosts (--allowed-host), or allow any host with allowedHosts: true'
+  const host = headers.host
+  if (host !== undefined) {
+    const name = hostnameOf(host)
+    if (name === undefined || !isAnswered(r, name)) {
+      return `Host ${JSON.stringify((name ?? host).slice(0, 200))} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); ${hint}`
+    }
+  }
+  const origin = headers.origin
+  if (origin !== undefined) {
+    let name: string | undefined
+    try {
+      name = origin === 'null' ? undefined : hostnameOf(new URL(origin).host)
+    } catch {
+      name = undefined
+    }
+    if (name === undefined || !isAnswered(r, name)) {
+      return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: a page from another site (or an opaque origin) must not call the service with the test user's token; ${hint}`
+    }
+  }
+  return undefined
 }
 
 /** `user/create` on the partner service (protocol §6.1): the answer carries the user token. */
@@ -463,14 +503,12 @@ async function handleRequest(
     ms: 0,
   }
   try {
-    const host = refusedHost(r, req.headers.host)
-    if (host !== undefined) {
+    const source = refusedSource(r, req.headers)
+    if (source !== undefined) {
       exchange.outcome = 'refused'
       exchange.status = 403
-      exchange.problems.push(
-        `Host ${JSON.stringify(host)} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); add it to allowedHosts (--allowed-host)`,
-      )
-      refuse(res, 403, 'host', exchange.problems[0] as string)
+      exchange.problems.push(source)
+      refuse(res, 403, source.startsWith('Host') ? 'host' : 'origin', source)
       req.resume()
       return
     }

@@ -47,6 +47,10 @@ describe('evotor-partner/koa', () => {
         ctx.body = { tagged: true }
       }
       if (ctx.path === '/boom') throw new Error('boom')
+      if (ctx.path === '/message') {
+        ctx.body = { ok: true }
+        ctx.message = 'Custom'
+      }
     }
     const one = new Koa()
     one.silent = true
@@ -77,6 +81,14 @@ describe('evotor-partner/koa', () => {
       body: '{"x":1}',
     })
     expect(await other.json()).toEqual({ echo: { x: 1 } })
+  })
+
+  it("ver. 1: the envelope's status line is 200 OK, whatever reason phrase the route set", async () => {
+    const response = await fetch(`${v1.url}/message`, { headers })
+    expect([response.status, response.statusText]).toEqual([200, 'OK'])
+    expect(await response.json()).toEqual({ status: 200, body: { ok: true } })
+    const passed = await fetch(`${v2.url}/message`, { headers })
+    expect(passed.statusText).toBe('Custom')
   })
 
   it('ver. 1: an http-errors style error keeps its status and exposed message', async () => {

@@ -120,6 +120,35 @@ describe('createFakeEvotorCloud', () => {
     expect(cloud.products(alice.userId, store.id).map((p) => p.id)).toContain('x1')
   })
 
+  it('filters documents by their close time read as Evotor date-times: no offset is UTC, years 0000-0099 as written', async () => {
+    const user = cloud.addUser()
+    const own = buildCloudStore()
+    const at = (close_date: string, id: string) => ({
+      ...buildCloudDocument({ storeId: own.id, deviceId: device.id, id }),
+      close_date,
+    })
+    cloud.seed(user.userId, {
+      stores: [own],
+      documents: [
+        at('2024-03-01T10:00:00.000', 'no-offset'),
+        at('2024-03-01T13:00:00.000+0300', 'moscow'),
+        at('0050-03-01 10:00:00+0000', 'year-50'),
+      ],
+    })
+    const ids = async (query: string) => {
+      const response = await call(`/stores/${own.id}/documents?${query}`, user.token)
+      expect(response.status).toBe(200)
+      return ((await response.json()) as { items: { id: string }[] }).items.map((d) => d.id).sort()
+    }
+    const tenUtc = Date.UTC(2024, 2, 1, 10)
+    expect(await ids(`since=${tenUtc}`)).toEqual(['moscow', 'no-offset'])
+    expect(await ids(`since=${tenUtc + 1}`)).toEqual([])
+    const year50 = new Date(0)
+    year50.setUTCFullYear(50, 2, 1)
+    year50.setUTCHours(10)
+    expect(await ids(`since=${year50.getTime()}&until=${year50.getTime() + 1}`)).toEqual(['year-50'])
+  })
+
   it('bad options throw a TypeError naming the option', async () => {
     await expect(createFakeEvotorCloud({ pageSize: 0 })).rejects.toThrow('options.pageSize')
   })

@@ -169,7 +169,10 @@ describe('createLocalProxy', () => {
     let reached = 0
     const target = await echoService()
     servers.at(-1)!.on('request', () => reached++)
-    const { url, exchanges } = await start({ target, allowedHosts: ['Dev.Lan'] })
+    const { url, exchanges } = await start({
+      target,
+      allowedHosts: ['Dev.Lan', 'term.lan:8080', 'bücher.lan'],
+    })
     const { port } = new URL(url)
     const get = (host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -204,10 +207,44 @@ describe('createLocalProxy', () => {
       '192.168.1.20:8080',
       'partner.example.com',
       `dev.lan:${port}`,
+      'localhost.',
+      'partner.example.com.',
+      `[fe80::1%25eth0]:${port}`,
+      'term.lan',
+      'xn--bcher-kva.lan',
     ]) {
       expect((await get(host)).status, host).toBe(200)
     }
-    expect(reached).toBe(7)
+    expect(reached).toBe(12)
+  })
+
+  it('refuses a request whose Origin is another site or opaque: a web page cannot use the token', async () => {
+    let reached = 0
+    const target = await echoService()
+    servers.at(-1)!.on('request', () => reached++)
+    const { url, exchanges } = await start({ target })
+    const post = (origin: string) =>
+      fetch(`${url}/x`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: 'a=1' })
+    for (const origin of [
+      'https://evil.example',
+      'null',
+      'http://127.0.0.1.evil.example:8080',
+      'not a url',
+    ]) {
+      const response = await post(origin)
+      expect(response.status, origin).toBe(403)
+      expect(await response.json()).toMatchObject({ errors: [{ reason: 'origin' }] })
+    }
+    expect(reached).toBe(0)
+    expect(exchanges[0]?.problems[0]).toContain('Origin "https://evil.example" is not allowed')
+    for (const origin of [
+      'http://localhost:5173',
+      'https://partner.example.com',
+      'http://192.168.1.20:8080',
+    ]) {
+      expect((await post(origin)).status, origin).toBe(200)
+    }
+    expect(reached).toBe(3)
   })
 
   it('answers any host with allowedHosts: true, and refuses an allowedHosts that is not a list of names', async () => {
@@ -225,7 +262,7 @@ describe('createLocalProxy', () => {
       req.end()
     })
     expect(status).toBe(200)
-    for (const allowedHosts of ['dev.lan', [''], [1], false]) {
+    for (const allowedHosts of ['dev.lan', [''], [1], ['a b'], false]) {
       expect(() =>
         createLocalProxy({
           target: 'http://127.0.0.1:1',
