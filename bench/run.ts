@@ -501,7 +501,8 @@ async function main(): Promise<void> {
     const picked = flag('--variants')?.split(',') as Variant[] | undefined
     // Each picked variant with the routes it is compared with (its bare route, and the bare POST route for webhooks).
     const withBaselines = picked?.flatMap((v) => [baselineOf(v), postBaselineOf(v) ?? v, v])
-    const variants = withBaselines === undefined ? undefined : VARIANTS.filter((v) => withBaselines.includes(v))
+    const variants =
+      withBaselines === undefined ? undefined : VARIANTS.filter((v) => withBaselines.includes(v))
     http = await runHttp({ ...HTTP, log, ...(variants === undefined ? {} : { variants }) })
   }
   let hostile: HostileResult[] = []
