@@ -34,14 +34,30 @@ type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Re
 export interface WithEvotorProxy<E extends Env> {
   <C extends EvotorProxyContext>(
     proxy: EvotorProxy<C>,
-    handler: (c: Context<E & { Variables: { evotor: C } }>) => Response | Promise<Response>,
+    handler: (c: Context<EvotorRouteEnv<E, C>>) => Response | Promise<Response>,
   ): Handler<E>
   <const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
     proxy: EvotorProxyOptions & { requiredHeaders?: H },
     handler: (
-      c: Context<E & { Variables: { evotor: EvotorProxyContext<GuaranteedHeaders<H>> } }>,
+      c: Context<EvotorRouteEnv<E, EvotorProxyContext<GuaranteedHeaders<H>>>>,
     ) => Response | Promise<Response>,
   ): Handler<E>
+}
+
+/**
+ * The `Env` a route of {@link withEvotorProxyFor} sees: the app's `Bindings` and `Variables`, with
+ * `c.var.evotor` as the proxy sets it (in place of an `evotor` variable the app declared itself).
+ *
+ * @example
+ * ```ts
+ * type AppEnv = { Bindings: { DB: D1Database }; Variables: { requestId: string } }
+ * const route = (c: Context<EvotorRouteEnv<AppEnv, EvotorProxyContext<'userId'>>>) => c.text(c.var.evotor.userId)
+ * ```
+ */
+export type EvotorRouteEnv<E extends Env, C> = (E extends { Bindings: infer B extends object }
+  ? { Bindings: B }
+  : object) & {
+  Variables: Omit<E extends { Variables: infer V } ? V : object, 'evotor'> & { evotor: C }
 }
 
 /** Ver. 2: an `EvotorError` the route throws answers its Evotor body; Hono's `onError` gets the rest. */

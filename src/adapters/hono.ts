@@ -13,7 +13,12 @@ export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.j
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
 export type { EvotorEnv, EvotorVariables } from './hono-io.js'
-export { type WithEvotorProxy, withEvotorProxy, withEvotorProxyFor } from './hono-route.js'
+export {
+  type EvotorRouteEnv,
+  type WithEvotorProxy,
+  withEvotorProxy,
+  withEvotorProxyFor,
+} from './hono-route.js'
 
 /**
  * Hono middleware serving the Evotor webhooks: a webhook path is answered here, every other request

@@ -42,6 +42,22 @@ describe('Hono: withEvotorProxyFor keeps the app Env', () => {
     )
   })
 
+  it("types c.var.evotor as the proxy's context where the app Env declares an evotor variable of its own", () => {
+    type Clashing = { Variables: { requestId: string; evotor: string } }
+    withEvotorProxyFor<Clashing>()({ userTokens: tokens, requiredHeaders: ['userId'] }, (c) => {
+      expectTypeOf(c.var.evotor.userId).toEqualTypeOf<string>()
+      expectTypeOf(c.var.requestId).toEqualTypeOf<string>()
+      // @ts-expect-error: the proxy's context, not the app's declared string mixed into it
+      const asString: string = c.var.evotor
+      return c.text(asString)
+    })
+    withEvotorProxyFor<{ Bindings: { KEY: string } }>()({ userTokens: tokens }, (c) => {
+      expectTypeOf(c.env.KEY).toEqualTypeOf<string>()
+      expectTypeOf(c.var.evotor.deviceUuid).toEqualTypeOf<string>()
+      return c.text('ok')
+    })
+  })
+
   it('is the same function as withEvotorProxy, whose own routes know only c.var.evotor', () => {
     expectTypeOf(withEvotorProxyFor<AppEnv>()).toBeFunction()
     withEvotorProxy({ userTokens: tokens }, (c) => {
