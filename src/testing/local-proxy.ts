@@ -83,8 +83,9 @@ export interface LocalProxyOptions {
   /**
    * Host names the proxy answers besides `localhost`, `*.localhost`, IP addresses and the hosts of
    * `target` and `publicUrl` (e.g. a LAN name a real terminal uses); `true` answers any host and
-   * origin. A request whose `Host`, or whose `Origin` (sent by browsers), names none of these is
-   * refused with 403: a web page could otherwise call your service with the test user's token,
+   * origin. A request whose `Host`, or whose `Origin` (sent by browsers; an IP address there only
+   * when loopback or the one the request went to), names none of these, or a cross-site request
+   * without `Origin` (`Sec-Fetch-Site: cross-site`), is refused with 403: a web page could otherwise call your service with the test user's token,
    * from its own site or through a domain of its own pointed at this machine (DNS rebinding).
    */
   allowedHosts?: readonly string[] | true
@@ -237,7 +238,7 @@ function resolveAllowedHosts(allowed: unknown, urls: readonly URL[]): ReadonlySe
   if (allowed === true) return true
   const list = allowed === undefined ? [] : allowed
   const names = Array.isArray(list)
-    ? list.map((h) => (typeof h === 'string' ? hostnameOf(h) : undefined))
+    ? list.map((h) => (typeof h === 'string' && !/[/@?#\\\s]/.test(h) ? hostnameOf(h) : undefined))
     : [undefined]
   if (names.includes(undefined)) {
     throw new TypeError('createLocalProxy: allowedHosts must be an array of host names, or true')
@@ -281,13 +282,16 @@ function refusedSource(r: Resolved, headers: IncomingMessage['headers']): string
   if (r.allowedHosts === true) return undefined
   const hint = 'add it to allowedHosts (--allowed-host), or allow any host with allowedHosts: true'
   const host = headers.host
+  const hostName = host === undefined ? undefined : hostnameOf(host)
   if (host !== undefined) {
-    const name = hostnameOf(host)
+    const name = hostName
     if (name === undefined || !isAnswered(r, name)) {
       return `Host ${JSON.stringify((name ?? host).slice(0, 200))} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); ${hint}`
     }
   }
   const origin = headers.origin
+  const page =
+    "a page from another site (or an opaque origin) must not call the service with the test user's token"
   if (origin !== undefined) {
     let name: string | undefined
     try {
@@ -295,11 +299,26 @@ function refusedSource(r: Resolved, headers: IncomingMessage['headers']): string
     } catch {
       name = undefined
     }
-    if (name === undefined || !isAnswered(r, name)) {
-      return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: a page from another site (or an opaque origin) must not call the service with the test user's token; ${hint}`
+    if (name === undefined || !isPageAnswered(r, name, hostName)) {
+      return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: ${page}; ${hint}`
     }
+  } else if (headers['sec-fetch-site'] === 'cross-site') {
+    // A navigation, an <img> or a no-cors fetch from another site: browsers send no Origin with these.
+    return `A cross-site request without an Origin (Sec-Fetch-Site: cross-site) is not allowed: ${page}; ${hint}`
   }
   return undefined
+}
+
+/**
+ * Whether a page's origin host may call the proxy: a name {@link isAnswered} accepts, but an IP
+ * address only when it is a loopback one, the address the request was sent to, or allowed by name
+ * (any site can serve a page from an address of its own).
+ */
+function isPageAnswered(r: Resolved, name: string, hostName: string | undefined): boolean {
+  const ip = name.startsWith('[') ? name.slice(1, -1) : name
+  if (isIP(ip) === 0) return isAnswered(r, name)
+  if (name === hostName || (r.allowedHosts !== true && r.allowedHosts.has(name))) return true
+  return /^127\./.test(ip) || ip === '::1' || /^::ffff:127\./i.test(ip)
 }
 
 /** `user/create` on the partner service (protocol §6.1): the answer carries the user token. */
@@ -508,7 +527,7 @@ async function handleRequest(
       exchange.outcome = 'refused'
       exchange.status = 403
       exchange.problems.push(source)
-      refuse(res, 403, source.startsWith('Host') ? 'host' : 'origin', source)
+      refuse(res, 403, source.startsWith('Host ') ? 'host' : 'origin', source)
       req.resume()
       return
     }

@@ -230,6 +230,10 @@ describe('createLocalProxy', () => {
       'null',
       'http://127.0.0.1.evil.example:8080',
       'not a url',
+      // Any site can serve its page from an address of its own.
+      'http://203.0.113.7',
+      'http://[2001:db8::7]:8080',
+      'http://192.168.1.20:8080',
     ]) {
       const response = await post(origin)
       expect(response.status, origin).toBe(403)
@@ -240,11 +244,31 @@ describe('createLocalProxy', () => {
     for (const origin of [
       'http://localhost:5173',
       'https://partner.example.com',
-      'http://192.168.1.20:8080',
+      'http://127.0.0.1:5173',
+      'http://[::1]:5173',
     ]) {
       expect((await post(origin)).status, origin).toBe(200)
     }
-    expect(reached).toBe(3)
+    expect(reached).toBe(4)
+    // A page served from the address the request goes to (a dev page on the LAN), or an allowed one.
+    const { port } = new URL(url)
+    const raw = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/x', headers }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    expect(await raw({ host: '192.168.1.20:8080', origin: 'http://192.168.1.20:5173' })).toBe(200)
+    expect(await raw({ host: '192.168.1.20:8080', origin: 'http://192.168.1.21:5173' })).toBe(403)
+    // Navigations, <img> and no-cors requests from another site carry no Origin, but Sec-Fetch-Site.
+    expect(await raw({ 'sec-fetch-site': 'cross-site' })).toBe(403)
+    expect(exchanges.at(-1)?.problems[0]).toContain('Sec-Fetch-Site: cross-site')
+    expect(await raw({ 'sec-fetch-site': 'same-origin' })).toBe(200)
+    expect(await raw({ 'sec-fetch-site': 'none' })).toBe(200)
+    expect(reached).toBe(7)
   })
 
   it('answers any host with allowedHosts: true, and refuses an allowedHosts that is not a list of names', async () => {
@@ -262,7 +286,16 @@ describe('createLocalProxy', () => {
       req.end()
     })
     expect(status).toBe(200)
-    for (const allowedHosts of ['dev.lan', [''], [1], ['a b'], false]) {
+    for (const allowedHosts of [
+      'dev.lan',
+      [''],
+      [1],
+      ['a b'],
+      ['http://lan.box'],
+      ['user@lan.box'],
+      ['lan.box/'],
+      false,
+    ]) {
       expect(() =>
         createLocalProxy({
           target: 'http://127.0.0.1:1',
