@@ -588,6 +588,25 @@ function refuseUpgrade(r: Resolved, req: IncomingMessage, socket: Duplex): void 
   })
 }
 
+/** CONNECT (an app set to tunnel HTTPS through this proxy): a clear 405 instead of a dropped socket. */
+function refuseConnect(r: Resolved, req: IncomingMessage, socket: Duplex): void {
+  const message = `CONNECT (HTTPS through a proxy) is not supported: call this stand-in's own http:// address, a request to <proxy>/x stands for ${r.publicBase}/x`
+  const body = JSON.stringify({ errors: [{ reason: 'method', subject: 'url' }], message })
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST, PUT, DELETE\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+  r.onExchange({
+    method: 'CONNECT',
+    url: `https://${(req.url ?? '').slice(0, 300)}`,
+    outcome: 'refused',
+    status: 405,
+    stripped: [],
+    added: [],
+    problems: [message],
+    ms: 0,
+  })
+}
+
 /**
  * Creates a local stand-in for the Evotor cloud proxy, for developing a terminal app against
  * your partner service without the real cloud. For each request of the app it:
@@ -647,6 +666,7 @@ export function createLocalProxy(options: LocalProxyOptions): LocalProxy {
       await ready()
       const created = createServer((req, res) => void handleRequest(r, req, res, ready))
       created.on('upgrade', (req, socket) => refuseUpgrade(r, req, socket))
+      created.on('connect', (req, socket) => refuseConnect(r, req, socket))
       await new Promise<void>((resolve, reject) => {
         created.once('error', reject)
         created.listen(port, host, () => resolve())

@@ -348,6 +348,37 @@ describe('createLocalProxy', () => {
     ])
   })
 
+  it('answers CONNECT (HTTPS tunnelled through the proxy) with 405 and why, instead of closing the socket', async () => {
+    const { url, exchanges } = await start({ target: await echoService() })
+    const { port } = new URL(url)
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'CONNECT', path: 'partner.example.com:443' })
+      req.on('response', (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('connect', (res, socket) => {
+        socket.destroy()
+        // Node hands any answer to CONNECT to 'connect'; the status is what matters here.
+        resolve({ status: res.statusCode ?? 0, body: '' })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(answer.status).toBe(405)
+    expect(exchanges).toEqual([
+      expect.objectContaining({
+        method: 'CONNECT',
+        outcome: 'refused',
+        status: 405,
+        url: 'https://partner.example.com:443',
+      }),
+    ])
+    expect(exchanges[0]?.problems[0]).toContain("call this stand-in's own http:// address")
+    expect(JSON.stringify(exchanges)).not.toContain(TOKEN)
+  })
+
   it('refuses WebSocket', async () => {
     const { url, exchanges } = await start({ target: await echoService() })
     const { port } = new URL(url)
