@@ -81,6 +81,23 @@ async function start(options: Partial<LocalProxyOptions> & { target: string }) {
   return { url: await proxy.listen(), exchanges, proxy }
 }
 
+/**
+ * One raw request to the proxy at `url`: Node's client sends `path` as given (absolute form, dot
+ * segments) and any `Host` or `Origin`, which `fetch` would not.
+ */
+function raw(url: string, path: string, headers: Record<string, string> = {}) {
+  const { port } = new URL(url)
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 interface Echo {
   method: string
   url: string
@@ -135,30 +152,10 @@ describe('createLocalProxy', () => {
 
   it('takes the URL of an absolute-form request (the proxy used as an HTTP proxy)', async () => {
     const { url, exchanges } = await start({ target: await echoService() })
-    const { port } = new URL(url)
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'GET', path: `${PUBLIC}/items` }, (res) => {
-        let body = ''
-        res.on('data', (chunk: Buffer) => (body += chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      })
-      req.on('error', reject)
-      req.end()
-    })
+    const answer = await raw(url, `${PUBLIC}/items`)
     expect(answer.status).toBe(200)
     expect((JSON.parse(answer.body) as Echo).url).toBe('/items')
-    const outside = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port, method: 'GET', path: 'https://partner.example.com.evil.io/items' },
-        (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        },
-      )
-      req.on('error', reject)
-      req.end()
-    })
-    expect(outside).toBe(403)
+    expect((await raw(url, 'https://partner.example.com.evil.io/items')).status).toBe(403)
     expect(exchanges.map((e) => [e.outcome, e.url])).toEqual([
       ['forwarded', `${PUBLIC}/items`],
       ['refused', 'https://partner.example.com.evil.io/items'],
@@ -174,16 +171,7 @@ describe('createLocalProxy', () => {
       allowedHosts: ['Dev.Lan', 'term.lan:8080', 'bücher.lan'],
     })
     const { port } = new URL(url)
-    const get = (host: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/items', headers: { host } }, (res) => {
-          let body = ''
-          res.on('data', (chunk: Buffer) => (body += chunk))
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-        })
-        req.on('error', reject)
-        req.end()
-      })
+    const get = (host: string) => raw(url, '/items', { host })
     for (const host of [
       'evil.example:80',
       `attacker.test:${port}`,
@@ -251,41 +239,20 @@ describe('createLocalProxy', () => {
     }
     expect(reached).toBe(4)
     // A page served from the address the request goes to (a dev page on the LAN), or an allowed one.
-    const { port } = new URL(url)
-    const raw = (headers: Record<string, string>) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: '/x', headers }, (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        })
-        req.on('error', reject)
-        req.end()
-      })
-    expect(await raw({ host: '192.168.1.20:8080', origin: 'http://192.168.1.20:5173' })).toBe(200)
-    expect(await raw({ host: '192.168.1.20:8080', origin: 'http://192.168.1.21:5173' })).toBe(403)
+    const statusWith = async (headers: Record<string, string>) => (await raw(url, '/x', headers)).status
+    expect(await statusWith({ host: '192.168.1.20:8080', origin: 'http://192.168.1.20:5173' })).toBe(200)
+    expect(await statusWith({ host: '192.168.1.20:8080', origin: 'http://192.168.1.21:5173' })).toBe(403)
     // Navigations, <img> and no-cors requests from another site carry no Origin, but Sec-Fetch-Site.
-    expect(await raw({ 'sec-fetch-site': 'cross-site' })).toBe(403)
+    expect(await statusWith({ 'sec-fetch-site': 'cross-site' })).toBe(403)
     expect(exchanges.at(-1)?.problems[0]).toContain('Sec-Fetch-Site: cross-site')
-    expect(await raw({ 'sec-fetch-site': 'same-origin' })).toBe(200)
-    expect(await raw({ 'sec-fetch-site': 'none' })).toBe(200)
+    expect(await statusWith({ 'sec-fetch-site': 'same-origin' })).toBe(200)
+    expect(await statusWith({ 'sec-fetch-site': 'none' })).toBe(200)
     expect(reached).toBe(7)
   })
 
   it('answers any host with allowedHosts: true, and refuses an allowedHosts that is not a list of names', async () => {
     const { url } = await start({ target: await echoService(), allowedHosts: true })
-    const { port } = new URL(url)
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port, path: '/x', headers: { host: 'evil.example' } },
-        (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        },
-      )
-      req.on('error', reject)
-      req.end()
-    })
-    expect(status).toBe(200)
+    expect((await raw(url, '/x', { host: 'evil.example', origin: 'null' })).status).toBe(200)
     for (const allowedHosts of [
       'dev.lan',
       [''],
@@ -328,16 +295,7 @@ describe('createLocalProxy', () => {
   it('checks the URL after resolving dot segments, so `/trpc/../api` cannot pass a `/trpc/.*` pattern', async () => {
     const target = await echoService()
     const { url, exchanges } = await start({ target, patterns: ['https://partner\\.example\\.com/trpc/.*'] })
-    const { port } = new URL(url)
-    const statusOf = (path: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        })
-        req.on('error', reject)
-        req.end()
-      })
+    const statusOf = async (path: string) => (await raw(url, path)).status
     expect(await statusOf('/trpc/../api/v1/inventories/stores')).toBe(403)
     expect(await statusOf('/trpc/%2e%2e/api/v1/inventories/stores')).toBe(403)
     expect(await statusOf('/trpc/whoami')).toBe(200)
@@ -576,16 +534,7 @@ describe('evotor-partner proxy (in-process)', () => {
     const url = /listening on (http:\/\/\S+),/.exec(out.stderr)?.[1]
     expect(url).toBeDefined()
     expect((await fetch(`${url}/x`)).status).toBe(200)
-    const hostStatus = (host: string) =>
-      new Promise<number>((resolve, reject) => {
-        const { port } = new URL(url as string)
-        const req = request({ host: '127.0.0.1', port, path: '/x', headers: { host } }, (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        })
-        req.on('error', reject)
-        req.end()
-      })
+    const hostStatus = async (host: string) => (await raw(url as string, '/x', { host })).status
     expect(await hostStatus('dev.lan')).toBe(200)
     expect(await hostStatus('evil.example')).toBe(403)
     stop.abort()
