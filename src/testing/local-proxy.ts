@@ -85,8 +85,9 @@ export interface LocalProxyOptions {
    * `target` and `publicUrl` (e.g. a LAN name a real terminal uses); `true` answers any host and
    * origin. A request whose `Host`, or whose `Origin` (sent by browsers; an IP address there only
    * when loopback or the one the request went to), names none of these, or a cross-site request
-   * without `Origin` (`Sec-Fetch-Site: cross-site`), is refused with 403: a web page could otherwise call your service with the test user's token,
-   * from its own site or through a domain of its own pointed at this machine (DNS rebinding).
+   * without `Origin` (`Sec-Fetch-Site: cross-site`), is refused with 403: a web page could otherwise
+   * call your service with the test user's token, from its own site or through a domain of its own
+   * pointed at this machine (DNS rebinding).
    */
   allowedHosts?: readonly string[] | true
 }
@@ -278,15 +279,18 @@ function isAnswered(r: Resolved, name: string): boolean {
  * browser sent one (a page elsewhere, or an opaque `null` origin, must not call the service with the
  * test user's token).
  */
-function refusedSource(r: Resolved, headers: IncomingMessage['headers']): string | undefined {
+function refusedSource(
+  r: Resolved,
+  headers: IncomingMessage['headers'],
+): { reason: 'host' | 'origin'; message: string } | undefined {
   if (r.allowedHosts === true) return undefined
   const hint = 'add it to allowedHosts (--allowed-host), or allow any host with allowedHosts: true'
   const host = headers.host
   const hostName = host === undefined ? undefined : hostnameOf(host)
-  if (host !== undefined) {
-    const name = hostName
-    if (name === undefined || !isAnswered(r, name)) {
-      return `Host ${JSON.stringify((name ?? host).slice(0, 200))} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); ${hint}`
+  if (host !== undefined && (hostName === undefined || !isAnswered(r, hostName))) {
+    return {
+      reason: 'host',
+      message: `Host ${JSON.stringify((hostName ?? host).slice(0, 200))} is not allowed: this stand-in answers localhost, IP addresses and the hosts of target, publicUrl and allowedHosts, so that a web page cannot reach it through a domain of its own (DNS rebinding); ${hint}`,
     }
   }
   const origin = headers.origin
@@ -300,11 +304,17 @@ function refusedSource(r: Resolved, headers: IncomingMessage['headers']): string
       name = undefined
     }
     if (name === undefined || !isPageAnswered(r, name, hostName)) {
-      return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: ${page}; ${hint}`
+      return {
+        reason: 'origin',
+        message: `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed: ${page}; ${hint}`,
+      }
     }
   } else if (headers['sec-fetch-site'] === 'cross-site') {
     // A navigation, an <img> or a no-cors fetch from another site: browsers send no Origin with these.
-    return `A cross-site request without an Origin (Sec-Fetch-Site: cross-site) is not allowed: ${page}; ${hint}`
+    return {
+      reason: 'origin',
+      message: `A cross-site request without an Origin (Sec-Fetch-Site: cross-site) is not allowed: ${page}; ${hint}`,
+    }
   }
   return undefined
 }
@@ -526,8 +536,8 @@ async function handleRequest(
     if (source !== undefined) {
       exchange.outcome = 'refused'
       exchange.status = 403
-      exchange.problems.push(source)
-      refuse(res, 403, source.startsWith('Host ') ? 'host' : 'origin', source)
+      exchange.problems.push(source.message)
+      refuse(res, 403, source.reason, source.message)
       req.resume()
       return
     }
@@ -570,12 +580,23 @@ async function handleRequest(
   }
 }
 
+/** Answers on a socket Node handed over (an upgrade or a CONNECT) and closes it. */
+function refuseOnSocket(
+  socket: Duplex,
+  statusLine: string,
+  reason: string,
+  message: string,
+  extra = '',
+): void {
+  const body = JSON.stringify({ errors: [{ reason, subject: 'url' }], message })
+  socket.end(
+    `HTTP/1.1 ${statusLine}\r\n${extra}content-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
 function refuseUpgrade(r: Resolved, req: IncomingMessage, socket: Duplex): void {
   const message = 'WebSocket is not supported by the terminal'
-  const body = JSON.stringify({ errors: [{ reason: 'protocol', subject: 'url' }], message })
-  socket.end(
-    `HTTP/1.1 403 Forbidden\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  )
+  refuseOnSocket(socket, '403 Forbidden', 'protocol', message)
   r.onExchange({
     method: req.method ?? 'GET',
     url: appUrlOf(req, r.publicBase).replace(/^http/, 'ws'),
@@ -591,10 +612,7 @@ function refuseUpgrade(r: Resolved, req: IncomingMessage, socket: Duplex): void 
 /** CONNECT (an app set to tunnel HTTPS through this proxy): a clear 405 instead of a dropped socket. */
 function refuseConnect(r: Resolved, req: IncomingMessage, socket: Duplex): void {
   const message = `CONNECT (HTTPS through a proxy) is not supported: call this stand-in's own http:// address, a request to <proxy>/x stands for ${r.publicBase}/x`
-  const body = JSON.stringify({ errors: [{ reason: 'method', subject: 'url' }], message })
-  socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, POST, PUT, DELETE\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  )
+  refuseOnSocket(socket, '405 Method Not Allowed', 'method', message, 'allow: GET, POST, PUT, DELETE\r\n')
   r.onExchange({
     method: 'CONNECT',
     url: `https://${(req.url ?? '').slice(0, 300)}`,
