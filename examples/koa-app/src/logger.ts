@@ -91,10 +91,44 @@ function prettyStream(): DestinationStream | undefined {
   }
 }
 
+/** What an error's fields may hold in a log line: binary data (a request's raw bytes) is left out. */
+function serializeError(value: unknown): unknown {
+  const out = pino.stdSerializers.err(value as Error) as unknown
+  if (typeof out !== 'object' || out === null) return out
+  const record = out as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const field = record[key]
+    // Node's parser errors carry the raw packet (`rawPacket`): request bytes, credentials included.
+    if (ArrayBuffer.isView(field) || field instanceof ArrayBuffer) record[key] = `[${field.byteLength} bytes]`
+  }
+  return record
+}
+
+/**
+ * A log call never throws: pino's redaction walks the fields by path and throws on some values
+ * (a `Buffer` two levels down), which in an `'error'` listener would end the process. Such a line
+ * is written without its fields, with the message and why.
+ */
+function logMethod(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: PinoLogger['info']): void {
+  try {
+    method.apply(this, args)
+  } catch (error) {
+    const message = typeof args[0] === 'string' ? args[0] : typeof args[1] === 'string' ? args[1] : ''
+    const reason = error instanceof Error ? error.name : 'error'
+    try {
+      method.call(this, { logFieldsDropped: `the fields could not be written (${reason})` }, message)
+    } catch {
+      // Nothing left to write with: the line is lost, the process is not.
+    }
+  }
+}
+
 /**
  * Creates the app's pino logger: one JSON object per line,
  * `{"level":"info","time":"…","msg":"…",…fields}`, secrets replaced by `"[redacted]"` by path
- * ({@link REDACT_PATHS}), errors under `error` or `err` serialised with their message and stack.
+ * ({@link REDACT_PATHS}), errors under `error` or `err` serialised with their message and stack
+ * (binary fields, such as the raw bytes of a request Node could not parse, left out). A log call
+ * never throws: a line whose fields cannot be written is written with its message alone.
  *
  * @example
  * ```ts
@@ -119,7 +153,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
-    serializers: { error: pino.stdSerializers.err, err: pino.stdSerializers.err },
+    serializers: { error: serializeError, err: serializeError },
+    hooks: { logMethod },
   }
   return destination === undefined ? pino(settings) : pino(settings, destination)
 }

@@ -93,6 +93,26 @@ describe('logger (pino)', () => {
     })
   })
 
+  it("leaves a parser error's raw request bytes out, and never throws on fields it cannot redact", () => {
+    const { log, records } = capture()
+    // What Node's HTTP parser gives Koa's 'error' event: the raw packet, credentials included.
+    const parseError = Object.assign(new Error('Parse Error: Invalid character in chunk size'), {
+      code: 'HPE_INVALID_CHUNK_SIZE',
+      rawPacket: Buffer.from('GET / HTTP/1.1\r\nAuthorization: Bearer secret-token\r\n'),
+    })
+    expect(() => log.error({ error: parseError }, 'unhandled error')).not.toThrow()
+    // A Buffer two levels down makes pino's redaction throw; the line is still written.
+    expect(() => log.warn({ data: { bytes: Buffer.from('abc') } }, 'with bytes')).not.toThrow()
+    const [first, second] = records()
+    expect(first).toMatchObject({
+      msg: 'unhandled error',
+      error: { code: 'HPE_INVALID_CHUNK_SIZE', rawPacket: '[52 bytes]' },
+    })
+    expect(JSON.stringify(first)).not.toContain('secret-token')
+    expect(second).toMatchObject({ level: 'warn', msg: 'with bytes', logFieldsDropped: expect.any(String) })
+    expect(second).not.toHaveProperty('data')
+  })
+
   it('falls back to JSON on stdout when pretty output is asked for and pino-pretty is missing or present', () => {
     // Either way a working pino logger comes back (pino-pretty is a dev dependency here).
     const log = createLogger({ pretty: true, level: 'silent' })

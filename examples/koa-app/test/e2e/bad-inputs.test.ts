@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import {
   buildDevices,
   buildEmployees,
@@ -470,5 +471,33 @@ describe('bad inputs get the protocol errors and write nothing', () => {
     expect(answer.status).toBe(c.status)
     if (c.code !== undefined) expect(errorCode(answer)).toBe(c.code)
     expect(await snapshot(t.server)).toBe(before)
+  })
+})
+
+describe('a request Node cannot parse', () => {
+  it('a malformed chunked body answers 400 and the app stays up; its raw bytes are not logged', async () => {
+    const url = new URL(t.url)
+    const secret = `Bearer ${token}`
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `POST /health HTTP/1.1\r\nHost: x\r\nAuthorization: ${secret}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+        )
+      })
+      let received = ''
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1')
+      })
+      socket.on('close', () => resolve(received.split('\r\n')[0] ?? ''))
+      socket.on('error', reject)
+    })
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request')
+    // Koa reports the parser's error after answering; logging it once ended the process.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const health = await fetch(`${t.url}/health`)
+    expect(health.status).toBe(200)
+    const logged = t.logs.filter((l) => l.msg === 'unhandled error')
+    expect(logged.length).toBeGreaterThan(0)
+    expect(JSON.stringify(logged)).not.toContain(token)
   })
 })
