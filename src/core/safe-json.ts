@@ -42,6 +42,35 @@ export function parseRawJsonBody(raw: string | Uint8Array): unknown {
   return parseJsonText(typeof raw === 'string' ? raw : decodeUtf8(raw))
 }
 
+/**
+ * A JSON request body parsed as {@link parseRawJsonBody} does, and whether it may hold a string that
+ * is not storable text (see {@link isStorableText}). Valid JSON from valid UTF-8 can only hold U+0000
+ * or an unpaired surrogate as a `\u` escape, so text without a `\u0000` or `\uD800`–`\uDFFF` escape
+ * cannot (a body given as a JS string is checked for raw surrogates too); `true` is a maybe (an
+ * escaped backslash or a well-formed pair match as well), which {@link inspectBody} settles.
+ *
+ * @internal
+ */
+export function parseRawJsonBodyChecked(raw: string | Uint8Array): { value: unknown; checkText: boolean } {
+  const text = typeof raw === 'string' ? raw : decodeUtf8(raw)
+  const value = parseJsonText(text)
+  const escapes = (text as string).indexOf('\\u') !== -1 && UNSTORABLE_ESCAPE.test(text as string)
+  return { value, checkText: escapes || (typeof raw === 'string' && !isStorableText(raw)) }
+}
+
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/
+
+/**
+ * Whether a string can be stored as UTF-8 text everywhere: no U+0000 (PostgreSQL's `text` refuses
+ * it) and no unpaired surrogate (UTF-8 cannot encode one: it would be stored as U+FFFD, and two ids
+ * that differ there would become one).
+ *
+ * @internal
+ */
+export function isStorableText(text: string): boolean {
+  return text.indexOf('\0') === -1 && (text as string & { isWellFormed(): boolean }).isWellFormed()
+}
+
 function parseJsonText(text: string | undefined): unknown {
   if (text === undefined) throw EvotorError.syntax('body is not valid UTF-8')
   if (text.trim() === '') throw EvotorError.syntax('body is empty')
@@ -69,7 +98,10 @@ export const MAX_BODY_DEPTH = 64
 export const MAX_INNER_ARRAY = 10_000
 
 /** What is wrong with a body's shape, if anything. */
-export type BodyShapeProblem = { kind: 'depth' } | { kind: 'array'; subject: string; length: number }
+export type BodyShapeProblem =
+  | { kind: 'depth' }
+  | { kind: 'array'; subject: string; length: number }
+  | { kind: 'text'; subject: string }
 
 const isOwn = Object.prototype.hasOwnProperty
 
@@ -78,7 +110,8 @@ const isOwn = Object.prototype.hasOwnProperty
  * prototypes (`__proto__`, `constructor`, `prototype`: never Evotor fields) from every object, and
  * returns the first shape problem, if any: nesting deeper than `maxDepth`, or an array inside the
  * body longer than `maxInnerArray` (the body itself may be a longer array: it is validated in
- * chunks), with the path to it. Without recursion, so it cannot overflow the stack whatever the
+ * chunks), with the path to it; with `checkText`, also a key or string that is not storable text
+ * ({@link isStorableText}), with its path. Without recursion, so it cannot overflow the stack whatever the
  * body. The whole body is walked even after a problem is found, so that nothing unsanitised is left.
  * One walk instead of two, and no substring searches over the body's text: `for…in` over
  * `JSON.parse`'s objects reads their own keys and values by the enumeration cache.
@@ -89,12 +122,15 @@ export function inspectBody(
   value: unknown,
   maxDepth = MAX_BODY_DEPTH,
   maxInnerArray = MAX_INNER_ARRAY,
+  checkText = false,
 ): BodyShapeProblem | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const nodes: object[] = [value]
   const depths: number[] = [1]
   let problem: BodyShapeProblem | undefined
   let longArray: object | undefined
+  // Where the first unstorable text is: its object (or array) and key (or index).
+  let textAt: [object, string] | undefined
   while (nodes.length > 0) {
     const node = nodes.pop() as object
     const depth = depths.pop() as number
@@ -109,6 +145,8 @@ export function inspectBody(
         if (typeof child === 'object' && child !== null) {
           nodes.push(child)
           depths.push(depth + 1)
+        } else if (checkText && textAt === undefined && typeof child === 'string' && !isStorableText(child)) {
+          textAt = [node, String(i)]
         }
       }
       continue
@@ -127,10 +165,19 @@ export function inspectBody(
       if (typeof child === 'object' && child !== null) {
         nodes.push(child)
         depths.push(depth + 1)
+      } else if (checkText && textAt === undefined && typeof child === 'string' && !isStorableText(child)) {
+        textAt = [node, key]
       }
+      if (checkText && textAt === undefined && !isStorableText(key)) textAt = [node, '']
     }
   }
   if (problem?.kind === 'array') problem.subject = pathTo(value, longArray as object)
+  if (problem === undefined && textAt !== undefined) {
+    // A bad key is named by the path of its object (the key itself is not storable).
+    const [holder, key] = textAt
+    const base = holder === value ? '' : pathTo(value, holder)
+    problem = { kind: 'text', subject: key === '' ? base || 'body' : base === '' ? key : `${base}.${key}` }
+  }
   return problem
 }
 

@@ -753,6 +753,89 @@ describe('createEvotorWebhooks: hardening', () => {
     expect(names).toEqual(['A', 'B', 'A'])
   })
 
+  describe('text that cannot be stored: U+0000 and unpaired surrogates', () => {
+    const stores = vi.fn()
+    const unknownEvent = vi.fn()
+    const commodities = vi.fn()
+    const warn = vi.fn()
+    const webhooks = createEvotorWebhooks({
+      appCredential: { bearer: [APP_TOKEN] },
+      userTokens: tokens,
+      logger: { warn, error: vi.fn() },
+      handlers: { stores, subscriptionEvent: vi.fn(), unknownEvent, commodities },
+    })
+    const putStores = (body: string | unknown, parsed = false) =>
+      webhooks.handle({
+        method: 'PUT',
+        path: '/api/v1/inventories/stores',
+        headers: user,
+        body,
+        ...(parsed ? { parsedBody: true } : {}),
+      })
+
+    it.each([
+      ['U+0000 in a value', '[{"uuid":"s-1","name":"a\\u0000b"}]', '0.name'],
+      ['a lone high surrogate in an id', '[{"uuid":"s-\\uD800"}]', '0.uuid'],
+      ['a lone low surrogate in an array', '[{"uuid":"s-1","tags":["ok","\\udfff"]}]', '0.tags.1'],
+      ['U+0000 in a key', '[{"uuid":"s-1","a\\u0000":1}]', '0'],
+      ['U+0000 at the top of an object body', '{"x":"\\u0000"}', 'x'],
+    ])('%s: 400/2003 naming where, the handler not run', async (_name, body, subject) => {
+      stores.mockClear()
+      const res = await putStores(body)
+      expect(res.status).toBe(400)
+      expect(JSON.parse(res.body)).toEqual({
+        errors: [{ code: 2003, reason: 'incorrect', subject, value: null }],
+      })
+      expect(stores).not.toHaveBeenCalled()
+    })
+
+    it('a well-formed pair, an escaped backslash before "u0000", and plain text pass', async () => {
+      stores.mockClear()
+      const res = await putStores('[{"uuid":"s-1","name":"\\ud83d\\ude00 \\\\u0000 \\u0041 ok"}]')
+      expect(res.status).toBe(200)
+      expect(stores.mock.calls[0]?.[0].body[0].name).toBe('\u{1F600} \\u0000 A ok')
+    })
+
+    it('a body given as a JS string or parsed elsewhere is checked for the raw characters', async () => {
+      for (const res of [
+        await putStores('[{"uuid":"s-1","name":"a\ud800"}]'),
+        await putStores([{ uuid: 's-1', name: 'a\u0000' }], true),
+      ]) {
+        expect(res.status).toBe(400)
+        expect(JSON.parse(res.body).errors[0]).toMatchObject({ code: 2003, subject: '0.name' })
+      }
+    })
+
+    it('an event holding one is acknowledged (200) as an invalid event, not stored by the handler', async () => {
+      warn.mockClear()
+      const res = await webhooks.handle(
+        post('/api/v1/subscription/event', app, eventBody({ subscriptionId: 'sub-\u0000' })),
+      )
+      expect(res.status).toBe(200)
+      expect(unknownEvent).toHaveBeenCalledOnce()
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('fails its schema'),
+        expect.objectContaining({
+          errors: [expect.objectContaining({ code: 2003, subject: 'subscriptionId' })],
+        }),
+      )
+    })
+
+    it('a query value holding one answers 400/2003', async () => {
+      const res = await webhooks.handle({
+        method: 'GET',
+        path: '/api/v1/commodities',
+        query: { scanCode: '1\u0000' },
+        headers: user,
+      })
+      expect(res.status).toBe(400)
+      expect(JSON.parse(res.body)).toEqual({
+        errors: [{ code: 2003, reason: 'incorrect', subject: 'scanCode', value: null }],
+      })
+      expect(commodities).not.toHaveBeenCalled()
+    })
+  })
+
   it('rejects bad ordering and idempotency options at creation, naming them', () => {
     const base = { appCredential: { bearer: [APP_TOKEN] }, handlers: {} }
     expect(() => createEvotorWebhooks({ ...base, ordering: { holdMs: 10_000 } })).toThrow(/ordering\.holdMs/)

@@ -6,6 +6,21 @@ import type { CloudSync } from './cloud-sync.js'
 import type { Repositories } from './repositories/index.js'
 
 /** What the procedures see: the verified proxy context plus the app's services. */
+
+/**
+ * A non-empty trimmed string that every database stores as it is: no U+0000 (PostgreSQL's text
+ * refuses it) and no unpaired surrogate (UTF-8 cannot hold one), as the library refuses in webhooks.
+ */
+const storableText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((text) => !text.includes('\0') && (text as string & { isWellFormed(): boolean }).isWellFormed(), {
+      message: 'must not hold U+0000 or an unpaired surrogate',
+    })
+
 export interface AppTrpcContext extends EvotorTrpcContext {
   repos: Repositories
   now: () => Date
@@ -106,26 +121,24 @@ export const appRouter = t.router({
 
   catalog: t.router({
     /** A product of the caller's store by barcode (products webhook, protocol §6.10). */
-    lookup: t.procedure
-      .input(z.object({ barcode: z.string().trim().min(1).max(64) }))
-      .query(async ({ ctx, input }) => {
-        const storeUuid = requireStore(ctx.evotor.storeUuid)
-        const product = await ctx.repos.products.findByBarcode(
-          { userId: ctx.evotor.userId, storeUuid },
-          input.barcode,
-        )
-        if (product === undefined) {
-          throw new TRPCError({ code: 'NOT_FOUND', message: 'no product with this barcode in the store' })
-        }
-        return {
-          uuid: product.uuid,
-          name: product.name,
-          price: product.price,
-          measureName: product.measureName,
-          barCodes: product.barCodes,
-          type: product.type,
-        }
-      }),
+    lookup: t.procedure.input(z.object({ barcode: storableText(64) })).query(async ({ ctx, input }) => {
+      const storeUuid = requireStore(ctx.evotor.storeUuid)
+      const product = await ctx.repos.products.findByBarcode(
+        { userId: ctx.evotor.userId, storeUuid },
+        input.barcode,
+      )
+      if (product === undefined) {
+        throw new TRPCError({ code: 'NOT_FOUND', message: 'no product with this barcode in the store' })
+      }
+      return {
+        uuid: product.uuid,
+        name: product.name,
+        price: product.price,
+        measureName: product.measureName,
+        barCodes: product.barCodes,
+        type: product.type,
+      }
+    }),
   }),
 
   cloud: t.router({
@@ -136,8 +149,8 @@ export const appRouter = t.router({
     pushProduct: t.procedure
       .input(
         z.object({
-          id: z.string().trim().min(1).max(64),
-          name: z.string().trim().min(1).max(100),
+          id: storableText(64),
+          name: storableText(100),
           price: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/),
           barcodes: z
             .array(z.string().regex(/^\d{8,14}$/))

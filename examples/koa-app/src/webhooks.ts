@@ -110,8 +110,17 @@ function notYetError(): EvotorError {
   })
 }
 
+/**
+ * A non-empty string every database stores as it is: an invalid event that reaches `unknownEvent`
+ * may hold U+0000 (PostgreSQL's text refuses it) or an unpaired surrogate, which are left out.
+ */
 function textOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
+  return typeof value === 'string' &&
+    value !== '' &&
+    !value.includes('\0') &&
+    (value as string & { isWellFormed(): boolean }).isWellFormed()
+    ? value
+    : undefined
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   inspectBody,
   MAX_BODY_DEPTH,
   MAX_INNER_ARRAY,
-  parseRawJsonBody,
+  parseRawJsonBodyChecked,
 } from '../safe-json.js'
 import { requestUser } from '../tenancy.js'
 import { parseIncomingMaybeAsync, validateOutgoing } from '../validation.js'
@@ -100,24 +100,28 @@ async function verifyUserToken(
 
 /**
  * The route's raw input: the query (commodities) or the JSON body, parsed; a body is sanitised by
- * {@link inspectBody} before anything reads it.
+ * {@link inspectBody} before anything reads it. `checkText`: whether strings may not be storable
+ * text (see `parseRawJsonBodyChecked`); a body parsed elsewhere is always checked.
  */
-function rawInput(def: EvotorRouteDefinition, request: WebhookRequest): unknown {
+function rawInput(def: EvotorRouteDefinition, request: WebhookRequest): { raw: unknown; checkText: boolean } {
   if (def.source === 'query') {
     const query = request.query
-    if (query instanceof URLSearchParams) return Object.fromEntries(query)
+    if (query instanceof URLSearchParams) return { raw: Object.fromEntries(query), checkText: true }
     const out: Record<string, string> = {}
     for (const [key, value] of Object.entries(query ?? {})) {
       if (typeof value === 'string') out[key] = value
       else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0]
     }
-    return out
+    return { raw: out, checkText: true }
   }
   const body = request.body
-  if (request.parsedBody === true) return body
-  if (typeof body === 'string' || body instanceof Uint8Array) return parseRawJsonBody(body)
+  if (request.parsedBody === true) return { raw: body, checkText: true }
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const parsed = parseRawJsonBodyChecked(body)
+    return { raw: parsed.value, checkText: parsed.checkText }
+  }
   if (body === undefined || body === null) throw EvotorError.syntax('body is empty')
-  return body
+  return { raw: body, checkText: true }
 }
 
 /** The top-level fields of an event; with `primitivesOnly`, its objects are left out (too deep). */
@@ -143,6 +147,15 @@ function validateInput(
       subject: problem.subject,
       value: null,
       message: `Evotor error 2003: ${problem.subject} has ${problem.length} elements (at most ${MAX_INNER_ARRAY})`,
+    })
+  }
+  if (problem?.kind === 'text') {
+    // PostgreSQL's text refuses U+0000; UTF-8 cannot hold a lone surrogate (it would become U+FFFD).
+    throw new EvotorError(2003, {
+      reason: 'incorrect',
+      subject: problem.subject,
+      value: null,
+      message: `Evotor error 2003: ${problem.subject} holds U+0000 or an unpaired surrogate (not storable as text)`,
     })
   }
   return parseIncomingMaybeAsync(def.request, raw, def.source === 'query' ? { rootSubject: 'query' } : {})
@@ -442,9 +455,10 @@ function acceptAs(
 ): Delivery | Promise<Delivery> {
   const { name, storeUuid } = hit
   const def: EvotorRouteDefinition = EVOTOR_ROUTES[name]
-  const raw = rawInput(def, request)
-  // Dangerous keys dropped and the shape checked in one walk, before anything reads the body.
-  const problem = def.source === 'body' ? inspectBody(raw) : undefined
+  const { raw, checkText } = rawInput(def, request)
+  // Dangerous keys dropped and the shape checked in one walk, before anything reads the body; the
+  // query's strings are checked by the same walk.
+  const problem = inspectBody(raw, MAX_BODY_DEPTH, MAX_INNER_ARRAY, checkText)
   // One user per request, read from the raw body before anything else (design "Tenancy").
   const userId = requestUser(def.userIds, raw, auth.credential, auth.userId)
   const delivery = ({ body, invalid }: ParsedInput): Delivery => ({
