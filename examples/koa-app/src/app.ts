@@ -132,28 +132,51 @@ function requestLog(logger: Logger) {
   }
 }
 
+/**
+ * An error of reading a request body as the client's 4xx, or `undefined`: a body that does not
+ * decompress (bad `Content-Encoding`) is 400, and koa-body's own 4xx (413, 415) keep their status.
+ */
+function clientBodyError(error: unknown): { status: number; message: string } | undefined {
+  const e = error as { status?: unknown; message?: unknown; code?: unknown } | null
+  if (typeof e !== 'object' || e === null) return undefined
+  if (typeof e.code === 'string' && /^(?:Z_(?:DATA|BUF|STREAM)_ERROR|ERR__ERROR_FORMAT_\w+)$/.test(e.code)) {
+    return { status: 400, message: 'the body does not match its Content-Encoding' }
+  }
+  return typeof e.status === 'number' && e.status >= 400 && e.status < 500
+    ? { status: e.status, message: String(e.message) }
+    : undefined
+}
+
+/**
+ * Between the proxy and the body reader: a body error goes up as an http-errors style 4xx with its
+ * message shown, which the proxy answers itself (inside the `{status, body}` envelope in ver. 1,
+ * where it would otherwise be an internal 500), and {@link errorsAsJson} in ver. 2.
+ */
+function bodyErrorsAsClientErrors() {
+  return async function bodyErrors(_ctx: Context, next: Next): Promise<void> {
+    try {
+      await next()
+    } catch (error) {
+      const client = clientBodyError(error)
+      if (client === undefined) throw error
+      throw Object.assign(new Error(client.message), { status: client.status, expose: true })
+    }
+  }
+}
+
 function errorsAsJson(logger: Logger) {
   return async function jsonErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next()
     } catch (error) {
-      const e = error as { status?: unknown; expose?: unknown; message?: unknown; code?: unknown }
-      // A body that does not decompress (bad Content-Encoding) is the client's fault, not ours.
-      const badEncoding =
-        typeof e.code === 'string' && /^(?:Z_(?:DATA|BUF|STREAM)_ERROR|ERR__ERROR_FORMAT_\w+)$/.test(e.code)
-      const status = badEncoding
-        ? 400
-        : typeof e.status === 'number' && e.status >= 400 && e.status < 600
-          ? e.status
-          : 500
+      const e = error as { status?: unknown; expose?: unknown; message?: unknown }
+      const client = clientBodyError(error)
+      const status =
+        client?.status ?? (typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500)
       if (status >= 500) logger.error({ path: ctx.path, error }, 'request failed')
       ctx.status = status
       ctx.body = {
-        error: badEncoding
-          ? 'the body does not match its Content-Encoding'
-          : e.expose === true || status < 500
-            ? String(e.message)
-            : 'internal error',
+        error: client?.message ?? (e.expose === true ? String(e.message) : 'internal error'),
       }
     }
   }
@@ -272,6 +295,7 @@ export function createApp(deps: AppDeps): PartnerApp {
   router.all(
     '/trpc/{*procedure}',
     evotorProxy(proxy),
+    bodyErrorsAsClientErrors(),
     // Read as text with a limit; tRPC parses it and answers a malformed body in its own format.
     koaBody({
       json: false,

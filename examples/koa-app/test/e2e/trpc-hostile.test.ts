@@ -82,3 +82,44 @@ describe('the tRPC route under hostile input', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /)
   }, 45_000)
 })
+
+describe('the tRPC route behind proxy ver. 1: body errors are the client’s, inside the envelope', () => {
+  let dir: TempDir
+  let t: TestApp
+  let headers: Record<string, string>
+
+  beforeAll(async () => {
+    dir = createTestDir()
+    t = await startTestApp(dir, { proxyVersion: 1 })
+    const userId = randomUserId()
+    const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
+    const { token } = created.json as { token: string }
+    headers = buildProxyHeaders({
+      userId,
+      token,
+      storeUuid: randomEvotorUuid(),
+      deviceUuid: randomEvotorUuid(),
+    })
+  })
+  afterAll(async () => {
+    await t.close()
+    dir.cleanup()
+  })
+
+  it.each([
+    ['gzip', 400, 'the body does not match its Content-Encoding'],
+    ['zstd', 415, 'Unsupported Content-Encoding: zstd'],
+  ])(
+    'Content-Encoding %s on a body that is not: {status: %i} (was 500), not logged as an error',
+    async (encoding, status, text) => {
+      const res = await fetch(`${t.url}/trpc/whoami`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-encoding': encoding },
+        body: 'notcompressed',
+      })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ status, body: text })
+      expect(t.logs.filter((line) => line.level === 'error')).toEqual([])
+    },
+  )
+})
