@@ -70,11 +70,24 @@ export function evotorErrorFormatter(opts: {
   // tRPC wraps anything else as INTERNAL_SERVER_ERROR with the cause's message; a TRPCError built
   // with a `cause` and no message of its own also carries the cause's message.
   const cause = error.cause as { message?: unknown } | undefined
-  const internal =
-    error.code === 'INTERNAL_SERVER_ERROR' || (cause !== undefined && cause.message === error.message)
+  const fromCause = cause !== undefined && cause.message === error.message
+  // A message taken from the cause (an input that fails its schema: BAD_REQUEST with the
+  // validator's error) is not shown; the code says what kind of error it is ('Bad request').
+  const message =
+    error.code === 'INTERNAL_SERVER_ERROR'
+      ? 'Internal server error'
+      : fromCause
+        ? sentenceOf(shape.data.code)
+        : shape.message
   return {
-    message: internal ? 'Internal server error' : shape.message,
+    message,
     code: shape.code,
     data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path },
   }
+}
+
+/** `'BAD_REQUEST'` -> `'Bad request'`. */
+function sentenceOf(code: string): string {
+  const words = code.toLowerCase().replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
 }

@@ -5,6 +5,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
 import { createHTTPServer } from '@trpc/server/adapters/standalone'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
 import { evotorErrorHandler, evotorProxy } from '../../src/adapters/express.js'
 import { withEvotorProxy } from '../../src/adapters/fetch.js'
 import {
@@ -51,6 +52,7 @@ const router = t.router({
   missing: t.procedure.query(() => {
     throw new TRPCError({ code: 'NOT_FOUND', message: 'no such receipt' })
   }),
+  lookup: t.procedure.input(z.object({ barcode: z.string().min(8) })).query(({ input }) => input.barcode),
 })
 
 describe('evotor-partner/trpc over real HTTP', () => {
@@ -158,6 +160,26 @@ describe('evotor-partner/trpc over real HTTP', () => {
     expect(response.status).toBe(409)
     expect(await response.text()).not.toContain(SECRET_DETAIL)
   })
+
+  it.each(ADAPTERS)(
+    "%s: an input that fails its schema answers 400 'Bad request' (was 'Internal server error'), no input echoed",
+    async (adapter) => {
+      const response = await call(
+        adapter,
+        `lookup?input=${encodeURIComponent(JSON.stringify({ barcode: 'zz-sec' }))}`,
+      )
+      expect(response.status).toBe(400)
+      const text = await response.text()
+      expect(text).not.toContain('zz-sec')
+      expect(JSON.parse(text)).toEqual({
+        error: {
+          message: 'Bad request',
+          code: -32600,
+          data: { code: 'BAD_REQUEST', httpStatus: 400, path: 'lookup' },
+        },
+      })
+    },
+  )
 
   it.each(ADAPTERS)('%s: evotorProcedure gives store and device', async (adapter) => {
     const response = await call(adapter, 'device')
