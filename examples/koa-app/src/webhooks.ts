@@ -167,8 +167,13 @@ function objectOf(value: unknown): Record<string, unknown> {
     : {}
 }
 
+/** Names of `user/create` fields never stored: the legacy `password`/`token` (protocol §6.1) and the like. */
+const SECRET_FIELD = /password|token|secret/i
+
+/** The extra fields of `user/create` kept with the account: not the ids, never a credential. */
 function profileOf(body: Record<string, unknown>): Record<string, unknown> | undefined {
-  const { userId: _userId, userUuid: _userUuid, ...fields } = body
+  const { userId: _userId, userUuid: _userUuid, ...rest } = body
+  const fields = Object.fromEntries(Object.entries(rest).filter(([name]) => !SECRET_FIELD.test(name)))
   return Object.keys(fields).length === 0 ? undefined : fields
 }
 

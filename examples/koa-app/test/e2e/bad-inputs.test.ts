@@ -551,3 +551,23 @@ describe('a request Node cannot parse', () => {
     expect(JSON.stringify(logged)).not.toContain(token)
   })
 })
+
+describe('user/create with legacy fields', () => {
+  it('keeps the form fields with the account, never a password or token it carries', async () => {
+    const newUser = randomUserId()
+    const created = await call(t.url, 'POST', '/api/v1/user/create', {
+      auth: appAuth,
+      body: {
+        userId: newUser,
+        customField: 'kept',
+        password: 'legacy-p4ss',
+        token: 'legacy-tok',
+        email: 'a@b.ru',
+      },
+    })
+    expect(created.status).toBe(200)
+    const account = await t.server.repos.accounts.findByEvotorUserId(newUser)
+    expect(account?.profile).toEqual({ customField: 'kept', email: 'a@b.ru' })
+    expect(await snapshot(t.server)).not.toContain('legacy-p4ss')
+  })
+})
