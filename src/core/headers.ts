@@ -370,7 +370,7 @@ export interface EvotorHeaderReader {
    * `Authorization`, so the four values are read by name. Anything else falls back to `read`.
    */
   readNode(headers: HeadersLike): RawEvotorHeaders
-  /** The one raw `Authorization` value; `undefined` when absent or repeated. */
+  /** The one raw `Authorization` value; `undefined` when absent or repeated (where still visible: Node keeps the first). */
   authorization(raw: RawEvotorHeaders): string | undefined
   ids(raw: RawEvotorHeaders): EvotorHeaderIds
 }

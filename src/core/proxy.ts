@@ -229,7 +229,11 @@ export function createEvotorProxy(
   // One pass over the headers; the ids are parsed only after the token is verified (§3.2).
   const reader = createEvotorHeaderReader({ required, strict: options.strict === true })
 
-  /** The bearer token; a missing, repeated or malformed Authorization is an invalid token (§5.3). */
+  /**
+   * The bearer token; a missing or malformed Authorization is an invalid token (§5.3), and so is a
+   * repeated one where the headers still show it (Fetch `Headers` join the values; a raw list). On
+   * Node, the HTTP parser keeps only the first `Authorization` of a request and drops the others.
+   */
   function tokenOf(raw: RawEvotorHeaders): string {
     const value = reader.authorization(raw)
     if (value === undefined) throw EvotorError.invalidUserToken()
