@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { AppDb, Schema } from '../database/index.js'
+import type { AppDb, DatabaseKind, Schema } from '../database/index.js'
 
 /** What every repository factory receives. */
 export interface RepositoryContext {
@@ -79,4 +79,86 @@ export function parseJsonObject(text: string): JsonObject {
 export function requireId(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`)
   return value
+}
+
+/**
+ * A turn of the event loop: batches written in several transactions await it between them, so
+ * other requests (and /health) are served meanwhile.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * The key under which the database compares an id, for de-duplicating a batch in memory: SQLite's
+ * `NOCASE` folds ASCII letters only; PostgreSQL's ICU `nocase` collation ignores case in every
+ * script (`toLowerCase()` merges no two ids it keeps apart; the few it merges that `toLowerCase()`
+ * does not, such as canonically equivalent spellings, are caught by {@link writeChunk}).
+ *
+ * @example
+ * ```ts
+ * idKey('sqlite', 'AbC-É') // 'abc-É'
+ * idKey('postgres', 'AbC-É') // 'abc-é'
+ * ```
+ */
+export function idKey(kind: DatabaseKind, id: string): string {
+  return kind === 'sqlite' ? id.replace(/[A-Z]+/g, (letters) => letters.toLowerCase()) : id.toLowerCase()
+}
+
+/**
+ * One row per id of a batch that may repeat one (in the same or another case), as a row-by-row
+ * upsert leaves it: the LAST copy's fields under the FIRST copy's spelling (the spelling a new row
+ * is stored with), at the first copy's place. A multi-row `INSERT … ON CONFLICT DO UPDATE` needs
+ * it: PostgreSQL refuses a statement that updates one row twice.
+ *
+ * @param rows - the batch, in delivery order
+ * @param key - the id as the database compares it ({@link idKey})
+ * @param respell - `row` with its id replaced by `uuid`
+ * @example
+ * ```ts
+ * lastCopies([{ uuid: 'a', n: 1 }, { uuid: 'A', n: 2 }], (id) => id.toLowerCase(), (r, uuid) => ({ ...r, uuid }))
+ * // [{ uuid: 'a', n: 2 }]
+ * ```
+ */
+export function lastCopies<T extends { readonly uuid: string }>(
+  rows: readonly T[],
+  key: (id: string) => string,
+  respell: (row: T, uuid: string) => T,
+): T[] {
+  const byKey = new Map<string, T>()
+  for (const row of rows) {
+    const k = key(row.uuid)
+    const first = byKey.get(k)
+    byKey.set(k, first === undefined || first.uuid === row.uuid ? row : respell(row, first.uuid))
+  }
+  return [...byKey.values()]
+}
+
+/**
+ * Writes a chunk of rows in one transaction with `write` (multi-row statements) and returns its
+ * count. If PostgreSQL refuses a multi-row upsert because two rows are one key under its collation
+ * although {@link idKey} told them apart (`ON CONFLICT DO UPDATE command cannot affect row a second
+ * time`), the chunk is written again one row at a time, in order (the later copy wins).
+ *
+ * @example
+ * ```ts
+ * const written = await writeChunk(data, rows, async (trx, part) => upsertRows(trx, part))
+ * ```
+ */
+export async function writeChunk<T>(
+  data: AppDb,
+  rows: readonly T[],
+  write: (trx: Kysely<Schema>, rows: readonly T[]) => Promise<number>,
+): Promise<number> {
+  try {
+    return await data.transaction((trx) => write(trx, rows))
+  } catch (error) {
+    // cardinality_violation: the transaction rolled back, nothing of the chunk is stored.
+    if (rows.length < 2 || (error as { code?: unknown } | null)?.code !== '21000') throw error
+    return data.transaction(async (trx) => {
+      let written = 0
+      for (const row of rows) written += await write(trx, [row])
+      return written
+    })
+  }
 }

@@ -1,11 +1,23 @@
 import {
+  idKey,
   type JsonObject,
+  lastCopies,
+  nextTurn,
   numberField,
   parseJsonObject,
   type RepositoryContext,
   requireId,
   stringField,
+  writeChunk,
 } from './context.js'
+
+/**
+ * Stores, devices or employees written per transaction: one multi-row upsert of at most 500 rows
+ * (8 columns at most: 4,000 bound parameters). A batch is written in chunks with a turn of the
+ * event loop between them, so a 10 MB delivery never holds the loop (and, on SQLite, the write
+ * lock) for the whole batch.
+ */
+export const INVENTORY_PER_TRANSACTION = 500
 
 /** An entity of the stores/devices/employees webhooks: `uuid` plus any fields (protocol §6.7–6.9). */
 export interface InventoryEntityInput {
@@ -52,11 +64,23 @@ export interface EmployeeRecord {
  * entities, so each call upserts (protocol §5.1); ids keep their case, lookups ignore it.
  * Rows are keyed by (user, uuid): each user has their own rows, another user's entity with the
  * same uuid is a different row, and every read names the user.
+ *
+ * The upserts write {@link INVENTORY_PER_TRANSACTION} entities per transaction, one multi-row
+ * statement each, with a turn of the event loop between transactions. Every entity is checked
+ * before the first write (a batch with an entity without `uuid` writes nothing). A crash (or a
+ * failure) in the middle of a batch leaves the chunks already committed, and the delivery is not
+ * acknowledged: the cloud re-sends the whole batch, whose upserts are idempotent, so the result is
+ * the same as if it had been written at once. A uuid repeated in a batch (in any case) is written
+ * once, with its last copy's fields; a new row keeps the spelling of the first copy, a stored row
+ * keeps its own. Each upsert returns how many distinct entities it wrote (a repeated uuid counts
+ * once).
  */
 export interface InventoryRepository {
-  /** Upserts all stores in one transaction; returns how many were written. */
+  /** Upserts stores (see the interface for chunks and repeated uuids); returns how many were written. */
   upsertStores(userId: string, stores: readonly InventoryEntityInput[]): Promise<number>
+  /** Upserts terminals, as {@link InventoryRepository.upsertStores} does. */
   upsertDevices(userId: string, devices: readonly InventoryEntityInput[]): Promise<number>
+  /** Upserts employees, as {@link InventoryRepository.upsertStores} does. */
   upsertEmployees(userId: string, employees: readonly InventoryEntityInput[]): Promise<number>
   getStore(userId: string, uuid: string): Promise<StoreRecord | undefined>
   getDevice(userId: string, uuid: string): Promise<DeviceRecord | undefined>
@@ -112,16 +136,24 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
   // owner column is never updated.
   const upsertAll = async <T extends 'stores' | 'devices' | 'employees'>(
     table: T,
-    rows: ReadonlyArray<StoreRow | DeviceRow | EmployeeRow>,
+    batch: ReadonlyArray<StoreRow | DeviceRow | EmployeeRow>,
     updated: readonly string[],
   ): Promise<number> => {
-    if (rows.length === 0) return 0
-    return data.transaction(async (trx) => {
-      let written = 0
-      for (const row of rows) {
+    // One row per uuid as the database compares them: a multi-row upsert never meets one key twice.
+    const rows = lastCopies(
+      batch,
+      (id) => idKey(data.kind, id),
+      (row, uuid) => ({ ...row, uuid }),
+    )
+    let written = 0
+    for (let offset = 0; offset < rows.length; offset += INVENTORY_PER_TRANSACTION) {
+      // A turn of the event loop between chunks: other requests are served meanwhile.
+      if (offset > 0) await nextTurn()
+      const chunk = rows.slice(offset, offset + INVENTORY_PER_TRANSACTION)
+      written += await writeChunk(data, chunk, async (trx, part) => {
         const result = await trx
           .insertInto(table as 'stores')
-          .values(row as StoreRow)
+          .values(part as StoreRow[])
           .onConflict((oc) =>
             oc.columns(['user_id', 'uuid']).doUpdateSet((eb) => {
               const set: Record<string, unknown> = {}
@@ -130,10 +162,10 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
             }),
           )
           .executeTakeFirst()
-        written += Number(result.numInsertedOrUpdatedRows ?? 0n)
-      }
-      return written
-    })
+        return Number(result.numInsertedOrUpdatedRows ?? 0n)
+      })
+    }
+    return written
   }
 
   const toStore = (r: StoreRow): StoreRecord => ({

@@ -1,12 +1,35 @@
-import { sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import type { Schema } from '../database/index.js'
 import { toDecimalString } from '../util/decimal.js'
 import {
+  idKey,
   type JsonObject,
+  lastCopies,
+  nextTurn,
   parseJsonObject,
   type RepositoryContext,
   requireId,
   stringField,
+  writeChunk,
 } from './context.js'
+
+/**
+ * Products written per transaction: one multi-row upsert (10 columns: 4,000 bound parameters),
+ * one DELETE of their codes and multi-row inserts of the new codes. A batch is written in chunks
+ * with a turn of the event loop between them, so a 10 MB delivery never holds the loop (and, on
+ * SQLite, the write lock) for the whole batch.
+ */
+export const PRODUCTS_PER_TRANSACTION = 400
+
+/**
+ * Codes (barcodes and EGAIS codes) written per transaction: a chunk of products ends before the
+ * product whose codes would pass this. A single product with more codes is written alone, its
+ * codes beyond the first {@link CODES_PER_TRANSACTION} in further transactions.
+ */
+export const CODES_PER_TRANSACTION = 4000
+
+/** Codes per INSERT statement (5 columns: 5,000 bound parameters). */
+const CODES_PER_STATEMENT = 1000
 
 /** A product of the products webhook (protocol §6.10, §9.1): `uuid` plus any fields. */
 export interface ProductInput {
@@ -42,9 +65,18 @@ export interface ProductScope {
 /** Products per store, with their barcodes and EGAIS codes indexed for lookup. */
 export interface ProductsRepository {
   /**
-   * Upserts products of one store in one transaction, replacing their codes; returns how many
-   * were written. Rows are keyed by (user, store, uuid): another user's product under the same
-   * (store, uuid) is a different row and is never touched.
+   * Upserts products of one store, replacing their codes; returns how many distinct products
+   * were written (a uuid repeated in the batch, in any case, counts once: its last copy is
+   * written, under the first copy's spelling when the product is new). Rows are keyed by (user,
+   * store, uuid): another user's product under the same (store, uuid) is a different row and is
+   * never touched. Every product is checked before the first write (one without `uuid` writes
+   * nothing); then {@link PRODUCTS_PER_TRANSACTION} products (and at most
+   * {@link CODES_PER_TRANSACTION} codes) are written per transaction, with a turn of the event
+   * loop between transactions. A product's row and its codes are written in one transaction
+   * (except the codes of a product with more than {@link CODES_PER_TRANSACTION}). A crash (or a
+   * failure) in the middle of a batch leaves the chunks already committed, and the delivery is
+   * not acknowledged: the cloud re-sends the whole batch, whose upserts are idempotent, so the
+   * result is the same as if it had been written at once.
    */
   upsert(userId: string, storeUuid: string, products: readonly ProductInput[]): Promise<number>
   get(userId: string, storeUuid: string, uuid: string): Promise<ProductRecord | undefined>
@@ -87,6 +119,81 @@ export function productCodes(product: JsonObject, kind: CodeKind): string[] {
     for (const code of value) if (typeof code === 'string' && code.trim() !== '') codes.add(code.trim())
   }
   return [...codes]
+}
+
+/** A code of a product, as stored (the product's uuid in the batch's spelling). */
+interface ProductCode {
+  product_uuid: string
+  kind: CodeKind
+  code: string
+}
+
+/** A product to write: its row and its codes. */
+interface ProductItem {
+  readonly uuid: string
+  readonly row: ProductRow
+  readonly codes: readonly ProductCode[]
+}
+
+/** A transaction's worth of a batch: products with their codes, or more codes of one product. */
+type ProductChunk =
+  | { readonly kind: 'products'; readonly products: readonly ProductItem[] }
+  | { readonly kind: 'codes'; readonly codes: readonly ProductCode[] }
+
+/**
+ * Splits products into transactions: at most {@link PRODUCTS_PER_TRANSACTION} products and
+ * {@link CODES_PER_TRANSACTION} codes each; a product with more codes goes alone, its further
+ * codes in `codes` chunks right after it.
+ */
+function chunksOf(items: readonly ProductItem[]): ProductChunk[] {
+  const chunks: ProductChunk[] = []
+  let products: ProductItem[] = []
+  let codes = 0
+  const close = () => {
+    if (products.length > 0) chunks.push({ kind: 'products', products })
+    products = []
+    codes = 0
+  }
+  for (const item of items) {
+    if (item.codes.length > CODES_PER_TRANSACTION) {
+      close()
+      chunks.push({
+        kind: 'products',
+        products: [{ ...item, codes: item.codes.slice(0, CODES_PER_TRANSACTION) }],
+      })
+      for (let at = CODES_PER_TRANSACTION; at < item.codes.length; at += CODES_PER_TRANSACTION) {
+        chunks.push({ kind: 'codes', codes: item.codes.slice(at, at + CODES_PER_TRANSACTION) })
+      }
+      continue
+    }
+    if (products.length === PRODUCTS_PER_TRANSACTION || codes + item.codes.length > CODES_PER_TRANSACTION) {
+      close()
+    }
+    products.push(item)
+    codes += item.codes.length
+  }
+  close()
+  return chunks
+}
+
+/** Inserts codes of one user's store, {@link CODES_PER_STATEMENT} per statement; a stored one is kept. */
+async function insertCodes(
+  trx: Kysely<Schema>,
+  userId: string,
+  storeUuid: string,
+  codes: readonly ProductCode[],
+): Promise<void> {
+  for (let at = 0; at < codes.length; at += CODES_PER_STATEMENT) {
+    await trx
+      .insertInto('product_codes')
+      .values(
+        codes
+          .slice(at, at + CODES_PER_STATEMENT)
+          .map((code) => ({ user_id: userId, store_uuid: storeUuid, ...code })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
 }
 
 /**
@@ -174,16 +281,41 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
           raw: JSON.stringify(product),
           updated_at: at,
         }
-        return { row, barcodes: productCodes(o, 'barcode'), alcocodes: productCodes(o, 'alcocode') }
+        const codes: ProductCode[] = [
+          ...productCodes(o, 'barcode').map((code) => ({
+            product_uuid: row.uuid,
+            kind: 'barcode' as const,
+            code,
+          })),
+          ...productCodes(o, 'alcocode').map((code) => ({
+            product_uuid: row.uuid,
+            kind: 'alcocode' as const,
+            code,
+          })),
+        ]
+        return { row, codes }
       })
-      if (rows.length === 0) return 0
-      return data.transaction(async (trx) => {
-        let written = 0
-        for (const { row, barcodes, alcocodes } of rows) {
-          // Keyed by the user too: another user's product under the same (store, uuid) is never touched.
+      // One product per uuid as the database compares them: a multi-row upsert never meets one
+      // key twice. The last copy wins, as a row-by-row upsert would leave it.
+      const unique = lastCopies(
+        rows.map(({ row, codes }) => ({ uuid: row.uuid, row, codes })),
+        (id) => idKey(data.kind, id),
+        (item, uuid) => ({ ...item, uuid, row: { ...item.row, uuid } }),
+      )
+      let written = 0
+      for (const [i, chunk] of chunksOf(unique).entries()) {
+        // A turn of the event loop between transactions: other requests are served meanwhile.
+        if (i > 0) await nextTurn()
+        if (chunk.kind === 'codes') {
+          await data.transaction((trx) => insertCodes(trx, userId, storeUuid, chunk.codes))
+          continue
+        }
+        written += await writeChunk(data, chunk.products, async (trx, part) => {
+          // Keyed by the user too: another user's product under the same (store, uuid) is never
+          // touched, and the owner column is never updated.
           const result = await trx
             .insertInto('products')
-            .values(row)
+            .values(part.map((item) => item.row))
             .onConflict((oc) =>
               oc.columns(['user_id', 'store_uuid', 'uuid']).doUpdateSet((eb) => ({
                 name: eb.ref('excluded.name'),
@@ -196,28 +328,27 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
               })),
             )
             .executeTakeFirst()
-          if ((result.numInsertedOrUpdatedRows ?? 0n) === 0n) continue
-          written++
+          // The codes are replaced: the chunk's old codes go, its new ones come.
           await trx
             .deleteFrom('product_codes')
             .where('user_id', '=', userId)
             .where('store_uuid', '=', storeUuid)
-            .where('product_uuid', '=', row.uuid)
+            .where(
+              'product_uuid',
+              'in',
+              part.map((item) => item.uuid),
+            )
             .execute()
-          const codes = [
-            ...barcodes.map((code) => ({ kind: 'barcode' as const, code })),
-            ...alcocodes.map((code) => ({ kind: 'alcocode' as const, code })),
-          ]
-          for (const { kind, code } of codes) {
-            await trx
-              .insertInto('product_codes')
-              .values({ user_id: userId, store_uuid: storeUuid, product_uuid: row.uuid, kind, code })
-              .onConflict((oc) => oc.doNothing())
-              .execute()
-          }
-        }
-        return written
-      })
+          await insertCodes(
+            trx,
+            userId,
+            storeUuid,
+            part.flatMap((item) => item.codes),
+          )
+          return Number(result.numInsertedOrUpdatedRows ?? 0n)
+        })
+      }
+      return written
     },
     async get(userId, storeUuid, uuid) {
       const row = await db
