@@ -35,8 +35,9 @@ export type {
   InventoryRepository,
   StoreRecord,
 } from './inventory.js'
+export { INVENTORY_PER_TRANSACTION } from './inventory.js'
 export type { ProductInput, ProductRecord, ProductScope, ProductsRepository } from './products.js'
-export { productCodes } from './products.js'
+export { CODES_PER_TRANSACTION, PRODUCTS_PER_TRANSACTION, productCodes } from './products.js'
 export type { ReceiptEventInput, ReceiptRecord, ReceiptSummary, ReceiptsRepository } from './receipts.js'
 export { RECEIPTS_PER_TRANSACTION, SALES_RECEIPT_SIGNS } from './receipts.js'
 export type { SettingsRepository } from './settings.js'

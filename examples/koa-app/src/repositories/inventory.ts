@@ -134,26 +134,33 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
   // The stored uuid keeps the case of the first delivery; later ones only update the fields.
   // The conflict key includes the user: an upsert never touches another user's row, and the
   // owner column is never updated.
-  const upsertAll = async <T extends 'stores' | 'devices' | 'employees'>(
-    table: T,
-    batch: ReadonlyArray<StoreRow | DeviceRow | EmployeeRow>,
-    updated: readonly string[],
+  const upsertAll = async <R extends StoreRow | DeviceRow | EmployeeRow>(
+    table: 'stores' | 'devices' | 'employees',
+    items: readonly InventoryEntityInput[],
+    build: (item: JsonObject, uuid: string) => R,
+    updated: readonly (keyof R & string)[],
   ): Promise<number> => {
-    // One row per uuid as the database compares them: a multi-row upsert never meets one key twice.
-    const rows = lastCopies(
-      batch,
+    // Every uuid is checked before the first write: a batch with a bad one writes nothing.
+    const copies = items.map((item, i) => ({ uuid: requireId(item.uuid, `${table}[${i}].uuid`), item }))
+    // One row per uuid as the database compares them: a multi-row upsert never meets one key
+    // twice. The last copy wins, as a row-by-row upsert would leave it.
+    const unique = lastCopies(
+      copies,
       (id) => idKey(data.kind, id),
-      (row, uuid) => ({ ...row, uuid }),
+      (copy, uuid) => ({ ...copy, uuid }),
     )
     let written = 0
-    for (let offset = 0; offset < rows.length; offset += INVENTORY_PER_TRANSACTION) {
+    for (let offset = 0; offset < unique.length; offset += INVENTORY_PER_TRANSACTION) {
       // A turn of the event loop between chunks: other requests are served meanwhile.
       if (offset > 0) await nextTurn()
-      const chunk = rows.slice(offset, offset + INVENTORY_PER_TRANSACTION)
-      written += await writeChunk(data, chunk, async (trx, part) => {
+      // Rows are built a chunk at a time: serialising the whole batch at once would hold the loop.
+      const rows = unique
+        .slice(offset, offset + INVENTORY_PER_TRANSACTION)
+        .map(({ uuid, item }) => build(asObject(item), uuid))
+      written += await writeChunk(data, rows, async (trx, part) => {
         const result = await trx
           .insertInto(table as 'stores')
-          .values(part as StoreRow[])
+          .values(part as unknown as StoreRow[])
           .onConflict((oc) =>
             oc.columns(['user_id', 'uuid']).doUpdateSet((eb) => {
               const set: Record<string, unknown> = {}
@@ -181,53 +188,56 @@ export function createInventoryRepository(ctx: RepositoryContext): InventoryRepo
     async upsertStores(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
-      const rows = items.map((item, i): StoreRow => {
-        const o = asObject(item)
-        return {
-          uuid: requireId(item.uuid, `stores[${i}].uuid`),
+      return upsertAll<StoreRow>(
+        'stores',
+        items,
+        (o, uuid) => ({
+          uuid,
           user_id: userId,
           name: stringField(o, 'name'),
           address: stringField(o, 'address'),
-          raw: JSON.stringify(item),
+          raw: JSON.stringify(o),
           updated_at: at,
-        }
-      })
-      return upsertAll('stores', rows, ['name', 'address', 'raw', 'updated_at'])
+        }),
+        ['name', 'address', 'raw', 'updated_at'],
+      )
     },
     async upsertDevices(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
-      const rows = items.map((item, i): DeviceRow => {
-        const o = asObject(item)
-        return {
-          uuid: requireId(item.uuid, `devices[${i}].uuid`),
+      return upsertAll<DeviceRow>(
+        'devices',
+        items,
+        (o, uuid) => ({
+          uuid,
           user_id: userId,
           store_uuid: stringField(o, 'storeUuid'),
           name: stringField(o, 'name'),
           timezone_offset: numberField(o, 'timezoneOffset'),
-          raw: JSON.stringify(item),
+          raw: JSON.stringify(o),
           updated_at: at,
-        }
-      })
-      return upsertAll('devices', rows, ['store_uuid', 'name', 'timezone_offset', 'raw', 'updated_at'])
+        }),
+        ['store_uuid', 'name', 'timezone_offset', 'raw', 'updated_at'],
+      )
     },
     async upsertEmployees(userId, items) {
       requireId(userId, 'userId')
       const at = now().toISOString()
-      const rows = items.map((item, i): EmployeeRow => {
-        const o = asObject(item)
-        return {
-          uuid: requireId(item.uuid, `employees[${i}].uuid`),
+      return upsertAll<EmployeeRow>(
+        'employees',
+        items,
+        (o, uuid) => ({
+          uuid,
           user_id: userId,
           name: stringField(o, 'name'),
           last_name: stringField(o, 'lastName'),
           role: stringField(o, 'role'),
           phone: phoneText(o),
-          raw: JSON.stringify(item),
+          raw: JSON.stringify(o),
           updated_at: at,
-        }
-      })
-      return upsertAll('employees', rows, ['name', 'last_name', 'role', 'phone', 'raw', 'updated_at'])
+        }),
+        ['name', 'last_name', 'role', 'phone', 'raw', 'updated_at'],
+      )
     },
     async getStore(userId, uuid) {
       const r = await db

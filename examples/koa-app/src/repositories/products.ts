@@ -130,50 +130,8 @@ interface ProductCode {
 
 /** A product to write: its row and its codes. */
 interface ProductItem {
-  readonly uuid: string
   readonly row: ProductRow
   readonly codes: readonly ProductCode[]
-}
-
-/** A transaction's worth of a batch: products with their codes, or more codes of one product. */
-type ProductChunk =
-  | { readonly kind: 'products'; readonly products: readonly ProductItem[] }
-  | { readonly kind: 'codes'; readonly codes: readonly ProductCode[] }
-
-/**
- * Splits products into transactions: at most {@link PRODUCTS_PER_TRANSACTION} products and
- * {@link CODES_PER_TRANSACTION} codes each; a product with more codes goes alone, its further
- * codes in `codes` chunks right after it.
- */
-function chunksOf(items: readonly ProductItem[]): ProductChunk[] {
-  const chunks: ProductChunk[] = []
-  let products: ProductItem[] = []
-  let codes = 0
-  const close = () => {
-    if (products.length > 0) chunks.push({ kind: 'products', products })
-    products = []
-    codes = 0
-  }
-  for (const item of items) {
-    if (item.codes.length > CODES_PER_TRANSACTION) {
-      close()
-      chunks.push({
-        kind: 'products',
-        products: [{ ...item, codes: item.codes.slice(0, CODES_PER_TRANSACTION) }],
-      })
-      for (let at = CODES_PER_TRANSACTION; at < item.codes.length; at += CODES_PER_TRANSACTION) {
-        chunks.push({ kind: 'codes', codes: item.codes.slice(at, at + CODES_PER_TRANSACTION) })
-      }
-      continue
-    }
-    if (products.length === PRODUCTS_PER_TRANSACTION || codes + item.codes.length > CODES_PER_TRANSACTION) {
-      close()
-    }
-    products.push(item)
-    codes += item.codes.length
-  }
-  close()
-  return chunks
 }
 
 /** Inserts codes of one user's store, {@link CODES_PER_STATEMENT} per statement; a stored one is kept. */
@@ -266,88 +224,115 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
     async upsert(userId, storeUuid, products) {
       requireId(userId, 'userId')
       requireId(storeUuid, 'storeUuid')
-      const at = now().toISOString()
-      const rows = products.map((product, i) => {
-        const o = product as unknown as JsonObject
-        const row: ProductRow = {
-          store_uuid: storeUuid,
-          uuid: requireId(product.uuid, `products[${i}].uuid`),
-          user_id: userId,
-          name: stringField(o, 'name'),
-          is_group: o.group === true ? 1 : 0,
-          type: stringField(o, 'type'),
-          measure_name: stringField(o, 'measureName'),
-          price: toDecimalString(o.price) ?? null,
-          raw: JSON.stringify(product),
-          updated_at: at,
-        }
-        const codes: ProductCode[] = [
-          ...productCodes(o, 'barcode').map((code) => ({
-            product_uuid: row.uuid,
-            kind: 'barcode' as const,
-            code,
-          })),
-          ...productCodes(o, 'alcocode').map((code) => ({
-            product_uuid: row.uuid,
-            kind: 'alcocode' as const,
-            code,
-          })),
-        ]
-        return { row, codes }
-      })
+      // Every uuid is checked before the first write: a batch with a bad one writes nothing.
+      const copies = products.map((product, i) => ({
+        uuid: requireId(product.uuid, `products[${i}].uuid`),
+        product,
+      }))
       // One product per uuid as the database compares them: a multi-row upsert never meets one
       // key twice. The last copy wins, as a row-by-row upsert would leave it.
       const unique = lastCopies(
-        rows.map(({ row, codes }) => ({ uuid: row.uuid, row, codes })),
+        copies,
         (id) => idKey(data.kind, id),
-        (item, uuid) => ({ ...item, uuid, row: { ...item.row, uuid } }),
+        (copy, uuid) => ({ ...copy, uuid }),
       )
+      const at = now().toISOString()
+      // Built a chunk at a time, not all before the first write: serialising 100,000 products
+      // would hold the event loop for as long as a transaction does.
+      const build = ({ uuid, product }: (typeof unique)[number]): ProductItem => {
+        const o = product as unknown as JsonObject
+        const codes = (kind: CodeKind) =>
+          productCodes(o, kind).map((code) => ({ product_uuid: uuid, kind, code }))
+        return {
+          row: {
+            store_uuid: storeUuid,
+            uuid,
+            user_id: userId,
+            name: stringField(o, 'name'),
+            is_group: o.group === true ? 1 : 0,
+            type: stringField(o, 'type'),
+            measure_name: stringField(o, 'measureName'),
+            price: toDecimalString(o.price) ?? null,
+            raw: JSON.stringify(product),
+            updated_at: at,
+          },
+          codes: [...codes('barcode'), ...codes('alcocode')],
+        }
+      }
+      let transactions = 0
+      // A turn of the event loop before every transaction but the first: other requests are
+      // served meanwhile.
+      const inTurn = async <T>(fn: () => Promise<T>): Promise<T> => {
+        if (transactions++ > 0) await nextTurn()
+        return fn()
+      }
       let written = 0
-      for (const [i, chunk] of chunksOf(unique).entries()) {
-        // A turn of the event loop between transactions: other requests are served meanwhile.
-        if (i > 0) await nextTurn()
-        if (chunk.kind === 'codes') {
-          await data.transaction((trx) => insertCodes(trx, userId, storeUuid, chunk.codes))
+      const writeProducts = async (items: readonly ProductItem[]): Promise<void> => {
+        written += await inTurn(() =>
+          writeChunk(data, items, async (trx, part) => {
+            // Keyed by the user too: another user's product under the same (store, uuid) is
+            // never touched, and the owner column is never updated.
+            const result = await trx
+              .insertInto('products')
+              .values(part.map((item) => item.row))
+              .onConflict((oc) =>
+                oc.columns(['user_id', 'store_uuid', 'uuid']).doUpdateSet((eb) => ({
+                  name: eb.ref('excluded.name'),
+                  is_group: eb.ref('excluded.is_group'),
+                  type: eb.ref('excluded.type'),
+                  measure_name: eb.ref('excluded.measure_name'),
+                  price: eb.ref('excluded.price'),
+                  raw: eb.ref('excluded.raw'),
+                  updated_at: eb.ref('excluded.updated_at'),
+                })),
+              )
+              .executeTakeFirst()
+            // The codes are replaced: the products' old codes go, their new ones come.
+            await trx
+              .deleteFrom('product_codes')
+              .where('user_id', '=', userId)
+              .where('store_uuid', '=', storeUuid)
+              .where(
+                'product_uuid',
+                'in',
+                part.map((item) => item.row.uuid),
+              )
+              .execute()
+            await insertCodes(
+              trx,
+              userId,
+              storeUuid,
+              part.flatMap((item) => item.codes),
+            )
+            return Number(result.numInsertedOrUpdatedRows ?? 0n)
+          }),
+        )
+      }
+      let chunk: ProductItem[] = []
+      let chunkCodes = 0
+      for (const copy of unique) {
+        const item = build(copy)
+        if (
+          chunk.length === PRODUCTS_PER_TRANSACTION ||
+          (chunk.length > 0 && chunkCodes + item.codes.length > CODES_PER_TRANSACTION)
+        ) {
+          await writeProducts(chunk)
+          chunk = []
+          chunkCodes = 0
+        }
+        if (item.codes.length > CODES_PER_TRANSACTION) {
+          // Alone: its first codes with its row, the others in the transactions right after.
+          await writeProducts([{ ...item, codes: item.codes.slice(0, CODES_PER_TRANSACTION) }])
+          for (let from = CODES_PER_TRANSACTION; from < item.codes.length; from += CODES_PER_TRANSACTION) {
+            const more = item.codes.slice(from, from + CODES_PER_TRANSACTION)
+            await inTurn(() => data.transaction((trx) => insertCodes(trx, userId, storeUuid, more)))
+          }
           continue
         }
-        written += await writeChunk(data, chunk.products, async (trx, part) => {
-          // Keyed by the user too: another user's product under the same (store, uuid) is never
-          // touched, and the owner column is never updated.
-          const result = await trx
-            .insertInto('products')
-            .values(part.map((item) => item.row))
-            .onConflict((oc) =>
-              oc.columns(['user_id', 'store_uuid', 'uuid']).doUpdateSet((eb) => ({
-                name: eb.ref('excluded.name'),
-                is_group: eb.ref('excluded.is_group'),
-                type: eb.ref('excluded.type'),
-                measure_name: eb.ref('excluded.measure_name'),
-                price: eb.ref('excluded.price'),
-                raw: eb.ref('excluded.raw'),
-                updated_at: eb.ref('excluded.updated_at'),
-              })),
-            )
-            .executeTakeFirst()
-          // The codes are replaced: the chunk's old codes go, its new ones come.
-          await trx
-            .deleteFrom('product_codes')
-            .where('user_id', '=', userId)
-            .where('store_uuid', '=', storeUuid)
-            .where(
-              'product_uuid',
-              'in',
-              part.map((item) => item.uuid),
-            )
-            .execute()
-          await insertCodes(
-            trx,
-            userId,
-            storeUuid,
-            part.flatMap((item) => item.codes),
-          )
-          return Number(result.numInsertedOrUpdatedRows ?? 0n)
-        })
+        chunk.push(item)
+        chunkCodes += item.codes.length
       }
+      if (chunk.length > 0) await writeProducts(chunk)
       return written
     },
     async get(userId, storeUuid, uuid) {
