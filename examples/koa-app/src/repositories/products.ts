@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely'
-import type { Schema } from '../database/index.js'
+import type { DatabaseKind, Schema } from '../database/index.js'
 import { toDecimalString } from '../util/decimal.js'
 import {
   idKey,
@@ -132,6 +132,40 @@ interface ProductCode {
 interface ProductItem {
   readonly row: ProductRow
   readonly codes: readonly ProductCode[]
+}
+
+/**
+ * Deletes the codes of some products of one user's store: one statement. SQLite looks each uuid up
+ * in the primary key (`product_uuid IN (…)`). PostgreSQL plans `product_uuid IN (…)` as a scan of
+ * all the store's codes, filtered, while the table's statistics are stale (as during a first large
+ * delivery), which made a delivery of 100,000 products quadratic: here each uuid is looked up in
+ * the primary key by a sub-plan of its own, whatever the statistics, and the rows found are
+ * deleted by their row ids.
+ */
+async function deleteCodes(
+  trx: Kysely<Schema>,
+  kind: DatabaseKind,
+  userId: string,
+  storeUuid: string,
+  uuids: readonly string[],
+): Promise<void> {
+  if (kind === 'postgres') {
+    await sql`
+      DELETE FROM product_codes WHERE ctid = ANY (ARRAY(
+        SELECT unnest(ARRAY(
+          SELECT c.ctid FROM product_codes c
+          WHERE c.user_id = ${userId} AND c.store_uuid = ${storeUuid} AND c.product_uuid = u.uuid
+        ))
+        FROM unnest(${[...uuids]}::text[]) AS u(uuid)
+      ))`.execute(trx)
+    return
+  }
+  await trx
+    .deleteFrom('product_codes')
+    .where('user_id', '=', userId)
+    .where('store_uuid', '=', storeUuid)
+    .where('product_uuid', 'in', uuids)
+    .execute()
 }
 
 /** Inserts codes of one user's store, {@link CODES_PER_STATEMENT} per statement; a stored one is kept. */
@@ -288,16 +322,13 @@ export function createProductsRepository(ctx: RepositoryContext): ProductsReposi
               )
               .executeTakeFirst()
             // The codes are replaced: the products' old codes go, their new ones come.
-            await trx
-              .deleteFrom('product_codes')
-              .where('user_id', '=', userId)
-              .where('store_uuid', '=', storeUuid)
-              .where(
-                'product_uuid',
-                'in',
-                part.map((item) => item.row.uuid),
-              )
-              .execute()
+            await deleteCodes(
+              trx,
+              data.kind,
+              userId,
+              storeUuid,
+              part.map((item) => item.row.uuid),
+            )
             await insertCodes(
               trx,
               userId,

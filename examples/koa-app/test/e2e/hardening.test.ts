@@ -43,7 +43,8 @@ const NOW = new Date('2026-06-15T12:00:00.000Z')
 let dir: TempDir
 let t: TestApp
 const queries: ObservedQuery[] = []
-let onReceiptsHandler: (() => void) | undefined
+/** Called once when the handler of a route starts (its body read and validated, nothing written yet). */
+const onHandler = new Map<string, () => void>()
 
 beforeAll(async () => {
   dir = createTestDir()
@@ -52,7 +53,9 @@ beforeAll(async () => {
     queryObserver: (query) => queries.push(query),
     hooks: {
       beforeHandler(route) {
-        if (route === 'receipts') onReceiptsHandler?.()
+        const fn = onHandler.get(route)
+        onHandler.delete(route)
+        fn?.()
       },
     },
   })
@@ -78,6 +81,33 @@ async function observe<T>(fn: () => Promise<T>): Promise<{ result: T; seen: Obse
 
 const rowsFrom = (seen: readonly ObservedQuery[], table: string): number =>
   seen.filter((q) => q.table === table).reduce((sum, q) => sum + q.rows, 0)
+
+/**
+ * Calls /health when the handler of `route` starts; resolves with its status, when it was
+ * answered and how long after the handler started. A new connection (agent: false): a pooled one
+ * may have been closed by the server's keep-alive timeout while this process was busy sending.
+ */
+function healthWhenHandlerStarts(route: string): Promise<{ status: number; at: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    onHandler.set(route, () => {
+      const started = performance.now()
+      freshGet(`${t.url}/health`).then((status) => {
+        const at = performance.now()
+        resolve({ status, at, ms: at - started })
+      }, reject)
+    })
+  })
+}
+
+/** Rows of `table` owned by `userId`. */
+async function countRows(table: 'products' | 'product_codes' | 'stores', userId: string): Promise<number> {
+  const row = await t.server.data.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
 const totalRows = (seen: readonly ObservedQuery[]): number => seen.reduce((sum, q) => sum + q.rows, 0)
 
 describe('subscription events: constant work per event', () => {
@@ -253,24 +283,12 @@ describe('a 10 MB receipts batch', () => {
     expect(batch.length).toBeGreaterThan(4 * RECEIPTS_PER_TRANSACTION)
     // When the handler starts (body read and validated, nothing written yet) /health is called:
     // it is answered before the batch is, because the batch yields between its transactions.
-    let health: Promise<number> | undefined
-    let healthAt = 0
-    let healthMs = 0
-    onReceiptsHandler = () => {
-      onReceiptsHandler = undefined
-      const started = performance.now()
-      // A new connection (agent: false): a pooled one may have been closed by the server's
-      // keep-alive timeout while this process was busy sending the batch.
-      health = freshGet(`${t.url}/health`).then((status) => {
-        healthAt = performance.now()
-        healthMs = healthAt - started
-        return status
-      })
-    }
+    const health = healthWhenHandlerStarts('receipts')
     const answer = await call(t.url, 'POST', '/api/v2/receipts', { auth: bearer(a.token), body: batch })
     const answeredAt = performance.now()
     expect(answer.status).toBe(200)
-    expect(await health).toBe(200)
+    const { status, at: healthAt, ms: healthMs } = await health
+    expect(status).toBe(200)
     expect(healthAt).toBeLessThan(answeredAt)
     console.log(
       `${batch.length} receipts (${(size / 1048576).toFixed(1)} MB): /health answered ${Math.round(healthMs)} ms after the handler started, ${Math.round(answeredAt - healthAt)} ms before the batch`,
@@ -299,6 +317,50 @@ describe('a 10 MB receipts batch', () => {
     )
     expect(summary).toMatchObject({ count: batch.length, total: (batch.length * 1.5).toFixed(2) })
   }, 120_000)
+})
+
+describe('a products delivery of 100,000 items and a stores delivery of 150,000', () => {
+  it('are written in chunks: /health is answered while they are written, every row and code is stored', async () => {
+    const a = await newUser()
+    const storeUuid = randomEvotorUuid()
+    const products = Array.from({ length: 100_000 }, (_, i) => ({
+      uuid: `p-${i}`,
+      name: `n${i}`,
+      group: false,
+      price: '1.50',
+      barCodes: [String(2_000_000_000_000 + i)],
+    }))
+    const body = JSON.stringify(products)
+    expect(Buffer.byteLength(body)).toBeLessThan(9 * 1024 * 1024)
+    // As for receipts: /health is called when the handler starts and answered before the delivery,
+    // because the delivery yields between its transactions (before: ~20 s with the loop held).
+    let health = healthWhenHandlerStarts('products')
+    const path = `/api/v1/inventories/stores/${storeUuid}/products`
+    let answer = await call(t.url, 'POST', path, { auth: bearer(a.token), raw: body })
+    let answeredAt = performance.now()
+    expect(answer.status).toBe(200)
+    let seen = await health
+    expect(seen.status).toBe(200)
+    expect(seen.at).toBeLessThan(answeredAt)
+    console.log(
+      `${products.length} products (${(Buffer.byteLength(body) / 1048576).toFixed(1)} MB): /health answered ${Math.round(seen.ms)} ms after the handler started, ${Math.round(answeredAt - seen.at)} ms before the delivery`,
+    )
+    expect(await countRows('products', a.userId)).toBe(products.length)
+    expect(await countRows('product_codes', a.userId)).toBe(products.length)
+
+    const stores = JSON.stringify(Array.from({ length: 150_000 }, (_, i) => ({ uuid: `s-${i}`, name: 'n' })))
+    health = healthWhenHandlerStarts('stores')
+    answer = await call(t.url, 'PUT', '/api/v1/inventories/stores', { auth: bearer(a.token), raw: stores })
+    answeredAt = performance.now()
+    expect(answer.status).toBe(200)
+    seen = await health
+    expect(seen.status).toBe(200)
+    expect(seen.at).toBeLessThan(answeredAt)
+    console.log(
+      `150000 stores (${(stores.length / 1048576).toFixed(1)} MB): /health answered ${Math.round(seen.ms)} ms after the handler started, ${Math.round(answeredAt - seen.at)} ms before the delivery`,
+    )
+    expect(await countRows('stores', a.userId)).toBe(150_000)
+  }, 180_000)
 })
 
 describe('id lengths', () => {

@@ -93,6 +93,14 @@ describe.each(['sqlite', 'postgres'] as const)('chunked upserts on %s', (kind) =
     expect(await repos.products.findByBarcode({ userId: USER }, '113')).toBeUndefined()
     expect((await repos.products.findByBarcode({ userId: USER }, '111'))?.name).toBe('really last')
     expect((await repos.products.findByBarcode({ userId: USER }, '222'))?.name).toBe('two')
+    // Codes are replaced whatever the case of the uuid that replaces them.
+    expect(await repos.products.upsert(USER, STORE, [product('PROD-2', 'two again', ['223'])])).toBe(1)
+    expect(await repos.products.get(USER, STORE, 'prod-2')).toMatchObject({
+      uuid: 'prod-2',
+      name: 'two again',
+      barCodes: ['223'],
+    })
+    expect(await repos.products.findByBarcode({ userId: USER }, '222')).toBeUndefined()
   })
 
   it('ids the database compares as equal although their lower case differs are written one at a time, never refused', async () => {
