@@ -1,11 +1,10 @@
 /** The Fetch side of the I/O: an answer as a `Response`, and what a route answered, for ver. 1. */
-import { isEvotorError } from '../core/evotor-error.js'
 import type { HeadersLike, WebhookResponse } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
 import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
 import type { WebhookBodyOptions, WebhookFlow } from '../core/serve-webhook.js'
-import { incomingHeaders, lightweightResponse } from './hono-node-server.js'
+import { incomingOf, lightweightResponse } from './hono-node-server.js'
 import { readWebBody } from './web-body.js'
 
 /**
@@ -14,8 +13,8 @@ import { readWebBody } from './web-body.js'
  * of the Fetch `Headers` that it would build from all of them; anything else, `request.headers`.
  */
 export function fetchRequestHeaders(request: Request): readonly [HeadersLike, 'node' | undefined] {
-  const incoming = incomingHeaders(request)
-  return incoming === undefined ? [request.headers, undefined] : [incoming, 'node']
+  const incoming = incomingOf(request)
+  return incoming === undefined ? [request.headers, undefined] : [incoming.headers, 'node']
 }
 
 /**
@@ -152,29 +151,6 @@ export async function serveWebRequest(flow: WebhookFlow, request: Request, path:
   const query = new URL(request.url).searchParams
   const { method, headers } = request
   return toResponse(request, await flow.serve({ method, path, query, headers, body }))
-}
-
-/**
- * Runs a verified request's route: ver. 2 passes its `Response` through (an `EvotorError` it throws
- * becomes the error answer); ver. 1 wraps every outcome in the envelope.
- */
-export async function runProxiedHandler(
-  proxy: EvotorProxy,
-  request: Request,
-  context: EvotorProxyContext,
-  handler: EvotorProxyHandler<EvotorProxyHeader>,
-): Promise<Response> {
-  // The proxy answered 400 already when a required header was missing.
-  const guaranteed = context as EvotorProxyContext<EvotorProxyHeader>
-  if (proxy.proxyVersion === 2) {
-    try {
-      return await handler(request, guaranteed)
-    } catch (error) {
-      if (!isEvotorError(error)) throw error
-      return toResponse(request, proxy.errorResponse(error))
-    }
-  }
-  return envelopedResponse(proxy, request, () => handler(request, guaranteed))
 }
 
 /** Ver. 1: the `{status, body}` envelope of the `Response` a route answered, or of what it threw (§7.4). */

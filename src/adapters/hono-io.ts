@@ -1,9 +1,10 @@
 /** The Hono side of the I/O: the typed `c.var.evotor`, and reading or replacing what a route answered. */
 import type { Context } from 'hono'
+import { setEvotorContext } from '../core/evotor-context.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import { admitProxied, envelopeOf, type ProxyAdmission } from '../core/serve-proxied.js'
 import { fetchInnerResponse, isFrameworkNotFound, type KeptHeaders, toResponse } from './fetch-io.js'
-import { nodeHeadersOf } from './hono-node-server.js'
+import { incomingMethod, type NodeIncoming, nodeIncomingOf } from './hono-node-server.js'
 
 /**
  * The variables `evotorProxy` sets: `c.var.evotor`, the verified proxy context.
@@ -67,15 +68,37 @@ export async function enveloped(proxy: EvotorProxy, c: Context, run: () => Promi
 }
 
 /**
- * The proxy's admission of a Hono request. On Node through `@hono/node-server`, the headers are the
- * `IncomingMessage`'s own header object (`c.env.incoming`), read as Koa and Express read it; elsewhere
- * the Fetch `Headers`. `@hono/node-server` builds a Fetch `Headers` from the raw headers on first
- * read, which costs more than the proxy's own work, so the proxy does not trigger it.
+ * `c.env.incoming` when Hono runs on Node through `@hono/node-server` (what looks like Node's
+ * `IncomingMessage`), else `undefined`. The proxy reads the method and headers there, and stores
+ * the context on it, without asking Hono for its `Request`: `c.req` builds a `HonoRequest` on first
+ * read, and `@hono/node-server` builds a Fetch `Headers` from the raw headers on first read of
+ * `request.headers`; either costs more than the proxy's own work. `getEvotorContext(c.req.raw)`
+ * finds a context stored on the `IncomingMessage` through the `Request` made from it.
  */
-export function admitHono(proxy: EvotorProxy, c: Context): ProxyAdmission | Promise<ProxyAdmission> {
-  const node = nodeHeadersOf((c.env as { incoming?: unknown } | undefined)?.incoming)
+export function honoIncoming(c: Context): NodeIncoming | undefined {
+  return nodeIncomingOf((c.env as { incoming?: unknown } | undefined)?.incoming)
+}
+
+/**
+ * The proxy's admission of a Hono request: on Node through `@hono/node-server` (`incoming`, see
+ * {@link honoIncoming}) the `IncomingMessage`'s method and own header object, read as Koa and
+ * Express read them; elsewhere the Fetch `Request`'s.
+ */
+export function admitHono(
+  proxy: EvotorProxy,
+  c: Context,
+  incoming: NodeIncoming | undefined,
+): ProxyAdmission | Promise<ProxyAdmission> {
+  if (incoming !== undefined) return admitProxied(proxy, incomingMethod(incoming), incoming.headers, 'node')
   const request = c.req.raw
-  return node === undefined
-    ? admitProxied(proxy, request.method, request.headers)
-    : admitProxied(proxy, request.method, node, 'node')
+  return admitProxied(proxy, request.method, request.headers)
+}
+
+/** Remembers the context for `getEvotorContext(c.req.raw)`: on Node on the `IncomingMessage` (see {@link honoIncoming}). */
+export function storeHonoContext(
+  c: Context,
+  incoming: NodeIncoming | undefined,
+  context: EvotorProxyContext,
+): void {
+  setEvotorContext(incoming ?? c.req.raw, context)
 }

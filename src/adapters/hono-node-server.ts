@@ -28,20 +28,32 @@ const cacheKey = symbolFinder('cache')
 
 type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>
 
-/** Node's own header object of a lightweight `Request`, or `undefined`. */
-export function incomingHeaders(request: Request): NodeHeaders | undefined {
-  const key = incomingKey(request)
-  if (key === undefined) return undefined
-  return nodeHeadersOf((request as unknown as Record<symbol, unknown>)[key])
+/** What the proxy reads of Node's `IncomingMessage`: its method and its own header object. */
+export interface NodeIncoming {
+  readonly method?: string
+  readonly headers: NodeHeaders
+  readonly rawHeaders: readonly string[]
 }
 
-/** The header object of what looks like Node's `IncomingMessage` (parsed `headers` beside `rawHeaders`). */
-export function nodeHeadersOf(incoming: unknown): NodeHeaders | undefined {
+/** The `IncomingMessage` a lightweight `Request` was made from, or `undefined`. */
+export function incomingOf(request: Request): NodeIncoming | undefined {
+  const key = incomingKey(request)
+  if (key === undefined) return undefined
+  return nodeIncomingOf((request as unknown as Record<symbol, unknown>)[key])
+}
+
+/** What looks like Node's `IncomingMessage` (parsed `headers` beside `rawHeaders`), or `undefined`. */
+export function nodeIncomingOf(incoming: unknown): NodeIncoming | undefined {
   const message = incoming as { headers?: unknown; rawHeaders?: unknown } | undefined
   const headers = message?.headers
   return typeof headers === 'object' && headers !== null && Array.isArray(message?.rawHeaders)
-    ? (headers as NodeHeaders)
+    ? (message as NodeIncoming)
     : undefined
+}
+
+/** The method of a lightweight `Request` made from `incoming`, as `@hono/node-server` reads it. */
+export function incomingMethod(incoming: NodeIncoming): string {
+  return incoming.method || 'GET'
 }
 
 // RFC 9110 §5.1 field names; §5.5 field values as Node sends them (no control characters but tab).

@@ -4,7 +4,6 @@
  * alone costs more than the proxy's own work; see the README's Performance section).
  */
 import type { Context, Env, Handler } from 'hono'
-import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import {
   type DefaultRequiredHeaders,
@@ -17,7 +16,8 @@ import {
 } from '../core/proxy.js'
 import type { ProxyAdmission } from '../core/serve-proxied.js'
 import { envelopedResponse, toResponse } from './fetch-io.js'
-import { admitHono, type EvotorEnv } from './hono-io.js'
+import { admitHono, type EvotorEnv, honoIncoming, storeHonoContext } from './hono-io.js'
+import type { NodeIncoming } from './hono-node-server.js'
 
 type Route = (c: Context<EvotorEnv<EvotorProxyHeader>>) => Response | Promise<Response>
 
@@ -97,11 +97,15 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   const route = handler as Route
-  function run(c: Context<EvotorEnv<EvotorProxyHeader>>, a: ProxyAdmission): Response | Promise<Response> {
+  function run(
+    c: Context<EvotorEnv<EvotorProxyHeader>>,
+    incoming: NodeIncoming | undefined,
+    a: ProxyAdmission,
+  ): Response | Promise<Response> {
     if (a.answer !== undefined) return toResponse(c.req.raw, a.answer)
     // The proxy answered 400 already when a required header was missing.
     c.set('evotor', a.context as EvotorProxyContext<EvotorProxyHeader>)
-    setEvotorContext(c.req.raw, a.context)
+    storeHonoContext(c, incoming, a.context)
     if (resolved.proxyVersion === 1) return envelopedResponse(resolved, c.req.raw, () => route(c))
     let answer: Response | Promise<Response>
     try {
@@ -113,9 +117,12 @@ export function withEvotorProxy(
     return answer instanceof Promise ? answer.catch((error) => answerError(resolved, c, error)) : answer
   }
   return function evotorProxiedRoute(c: Context) {
-    const admission = admitHono(resolved, c)
+    const incoming = honoIncoming(c)
+    const admission = admitHono(resolved, c, incoming)
     const typed = c as Context<EvotorEnv<EvotorProxyHeader>>
-    return admission instanceof Promise ? admission.then((a) => run(typed, a)) : run(typed, admission)
+    return admission instanceof Promise
+      ? admission.then((a) => run(typed, incoming, a))
+      : run(typed, incoming, admission)
   }
 }
 

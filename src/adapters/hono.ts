@@ -1,5 +1,4 @@
 import type { Context, ErrorHandler, MiddlewareHandler, Next } from 'hono'
-import { setEvotorContext } from '../core/evotor-context.js'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
@@ -7,7 +6,18 @@ import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
 import type { ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { serveWebRequest, toResponse } from './fetch-io.js'
-import { admitHono, afterRoute, type EvotorEnv, enveloped, noAnswer, replace, rethrow } from './hono-io.js'
+import {
+  admitHono,
+  afterRoute,
+  type EvotorEnv,
+  enveloped,
+  honoIncoming,
+  noAnswer,
+  replace,
+  rethrow,
+  storeHonoContext,
+} from './hono-io.js'
+import type { NodeIncoming } from './hono-node-server.js'
 
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -56,10 +66,15 @@ export function evotorWebhooks(
  */
 export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): MiddlewareHandler<EvotorEnv> {
   const resolved = resolveEvotorProxy(proxy)
-  function go(c: Context<EvotorEnv>, next: Next, a: ProxyAdmission): Promise<Response | undefined> {
+  function go(
+    c: Context<EvotorEnv>,
+    next: Next,
+    incoming: NodeIncoming | undefined,
+    a: ProxyAdmission,
+  ): Promise<Response | undefined> {
     if (a.answer !== undefined) return Promise.resolve(toResponse(c.req.raw, a.answer))
     c.set('evotor', a.context)
-    setEvotorContext(c.req.raw, a.context)
+    storeHonoContext(c, incoming, a.context)
     // Hono catches what a route throws (`c.error`, and `onError`'s answer in `c.res`).
     if (resolved.proxyVersion === 1) {
       return enveloped(resolved, c, () => next().then(() => rethrow(c.error))).then(noAnswer)
@@ -70,8 +85,11 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
     })
   }
   return function evotorProxyMiddleware(c, next) {
-    const admission = admitHono(resolved, c)
-    return admission instanceof Promise ? admission.then((a) => go(c, next, a)) : go(c, next, admission)
+    const incoming = honoIncoming(c)
+    const admission = admitHono(resolved, c, incoming)
+    return admission instanceof Promise
+      ? admission.then((a) => go(c, next, incoming, a))
+      : go(c, next, incoming, admission)
   }
 }
 

@@ -21,9 +21,30 @@ function fallback(): WeakMap<object, EvotorProxyContext> {
   return map
 }
 
+/**
+ * The `IncomingMessage` inside a lightweight `Request` of `@hono/node-server` (kept under a symbol
+ * described `incomingKey`), where the Hono adapters store the context on Node: they do not ask Hono
+ * for its `Request` (`c.req` builds a `HonoRequest` on first read). Looked for on a miss only.
+ */
+function nodeIncomingOf(key: object): object | undefined {
+  for (const symbol of Object.getOwnPropertySymbols(key)) {
+    if (symbol.description !== 'incomingKey') continue
+    const incoming = (key as Record<symbol, unknown>)[symbol]
+    return typeof incoming === 'object' && incoming !== null ? incoming : undefined
+  }
+  return undefined
+}
+
 function lookup(key: object): EvotorProxyContext | undefined {
   if (typeof key !== 'object' && typeof key !== 'function') return undefined
   if (key === null) return undefined
+  const stored = storedFor(key)
+  if (stored !== undefined) return stored
+  const incoming = nodeIncomingOf(key)
+  return incoming === undefined ? undefined : storedFor(incoming)
+}
+
+function storedFor(key: object): EvotorProxyContext | undefined {
   const own = Object.hasOwn(key, STORE_KEY) ? (key as Holder)[STORE_KEY] : undefined
   // A key frozen after a context was stored keeps the newer one in the WeakMap; the Express proxy
   // keeps its contexts there too (see setEvotorContextAside).
