@@ -4,8 +4,14 @@ import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { withEvotorProxy } from '../../src/adapters/fetch.js'
 import { fetchRequestHeaders } from '../../src/adapters/fetch-io.js'
-import { type EvotorEnv, evotorProxy } from '../../src/adapters/hono.js'
+import {
+  type EvotorEnv,
+  evotorProxy,
+  getEvotorContext,
+  withEvotorProxy as withHonoProxy,
+} from '../../src/adapters/hono.js'
 import { createUserTokens } from '../../src/core/auth/user-tokens.js'
+import { createEvotorTrpcContext } from '../../src/core/evotor-context.js'
 import { listen, type Started } from './helpers/harness.js'
 import { rawRequest } from './helpers/raw-http.js'
 
@@ -181,5 +187,49 @@ describe('ver. 1 on @hono/node-server reads a string body as it was given', () =
     const twice = await get('/api/twice')
     expect(twice.headers.get('x-twice')).toBe('a, b')
     expect(await twice.json()).toEqual({ status: 200, body: 't' })
+  })
+})
+
+describe('on @hono/node-server the context is found from the Request', () => {
+  let server: Started
+  const seen = (request: Request) => ({
+    context: getEvotorContext(request)?.userId ?? null,
+    trpc: createEvotorTrpcContext({ req: request }).evotor.userId,
+  })
+
+  beforeAll(async () => {
+    const app = new Hono<EvotorEnv>()
+    app.use('/mw/*', evotorProxy({ userTokens: tokens }))
+    app.get('/mw/x', (c) => c.json({ ...seen(c.req.raw), var: c.get('evotor').userId }))
+    app.get(
+      '/route',
+      withHonoProxy({ userTokens: tokens }, (c) =>
+        c.json({ ...seen(c.req.raw), var: c.get('evotor').userId }),
+      ),
+    )
+    const fetchRoute = withEvotorProxy({ userTokens: tokens }, (request, evotor) =>
+      Response.json({ ...seen(request), var: evotor.userId }),
+    )
+    app.get('/fetch', (c) => fetchRoute(c.req.raw))
+    app.get('/bare', (c) => c.json({ context: getEvotorContext(c.req.raw) ?? null }))
+    server = await listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+  })
+  afterAll(() => server.close())
+
+  it('for the middleware, the Hono route and the Fetch route, as getEvotorContext and tRPC read it', async () => {
+    const token = await tokens.issue(USER)
+    const headers = {
+      authorization: `Bearer ${token}`,
+      'x-evotor-user-id': USER,
+      'x-evotor-store-uuid': 's',
+      'x-evotor-device-uuid': 'd',
+    }
+    for (const path of ['/mw/x', '/route', '/fetch']) {
+      const response = await fetch(`${server.url}${path}`, { headers })
+      expect(response.status, path).toBe(200)
+      expect(await response.json(), path).toEqual({ context: USER, trpc: USER, var: USER })
+    }
+    const bare = await fetch(`${server.url}/bare`, { headers })
+    expect(await bare.json()).toEqual({ context: null })
   })
 })
