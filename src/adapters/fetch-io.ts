@@ -1,20 +1,76 @@
 /** The Fetch side of the I/O: an answer as a `Response`, and what a route answered, for ver. 1. */
-import type { HeadersLike, WebhookResponse } from '../core/http-types.js'
+import { setEvotorContext } from '../core/evotor-context.js'
+import { isEvotorError } from '../core/evotor-error.js'
+import type { WebhookResponse } from '../core/http-types.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
 import type { ProxyInnerResponse } from '../core/proxy-envelope.js'
-import { envelopeOf, INNER_ONLY_HEADERS } from '../core/serve-proxied.js'
+import { admitProxied, envelopeOf, INNER_ONLY_HEADERS, type ProxyAdmission } from '../core/serve-proxied.js'
 import type { WebhookBodyOptions, WebhookFlow } from '../core/serve-webhook.js'
-import { incomingOf, lightweightResponse } from './hono-node-server.js'
+import { incomingMethod, incomingOf, lightweightResponse, type NodeIncoming } from './hono-node-server.js'
 import { readWebBody } from './web-body.js'
 
 /**
- * The headers to authenticate a Fetch `Request` with: on Node through `@hono/node-server`, the
- * `IncomingMessage`'s own header object (read as the Koa, Express and Hono adapters read it) instead
- * of the Fetch `Headers` that it would build from all of them; anything else, `request.headers`.
+ * The proxy's admission of a Fetch `Request`. `incoming`: the `IncomingMessage` it was made from on
+ * Node through `@hono/node-server` (`incomingOf`), whose method and own header object are read (as
+ * the Koa, Express and Hono adapters read them) instead of the Fetch `Headers` the request would
+ * build from all of them; anything else, the request's own.
  */
-export function fetchRequestHeaders(request: Request): readonly [HeadersLike, 'node' | undefined] {
+function admitFetch(
+  proxy: EvotorProxy,
+  request: Request,
+  incoming: NodeIncoming | undefined,
+): ProxyAdmission | Promise<ProxyAdmission> {
+  return incoming === undefined
+    ? admitProxied(proxy, request.method, request.headers)
+    : admitProxied(proxy, incomingMethod(incoming), incoming.headers, 'node')
+}
+
+/**
+ * A terminal request through `withEvotorProxy`: admission, then the route with the verified context
+ * (also `getEvotorContext(request)`: on Node through `@hono/node-server` the context goes on the
+ * `IncomingMessage`, where that finds it).
+ */
+export async function serveProxiedFetch(
+  proxy: EvotorProxy,
+  request: Request,
+  route: EvotorProxyHandler<EvotorProxyHeader>,
+): Promise<Response> {
   const incoming = incomingOf(request)
-  return incoming === undefined ? [request.headers, undefined] : [incoming.headers, 'node']
+  const admission = admitFetch(proxy, request, incoming)
+  const { context, answer } = admission instanceof Promise ? await admission : admission
+  if (answer !== undefined) return toResponse(request, answer)
+  setEvotorContext(incoming ?? request, context)
+  // The proxy answered 400 already when a required header was missing.
+  return runProxiedRoute(proxy, request, context as EvotorProxyContext<EvotorProxyHeader>, route)
+}
+
+/** Ver. 2: an `EvotorError` a route throws answers its Evotor body; anything else goes on up. */
+function answerRouteError(proxy: EvotorProxy, request: Request, error: unknown): Response {
+  if (!isEvotorError(error)) throw error
+  return toResponse(request, proxy.errorResponse(error))
+}
+
+/**
+ * Runs a verified request's route: ver. 2 passes its `Response` through, as it is when it is not a
+ * promise (an `EvotorError` it throws or rejects with becomes the error answer); ver. 1 wraps every
+ * outcome in the envelope.
+ */
+function runProxiedRoute(
+  proxy: EvotorProxy,
+  request: Request,
+  context: EvotorProxyContext<EvotorProxyHeader>,
+  route: EvotorProxyHandler<EvotorProxyHeader>,
+): Response | Promise<Response> {
+  if (proxy.proxyVersion === 1) return envelopedResponse(proxy, request, () => route(request, context))
+  let routed: Response | Promise<Response>
+  try {
+    routed = route(request, context)
+  } catch (error) {
+    return answerRouteError(proxy, request, error)
+  }
+  return routed instanceof Response
+    ? routed
+    : Promise.resolve(routed).catch((error: unknown) => answerRouteError(proxy, request, error))
 }
 
 /**

@@ -1,5 +1,4 @@
-import { setEvotorContext } from '../core/evotor-context.js'
-import { EvotorError, isEvotorError } from '../core/evotor-error.js'
+import { EvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import type {
   DefaultRequiredHeaders,
@@ -9,16 +8,14 @@ import type {
 } from '../core/proxy.js'
 import { type EvotorProxyHeader, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
 import { evotorErrorResponse } from '../core/responses.js'
-import { admitProxied } from '../core/serve-proxied.js'
 import { createWebhookFlow } from '../core/serve-webhook.js'
 import {
   type EvotorProxyHandler,
   type EvotorWebhooksHandlerOptions,
-  envelopedResponse,
+  serveProxiedFetch,
   serveWebRequest,
   toResponse,
 } from './fetch-io.js'
-import { incomingMethod, incomingOf } from './hono-node-server.js'
 
 export { createEvotorTrpcContext, getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
@@ -91,31 +88,7 @@ export function withEvotorProxy(
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   const route = handler as EvotorProxyHandler<EvotorProxyHeader>
-  return async function evotorProxyHandler(request: Request): Promise<Response> {
-    // On Node through `@hono/node-server`: the `IncomingMessage`'s method and own header object (see
-    // fetchRequestHeaders), and the context stored on it, where `getEvotorContext(request)` finds it.
-    const incoming = incomingOf(request)
-    const admission =
-      incoming === undefined
-        ? admitProxied(resolved, request.method, request.headers)
-        : admitProxied(resolved, incomingMethod(incoming), incoming.headers, 'node')
-    const { context, answer } = admission instanceof Promise ? await admission : admission
-    if (answer !== undefined) return toResponse(request, answer)
-    setEvotorContext(incoming ?? request, context)
-    // The proxy answered 400 already when a required header was missing.
-    const guaranteed = context as EvotorProxyContext<EvotorProxyHeader>
-    if (resolved.proxyVersion === 1)
-      return envelopedResponse(resolved, request, () => route(request, guaranteed))
-    let routed: Response | Promise<Response>
-    try {
-      routed = route(request, guaranteed)
-      // A `Response` goes back as it is (no await of its own); anything else is awaited here, so
-      // that an `EvotorError` it rejects with is answered below.
-      if (!(routed instanceof Response)) return await routed
-    } catch (error) {
-      if (!isEvotorError(error)) throw error
-      return toResponse(request, resolved.errorResponse(error))
-    }
-    return routed
+  return function evotorProxyHandler(request: Request): Promise<Response> {
+    return serveProxiedFetch(resolved, request, route)
   }
 }

@@ -1,7 +1,9 @@
 /** The Hono side of the I/O: the typed `c.var.evotor`, and reading or replacing what a route answered. */
-import type { Context } from 'hono'
+import type { Context, ErrorHandler } from 'hono'
 import { setEvotorContext } from '../core/evotor-context.js'
+import { isEvotorError } from '../core/evotor-error.js'
 import type { EvotorProxy, EvotorProxyContext, EvotorProxyHeader } from '../core/proxy.js'
+import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
 import { admitProxied, envelopeOf, type ProxyAdmission } from '../core/serve-proxied.js'
 import { fetchInnerResponse, isFrameworkNotFound, type KeptHeaders, toResponse } from './fetch-io.js'
 import { incomingMethod, type NodeIncoming, nodeIncomingOf } from './hono-node-server.js'
@@ -101,4 +103,21 @@ export function storeHonoContext(
   context: EvotorProxyContext,
 ): void {
   setEvotorContext(incoming ?? c.req.raw, context)
+}
+
+/**
+ * A Hono error handler: an `EvotorError` answers its status and Evotor body, Hono's `HTTPException`
+ * its own response; anything else is logged (`console.error`, as Hono's default does) and answers
+ * 500 `{}` with no message or stack.
+ * @param error - what was thrown.
+ * @param c - the context.
+ * @returns the answer.
+ * @example `app.onError(evotorErrorHandler)`
+ */
+export const evotorErrorHandler: ErrorHandler = (error, c) => {
+  if (isEvotorError(error)) return toResponse(c.req.raw, evotorErrorResponse(error))
+  const exception = error as { getResponse?: unknown }
+  if (typeof exception.getResponse === 'function') return (exception.getResponse as () => Response)()
+  console.error(error)
+  return toResponse(c.req.raw, jsonResponse(500, {}))
 }

@@ -1,8 +1,7 @@
-import type { Context, ErrorHandler, MiddlewareHandler, Next } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { isEvotorError } from '../core/evotor-error.js'
 import type { WebhookDispatcher } from '../core/http-types.js'
 import { type EvotorProxy, type EvotorProxyOptions, resolveEvotorProxy } from '../core/proxy.js'
-import { evotorErrorResponse, jsonResponse } from '../core/responses.js'
 import type { ProxyAdmission } from '../core/serve-proxied.js'
 import { createWebhookFlow, type WebhookBodyOptions } from '../core/serve-webhook.js'
 import { serveWebRequest, toResponse } from './fetch-io.js'
@@ -22,7 +21,7 @@ import type { NodeIncoming } from './hono-node-server.js'
 export { getEvotorContext, requireEvotorContext } from '../core/evotor-context.js'
 export { EvotorError, isEvotorError } from '../core/evotor-error.js'
 export type { WebhookBodyOptions } from '../core/serve-webhook.js'
-export type { EvotorEnv, EvotorVariables } from './hono-io.js'
+export { type EvotorEnv, type EvotorVariables, evotorErrorHandler } from './hono-io.js'
 export {
   type EvotorRouteEnv,
   type WithEvotorProxy,
@@ -91,21 +90,4 @@ export function evotorProxy(proxy: EvotorProxy | EvotorProxyOptions): Middleware
       ? admission.then((a) => go(c, next, incoming, a))
       : go(c, next, incoming, admission)
   }
-}
-
-/**
- * A Hono error handler: an `EvotorError` answers its status and Evotor body, Hono's `HTTPException`
- * its own response; anything else is logged (`console.error`, as Hono's default does) and answers
- * 500 `{}` with no message or stack.
- * @param error - what was thrown.
- * @param c - the context.
- * @returns the answer.
- * @example `app.onError(evotorErrorHandler)`
- */
-export const evotorErrorHandler: ErrorHandler = (error, c) => {
-  if (isEvotorError(error)) return toResponse(c.req.raw, evotorErrorResponse(error))
-  const exception = error as { getResponse?: unknown }
-  if (typeof exception.getResponse === 'function') return (exception.getResponse as () => Response)()
-  console.error(error)
-  return toResponse(c.req.raw, jsonResponse(500, {}))
 }
