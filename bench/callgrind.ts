@@ -1,6 +1,7 @@
 // Server (main-thread) instructions per request under `valgrind --tool=callgrind`: a measure that does not depend
 // on wall time or on what else the machine runs. Each variant's server runs under callgrind; after
-// a warm-up (JIT tiers up, lazy code is compiled; start-up and warm-up run uninstrumented,
+// a warm-up (JIT tiers up, lazy code is compiled), a full GC and a second warm-up (code the GC
+// deoptimised is optimised again; start-up and both warm-ups run uninstrumented,
 // `--instr-atstart=no`, which is several times faster) instrumentation is switched on and the
 // counters are zeroed (`callgrind_control -i on`, `-z`),
 // a fixed number of requests is sent over one connection (one request per event-loop turn, so the
@@ -25,6 +26,12 @@ export interface CallgrindOptions {
   variants: readonly Variant[]
   /** Requests before the counters are zeroed. */
   warmup: number
+  /**
+   * Requests after the full GC and before the counters are zeroed: the GC drops optimised code whose
+   * objects' shapes it collected, and the counted window would otherwise include re-optimising it,
+   * whose timing (a background compile thread) moved runs of one build by 3–13k Ir per request.
+   */
+  settle: number
   /** Requests counted. */
   requests: number
   /** Runs per variant (separate processes). */
@@ -139,6 +146,7 @@ async function measure(
     const collected = once(server.child, 'message')
     server.child.send('gc')
     await collected
+    await send(server.port, spec, options.settle)
     await run('callgrind_control', ['-i', 'on', pid])
     await run('callgrind_control', ['-z', pid])
     await send(server.port, spec, options.requests)

@@ -6,7 +6,7 @@
 //                           example: the example app on PostgreSQL vs SQLite and 3 instances vs 1, needs PostgreSQL;
 //                           callgrind: server instructions per request under valgrind, not in the default run)
 //   --rounds <n>            paired HTTP rounds (default 10)
-//   --callgrind <w>,<n>,<p> callgrind: warm-up requests, counted requests, servers at once (default 4000,1000,3)
+//   --callgrind <w>,<n>,<p>[,<s>] callgrind: warm-up requests, counted requests, servers at once, requests after the GC (default 4000,1000,3,3000)
 //   --variants a,b          http: these variants only (each with its bare route)
 //   --callgrind-variants a,b  callgrind: these variants only (default bare and proxied Koa, Express, Hono)
 //   --profile <variant>     `node --cpu-prof` the server of <variant> (and its bare route) for 10 s,
@@ -56,15 +56,18 @@ const HTTP = quick
   : { rounds: Number(roundsFlag ?? 10), duration: 2, connections: 50, warmup: 2 }
 const CALLGRIND = {
   ...(quick
-    ? { warmup: 1000, requests: 300, runs: 2, parallel: 2 }
-    : { warmup: 4000, requests: 1000, runs: 2, parallel: 3 }),
-  // --callgrind <warm-up>,<requests>,<parallel servers>
+    ? { warmup: 1000, settle: 1000, requests: 300, runs: 2, parallel: 2 }
+    : { warmup: 4000, settle: 3000, requests: 1000, runs: 2, parallel: 3 }),
+  // --callgrind <warm-up>,<requests>,<parallel servers>[,<settle>]
   ...(flag('--callgrind') === undefined
     ? {}
-    : (([warmup, requests, parallel]) => ({ warmup, requests, parallel }))(
-        (flag('--callgrind') as string).split(',').map(Number),
-      )),
-} as { warmup: number; requests: number; runs: number; parallel: number }
+    : (([warmup, requests, parallel, settle]) => ({
+        warmup,
+        requests,
+        parallel,
+        ...(settle === undefined ? {} : { settle }),
+      }))((flag('--callgrind') as string).split(',').map(Number))),
+} as { warmup: number; settle: number; requests: number; runs: number; parallel: number }
 const CALLGRIND_VARIANTS: readonly Variant[] = [
   'koa-bare',
   'koa-noop',
@@ -367,7 +370,7 @@ function render(
   }
   if (callgrind.length > 0) {
     parts.push(
-      `\nCallgrind: server main-thread instructions (Ir) per request outside the GC, under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests and a full GC, ${CALLGRIND.runs} runs (separate processes) per variant; GC Ir beside (it varies with where a major GC falls); ratio = bare Ir / variant Ir, beside the paired req/s ratio; webhooks also against the bare POST route (reads and JSON.parses the same body). User-space instructions only: the kernel's share of a request (sockets) is not in them, so Ir ratios read lower than req/s ratios`,
+      `\nCallgrind: server main-thread instructions (Ir) per request outside the GC, under valgrind --tool=callgrind, ${int(CALLGRIND.requests)} requests on 1 connection after ${int(CALLGRIND.warmup)} warm-up requests, a full GC and ${int(CALLGRIND.settle)} more (code the GC deoptimised is optimised again before counting), ${CALLGRIND.runs} runs (separate processes) per variant; GC Ir beside (it varies with where a major GC falls); ratio = bare Ir / variant Ir, beside the paired req/s ratio; webhooks also against the bare POST route (reads and JSON.parses the same body). User-space instructions only: the kernel's share of a request (sockets) is not in them, so Ir ratios read lower than req/s ratios`,
     )
     parts.push(
       table(
