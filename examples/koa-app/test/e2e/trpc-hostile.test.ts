@@ -5,6 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TempDir } from '../helpers.js'
 import { appAuth, call, createTestDir, startTestApp, type TestApp } from './harness.js'
 
+/** The app on `proxyVersion`, with one created user and the proxy headers of a terminal of theirs. */
+async function startWithUser(
+  dir: TempDir,
+  proxyVersion: 1 | 2,
+): Promise<{ t: TestApp; headers: Record<string, string> }> {
+  const t = await startTestApp(dir, { proxyVersion })
+  const userId = randomUserId()
+  const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
+  const { token } = created.json as { token: string }
+  const headers = buildProxyHeaders({
+    userId,
+    token,
+    storeUuid: randomEvotorUuid(),
+    deviceUuid: randomEvotorUuid(),
+  })
+  return { t, headers }
+}
+
 // Findings of the hostile-input review on the proxied tRPC route: batches, encodings, slow bodies.
 describe('the tRPC route under hostile input', () => {
   let dir: TempDir
@@ -13,16 +31,7 @@ describe('the tRPC route under hostile input', () => {
 
   beforeAll(async () => {
     dir = createTestDir()
-    t = await startTestApp(dir)
-    const userId = randomUserId()
-    const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
-    const { token } = created.json as { token: string }
-    headers = buildProxyHeaders({
-      userId,
-      token,
-      storeUuid: randomEvotorUuid(),
-      deviceUuid: randomEvotorUuid(),
-    })
+    ;({ t, headers } = await startWithUser(dir, 2))
   })
   afterAll(async () => {
     await t.close()
@@ -90,16 +99,7 @@ describe('the tRPC route behind proxy ver. 1: body errors are the client’s, in
 
   beforeAll(async () => {
     dir = createTestDir()
-    t = await startTestApp(dir, { proxyVersion: 1 })
-    const userId = randomUserId()
-    const created = await call(t.url, 'POST', '/api/v1/user/create', { auth: appAuth, body: { userId } })
-    const { token } = created.json as { token: string }
-    headers = buildProxyHeaders({
-      userId,
-      token,
-      storeUuid: randomEvotorUuid(),
-      deviceUuid: randomEvotorUuid(),
-    })
+    ;({ t, headers } = await startWithUser(dir, 1))
   })
   afterAll(async () => {
     await t.close()
