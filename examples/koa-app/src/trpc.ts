@@ -4,6 +4,7 @@ import { type EvotorTrpcContext, evotorErrorFormatter } from 'evotor-partner/trp
 import { z } from 'zod'
 import type { CloudSync } from './cloud-sync.js'
 import type { Repositories } from './repositories/index.js'
+import { isStorableText } from './util/text.js'
 
 /** What the procedures see: the verified proxy context plus the app's services. */
 
@@ -12,14 +13,9 @@ import type { Repositories } from './repositories/index.js'
  * refuses it) and no unpaired surrogate (UTF-8 cannot hold one), as the library refuses in webhooks.
  */
 const storableText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((text) => !text.includes('\0') && (text as string & { isWellFormed(): boolean }).isWellFormed(), {
-      message: 'must not hold U+0000 or an unpaired surrogate',
-    })
+  z.string().trim().min(1).max(max).refine(isStorableText, {
+    message: 'must not hold U+0000 or an unpaired surrogate',
+  })
 
 export interface AppTrpcContext extends EvotorTrpcContext {
   repos: Repositories

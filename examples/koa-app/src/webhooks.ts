@@ -24,6 +24,7 @@ import {
 } from './sequencer.js'
 import { type BusyRetryOptions, retryWhileBusy } from './util/busy.js'
 import { toDecimalString } from './util/decimal.js'
+import { isStorableText } from './util/text.js'
 
 /** Instrumentation hooks (tests use them to count handler runs and to hold a request open). */
 export interface AppHooks {
@@ -115,12 +116,7 @@ function notYetError(): EvotorError {
  * may hold U+0000 (PostgreSQL's text refuses it) or an unpaired surrogate, which are left out.
  */
 function textOf(value: unknown): string | undefined {
-  return typeof value === 'string' &&
-    value !== '' &&
-    !value.includes('\0') &&
-    (value as string & { isWellFormed(): boolean }).isWellFormed()
-    ? value
-    : undefined
+  return typeof value === 'string' && value !== '' && isStorableText(value) ? value : undefined
 }
 
 /**

@@ -4,6 +4,7 @@ import { sumDecimals, toDecimalString } from '../util/decimal.js'
 import { toIsoUtc } from '../util/time.js'
 import {
   type JsonObject,
+  nextTurn,
   parseJsonObject,
   type RepositoryContext,
   requireId,
@@ -175,7 +176,7 @@ export function createReceiptsRepository(ctx: RepositoryContext): ReceiptsReposi
       let inserted = 0
       for (let offset = 0; offset < rows.length; offset += RECEIPTS_PER_TRANSACTION) {
         // A turn of the event loop between chunks: other requests are served meanwhile.
-        if (offset > 0) await new Promise((resolve) => setImmediate(resolve))
+        if (offset > 0) await nextTurn()
         const chunk = rows.slice(offset, offset + RECEIPTS_PER_TRANSACTION)
         inserted += await data.transaction(async (trx) => {
           // One instance at a time adds to this user's running totals (nothing on SQLite, whose
