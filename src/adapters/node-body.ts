@@ -82,36 +82,37 @@ export function readNodeBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    const cleanup = (): void => {
+    // Once settled, the listeners still attached do nothing: a body read to its end leaves them on a
+    // request that is done (removing four listeners costs more than the rest of a small body's read).
+    let settled = false
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
       deadlines.cancel(deadline)
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onError)
-      req.off('close', onClose)
+      return true
     }
     const refuse = (error: EvotorError): void => {
-      cleanup()
+      if (!settle()) return
+      req.off('data', onData)
       chunks.length = 0
       lingerAfterAnswer(req)
       reject(error)
     }
     const onData = (chunk: Buffer | string): void => {
+      if (settled) return
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
       size += bytes.length
       if (size > limit) refuse(EvotorError.payloadTooLarge(limit))
       else chunks.push(bytes)
     }
     const onEnd = (): void => {
-      cleanup()
-      resolve(Buffer.concat(chunks, size))
+      if (settle()) resolve(Buffer.concat(chunks, size))
     }
     const onError = (error: Error): void => {
-      cleanup()
-      reject(error)
+      if (settle()) reject(error)
     }
     const onClose = (): void => {
-      cleanup()
-      reject(new Error('evotor-partner: the request was aborted before its body was read'))
+      if (settle()) reject(new Error('evotor-partner: the request was aborted before its body was read'))
     }
     // One shared timer for every body being read (deadlines.ts), not a Node timer per request.
     const deadlines = deadlineQueue(timeoutMs)

@@ -169,7 +169,9 @@ function readHeaders(headers: HeadersLike, lowerNames: readonly string[]): RawSl
   const out: RawSlot[] =
     lowerNames.length === 4
       ? [undefined, undefined, undefined, undefined]
-      : new Array<RawSlot>(lowerNames.length).fill(undefined)
+      : lowerNames.length === 1
+        ? [undefined] // getHeader: `fill` on a fresh array is a call into the runtime
+        : new Array<RawSlot>(lowerNames.length).fill(undefined)
   if (typeof headers !== 'object' || headers === null) return out
   const proto = Object.getPrototypeOf(headers)
   if (proto === Object.prototype || proto === null) {

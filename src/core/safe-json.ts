@@ -131,6 +131,8 @@ export function inspectBody(
   let longArray: object | undefined
   // Where the first unstorable text is: its object (or array) and key (or index).
   let textAt: [object, string] | undefined
+  // Whether `Object.prototype` has an enumerable key, read at the first plain object.
+  let inherited: boolean | undefined
   while (nodes.length > 0) {
     const node = nodes.pop() as object
     const depth = depths.pop() as number
@@ -152,11 +154,15 @@ export function inspectBody(
       continue
     }
     const record = node as Record<string, unknown>
+    // Own keys only, as `Object.keys`: an enumerable property some code put on a prototype is not
+    // the body's (following it could even loop: `Object.prototype.x = {}` reaches itself). `for…in`
+    // over a plain object (what `JSON.parse` makes) meets no other key unless `Object.prototype` has
+    // an enumerable one, so the per-key check runs only then, or for objects of other prototypes.
+    const proto: unknown = Object.getPrototypeOf(record)
+    if (proto === Object.prototype && inherited === undefined) inherited = hasEnumerable(proto)
+    const ownOnly = proto !== null && (proto !== Object.prototype || inherited === true)
     for (const key in record) {
-      // Own keys only, as `Object.keys`: an enumerable property some code put on a prototype is not
-      // the body's (following it could even loop: `Object.prototype.x = {}` reaches itself). V8
-      // answers this check from the enumeration cache inside `for…in`.
-      if (!isOwn.call(record, key)) continue
+      if (ownOnly && !isOwn.call(record, key)) continue
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
         delete record[key]
         continue
@@ -179,6 +185,12 @@ export function inspectBody(
     problem = { kind: 'text', subject: key === '' ? base || 'body' : base === '' ? key : `${base}.${key}` }
   }
   return problem
+}
+
+/** Whether `for…in` over an object of this prototype meets keys that are not the object's own. */
+function hasEnumerable(proto: object): boolean {
+  for (const _ in proto) return true
+  return false
 }
 
 /** The `.`-joined path from `root` to `target` (only called once, for an error subject). */

@@ -108,6 +108,20 @@ describe('inspectBody', () => {
     }
   })
 
+  it('walks own keys only on objects of other prototypes too; null-prototype objects are walked whole', () => {
+    // A framework parser's object whose prototype has an enumerable object: not the body's.
+    const base = { inherited: { deep: {} } }
+    const body = Object.assign(Object.create(base) as Record<string, unknown>, { own: 1 })
+    expect(inspectBody(body, 2)).toBeUndefined()
+    expect(inspectBody({ own: { deep: {} } }, 2)).toEqual({ kind: 'depth' })
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, {
+      a: { b: {} },
+      ['__proto__']: 1,
+    })
+    expect(inspectBody(bare, 2)).toEqual({ kind: 'depth' })
+    expect(Object.keys(bare)).toEqual(['a'])
+  })
+
   it('still drops every dangerous key of a body with a problem (it may reach an unknownEvent handler)', () => {
     const body = parseRawJsonBody(
       '{"items":[1,2,3,4],"before":{"__proto__":{"p":1}},"after":[{"constructor":{"prototype":1}}]}',
