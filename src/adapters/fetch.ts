@@ -63,7 +63,10 @@ export function createEvotorWebhooksHandler(
  * Wraps a Fetch-style handler for terminal-facing routes (flow A, protocol §2, §3.2): verifies the user
  * token first, then the `X-Evotor-*` headers, and passes the verified context to the handler (also
  * `getEvotorContext(request)`). With `proxyVersion: 1` every outcome is wrapped in the `{status, body}`
- * envelope (§7.4). TRACE, CONNECT and unknown methods answer 405 before the handler runs.
+ * envelope (§7.4). TRACE, CONNECT and unknown methods answer 405 before the handler runs. Returns the
+ * handler's `Response` as it is (not a promise) when the token's check is cached and the handler
+ * answers at once; `await` it, as every Fetch runtime does. A handler's error that is not an
+ * `EvotorError` rejects.
  * @param proxy - `createEvotorProxy()`'s result, or its options.
  * @param handler - the route.
  * @returns the wrapped handler.
@@ -76,19 +79,19 @@ export function createEvotorWebhooksHandler(
 export function withEvotorProxy<C extends EvotorProxyContext>(
   proxy: EvotorProxy<C>,
   handler: (request: Request, evotor: C) => Response | Promise<Response>,
-): (request: Request) => Promise<Response>
+): (request: Request) => Response | Promise<Response>
 export function withEvotorProxy<const H extends readonly EvotorProxyHeader[] = DefaultRequiredHeaders>(
   proxy: EvotorProxyOptions & { requiredHeaders?: H },
   handler: EvotorProxyHandler<GuaranteedHeaders<H>>,
-): (request: Request) => Promise<Response>
+): (request: Request) => Response | Promise<Response>
 export function withEvotorProxy(
   proxy: EvotorProxy | EvotorProxyOptions,
   handler: (request: Request, evotor: never) => Response | Promise<Response>,
-): (request: Request) => Promise<Response> {
+): (request: Request) => Response | Promise<Response> {
   if (typeof handler !== 'function') throw new TypeError('withEvotorProxy: handler must be a function')
   const resolved = resolveEvotorProxy(proxy)
   const route = handler as EvotorProxyHandler<EvotorProxyHeader>
-  return function evotorProxyHandler(request: Request): Promise<Response> {
+  return function evotorProxyHandler(request: Request): Response | Promise<Response> {
     return serveProxiedFetch(resolved, request, route)
   }
 }

@@ -47,6 +47,29 @@ describe('evotor-partner/fetch', () => {
     )
   })
 
+  it('ver. 2 with a cached token returns the route’s Response itself, not a promise; errors still reject', async () => {
+    const original = new Response('as is')
+    const pass = withEvotorProxy({ userTokens: tokens }, () => original)
+    const headers = await headersFor()
+    // The first request verifies the token (a promise); the next ones find it cached.
+    expect(await pass(new Request('http://localhost/', { headers }))).toBe(original)
+    expect(pass(new Request('http://localhost/', { headers }))).toBe(original)
+    const later = withEvotorProxy({ userTokens: tokens }, async () => original)
+    expect(later(new Request('http://localhost/', { headers }))).toBeInstanceOf(Promise)
+    const failing = withEvotorProxy({ userTokens: tokens }, () => {
+      throw new Error('not ours')
+    })
+    await Promise.resolve(failing(new Request('http://localhost/', { headers }))).catch(() => undefined)
+    const result = failing(new Request('http://localhost/', { headers }))
+    expect(result).toBeInstanceOf(Promise)
+    await expect(result).rejects.toThrow('not ours')
+    const refused = withEvotorProxy({ userTokens: tokens }, () => original)
+    const answer = await refused(
+      new Request('http://localhost/', { headers: { ...headers, authorization: 'Bearer x' } }),
+    )
+    expect(answer.status).toBe(401)
+  })
+
   it('an enveloped answer declares its length in UTF-8 bytes, and HEAD the same length with no body', async () => {
     const text = 'чек № 5 😀 \ud800 "quoted"'
     const handler = withEvotorProxy({ userTokens: tokens, proxyVersion: 1 }, () => new Response(text))

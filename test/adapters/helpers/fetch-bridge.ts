@@ -33,7 +33,7 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
 /** A minimal node:http -> Fetch `Request`/`Response` bridge, like the ones Hono or Next.js use. */
-export function toNodeListener(handler: (request: Request) => Promise<Response>): RequestListener {
+export function toNodeListener(handler: (request: Request) => Response | Promise<Response>): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const headers = new Headers()
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -51,7 +51,8 @@ export function toNodeListener(handler: (request: Request) => Promise<Response>)
     // `new Request` refuses these methods; @hono/node-server (a lazily built request object) and Bun
     // still hand them to the handler with their real method, and so does this bridge.
     if (forbidden) Object.defineProperty(request, 'method', { value: method })
-    handler(request)
+    // As Fetch runtimes take a handler's answer: a Response or a promise of one.
+    Promise.resolve(handler(request))
       .then(async (response) => {
         res.statusCode = response.status
         response.headers.forEach((value, name) => {

@@ -182,7 +182,7 @@ const expressHarness: Harness = {
 }
 
 /** The Fetch adapter's proxied routes, for the Fetch and the Hono-through-Fetch harnesses. */
-function fetchProxyRoutes(proxy: EvotorProxy): (request: Request) => Promise<Response> {
+function fetchProxyRoutes(proxy: EvotorProxy): (request: Request) => Response | Promise<Response> {
   return fetchAdapter.withEvotorProxy(proxy, (request, evotor) => {
     const path = new URL(request.url).pathname
     if (path === '/api/json') return Response.json(jsonFor(evotor, getEvotorContext(request)))
